@@ -1,0 +1,228 @@
+/* anon.c - field rewriting and the residual scan (see anon.h). */
+#include "config.h"
+
+#include <string.h>
+#include "anon.h"
+#include "residual.h"
+
+static const LnSpan dash = { "-", 1 };
+static const LnSpan placeholder = { LN_PLACEHOLDER, sizeof LN_PLACEHOLDER - 1 };
+
+void
+anon_init (LnAnon *anon, const LnAnonConfig *config)
+{
+  memset (anon, 0, sizeof *anon);
+  anon->config = *config;
+}
+
+size_t
+anon_address (const LnAnon *anon, LnAddr *addr, char *out)
+{
+  switch (anon->config.ip_mode)
+    {
+    case LN_IP_TRUNCATE:
+      /* in place: after this the raw host bits exist nowhere */
+      ipaddr_truncate (addr, anon->config.v4_bits, anon->config.v6_bits);
+      return ipaddr_format (addr, out);
+    case LN_IP_DROP:
+    default:
+      memset (addr, 0, sizeof *addr);
+      memcpy (out, placeholder.p, placeholder.len);
+      return placeholder.len;
+    }
+}
+
+/* One hop of a client field: an address (kept shape: brackets, zone,
+ * port), or a placeholder.  Returns the family seen. */
+static int
+client_hop (const LnAnon *anon, LnSpan hop, LnBuf *arena)
+{
+  LnHostToken tok;
+  char text[LN_ADDR_TEXT_MAX];
+  size_t n;
+
+  if (span_is_dash (hop) || span_eq_str (hop, "unknown"))
+    {
+      buf_append_span (arena, hop);
+      return LN_AF_NONE;
+    }
+  if (!ipaddr_parse_host (hop, &tok))
+    {
+      buf_append_span (arena, placeholder);
+      return LN_AF_NONE;
+    }
+  {
+    int family = tok.addr.family;
+
+    n = anon_address (anon, &tok.addr, text);
+    buf_append_span (arena, tok.before);
+    buf_append (arena, text, n);
+    buf_append_span (arena, tok.after);
+    return family;
+  }
+}
+
+static void
+rewrite_client (LnAnon *anon, LnField *f, LnBuf *arena)
+{
+  const char *p = f->raw.p;
+  const char *end = f->raw.p + f->raw.len;
+  size_t off = arena->len;
+  int family = -1;
+
+  if (anon->config.ip_mode == LN_IP_DROP)
+    {
+      f->out = placeholder;
+      anon->stats.clients_other++;
+      return;
+    }
+  while (p < end)
+    {
+      const char *comma = memchr (p, ',', (size_t) (end - p));
+      const char *hop_end = comma ? comma : end;
+      int fam = client_hop (anon, span_make (p, (size_t) (hop_end - p)), arena);
+
+      if (family < 0)
+        family = fam;
+      if (comma == NULL)
+        break;
+      /* keep the list separator exactly as written: "," plus spaces */
+      p = comma + 1;
+      while (p < end && *p == ' ')
+        p++;
+      buf_append (arena, comma, (size_t) (p - comma));
+    }
+  if (family == LN_AF_INET)
+    anon->stats.clients_v4++;
+  else if (family == LN_AF_INET6)
+    anon->stats.clients_v6++;
+  else
+    anon->stats.clients_other++;
+  f->in_arena = true;
+  f->arena_off = (uint32_t) off;
+  f->out.len = arena->len - off;
+}
+
+/* Masks addresses in a free-text field.  Returns false when an address was
+ * found and the policy makes that line malformed. */
+static bool
+scan_field (LnAnon *anon, LnField *f, LnBuf *arena)
+{
+  const char *pos = f->raw.p;
+  const char *end = f->raw.p + f->raw.len;
+  LnResidualMatch m;
+  size_t off = 0;
+  bool started = false;
+
+  while (residual_find (pos, end, &m))
+    {
+      char text[LN_ADDR_TEXT_MAX];
+      size_t n = anon_address (anon, &m.addr, text);
+
+      if (n == m.token.len && memcmp (text, m.token.p, n) == 0)
+        {
+          /* already as coarse as the rule makes it (our own output) */
+          pos = m.token.p + m.token.len;
+          continue;
+        }
+      if (anon->config.residual == LN_RESIDUAL_MALFORMED)
+        return false;
+      if (!started)
+        {
+          off = arena->len;
+          started = true;
+        }
+      buf_append (arena, pos, (size_t) (m.token.p - pos));
+      buf_append (arena, text, n);
+      pos = m.token.p + m.token.len;
+      anon->stats.residual_masked++;
+    }
+  if (started)
+    {
+      buf_append (arena, pos, (size_t) (end - pos));
+      f->in_arena = true;
+      f->arena_off = (uint32_t) off;
+      f->out.len = arena->len - off;
+    }
+  return true;
+}
+
+LnParseStatus
+anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
+{
+  const LnAnonConfig *cfg = &anon->config;
+  bool scan = cfg->residual != LN_RESIDUAL_OFF;
+  size_t i;
+
+  buf_reset (arena);
+  for (i = 0; i < rec->nfields; i++)
+    {
+      LnField *f = &rec->fields[i];
+
+      switch (f->type)
+        {
+        case LN_FIELD_CLIENT:
+          rewrite_client (anon, f, arena);
+          break;
+        case LN_FIELD_IDENT:
+          if (!cfg->keep_ident)
+            f->out = dash;
+          break;
+        case LN_FIELD_USER:
+          if (!cfg->keep_user)
+            f->out = dash;
+          break;
+        case LN_FIELD_USER_AGENT:
+          if (!cfg->keep_user_agent)
+            {
+              f->out = dash;
+              break;
+            }
+          /* a kept user agent is free text like the fields below */
+          G_GNUC_FALLTHROUGH;
+        case LN_FIELD_REQUEST:
+        case LN_FIELD_REFERER:
+        case LN_FIELD_VHOST:
+        case LN_FIELD_OTHER:
+        case LN_FIELD_TRAILING:
+          if (scan && !scan_field (anon, f, arena))
+            return LN_PARSE_RESIDUAL;
+          break;
+        case LN_FIELD_TIME:
+        case LN_FIELD_STATUS:
+        case LN_FIELD_BYTES:
+        case LN_FIELD_PORT:
+        case LN_FIELD_NUMBER:
+        case LN_FIELD__COUNT:
+        default:
+          break;
+        }
+    }
+  /* the arena no longer grows: turn offsets into pointers */
+  for (i = 0; i < rec->nfields; i++)
+    if (rec->fields[i].in_arena)
+      rec->fields[i].out.p = arena->data + rec->fields[i].arena_off;
+  return LN_PARSE_OK;
+}
+
+size_t
+anon_redact (LnAnon *anon, LnSpan text, LnBuf *out)
+{
+  const char *pos = text.p;
+  const char *end = text.p + text.len;
+  LnResidualMatch m;
+  size_t count = 0;
+
+  while (residual_find (pos, end, &m))
+    {
+      char repl[LN_ADDR_TEXT_MAX];
+      size_t n = anon_address (anon, &m.addr, repl);
+
+      buf_append (out, pos, (size_t) (m.token.p - pos));
+      buf_append (out, repl, n);
+      pos = m.token.p + m.token.len;
+      count++;
+    }
+  buf_append (out, pos, (size_t) (end - pos));
+  return count;
+}

@@ -1,0 +1,70 @@
+/* buf.h - a growable byte buffer for the hot path.
+ *
+ * GString would do, but every append there goes through a function call with
+ * overflow checks; the per-line writers append a dozen small spans, so the
+ * common case (enough room) is kept inline here and only growth is out of
+ * line.  The buffer is reused for the whole run: buf_reset() keeps the
+ * allocation.
+ */
+#ifndef LN_BUF_H
+#define LN_BUF_H
+
+#include <stddef.h>
+#include <string.h>
+#include "span.h"
+
+typedef struct {
+  char *data;
+  size_t len;
+  size_t cap;
+} LnBuf;
+
+/* Initialises @buf with room for @cap bytes (g_malloc: aborts on OOM). */
+void buf_init (LnBuf *buf, size_t cap);
+
+/* Wipes the whole allocation (it may have held raw addresses) and frees it. */
+void buf_clear (LnBuf *buf);
+
+/* Makes room for at least @extra more bytes; out of line because rare. */
+void buf_grow (LnBuf *buf, size_t extra);
+
+/* Overwrites the used part with zeros and empties the buffer, so that bytes
+ * of a raw line do not outlive it. */
+void buf_wipe (LnBuf *buf);
+
+static inline void
+buf_reserve (LnBuf *buf, size_t extra)
+{
+  if (buf->cap - buf->len < extra)
+    buf_grow (buf, extra);
+}
+
+static inline void
+buf_reset (LnBuf *buf)
+{
+  buf->len = 0;
+}
+
+static inline void
+buf_append (LnBuf *buf, const void *p, size_t n)
+{
+  buf_reserve (buf, n);
+  if (n)
+    memcpy (buf->data + buf->len, p, n);
+  buf->len += n;
+}
+
+static inline void
+buf_append_span (LnBuf *buf, LnSpan s)
+{
+  buf_append (buf, s.p, s.len);
+}
+
+static inline void
+buf_append_c (LnBuf *buf, char c)
+{
+  buf_reserve (buf, 1);
+  buf->data[buf->len++] = c;
+}
+
+#endif /* LN_BUF_H */

@@ -1,0 +1,99 @@
+/* clftime.c - CLF timestamp parser (see clftime.h). */
+#include "config.h"
+
+#include <string.h>
+#include "clftime.h"
+
+int64_t
+clftime_days_from_civil (int64_t y, unsigned m, unsigned d)
+{
+  /* H. Hinnant's algorithm: exact for every proleptic Gregorian date. */
+  int64_t era;
+  unsigned yoe, doy, doe;
+
+  y -= m <= 2;
+  era = (y >= 0 ? y : y - 399) / 400;
+  yoe = (unsigned) (y - era * 400);
+  doy = (153 * (m + (m > 2 ? (unsigned) -3 : 9)) + 2) / 5 + d - 1;
+  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t) doe - 719468;
+}
+
+static bool
+two_digits (const char *p, unsigned *out)
+{
+  unsigned a = (unsigned) (p[0] - '0'), b = (unsigned) (p[1] - '0');
+
+  if (a > 9 || b > 9)
+    return false;
+  *out = a * 10 + b;
+  return true;
+}
+
+static int
+month_number (const char *p)
+{
+  /* Exact, case-sensitive English abbreviations, as Apache and nginx write
+   * them regardless of locale. */
+  static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  int i;
+
+  for (i = 0; i < 12; i++)
+    if (memcmp (p, names + 3 * i, 3) == 0)
+      return i + 1;
+  return 0;
+}
+
+bool
+clftime_parse (LnSpan text, LnTime *out)
+{
+  static const unsigned char mdays[13] = { 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+  const char *p = text.p;
+  unsigned day, hour, min, sec, y1, y2, oh, om;
+  int month;
+  int64_t year;
+  int32_t offset;
+
+  if (text.len != LN_CLFTIME_LEN)
+    return false;
+  if (p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':'
+      || p[17] != ':' || p[20] != ' ' || (p[21] != '+' && p[21] != '-'))
+    return false;
+  if (!two_digits (p, &day) || !two_digits (p + 7, &y1) || !two_digits (p + 9, &y2)
+      || !two_digits (p + 12, &hour) || !two_digits (p + 15, &min)
+      || !two_digits (p + 18, &sec) || !two_digits (p + 22, &oh)
+      || !two_digits (p + 24, &om))
+    return false;
+  month = month_number (p + 3);
+  year = y1 * 100 + y2;
+  if (month == 0 || day == 0 || day > mdays[month] || hour > 23 || min > 59
+      || sec > 60 || oh > 23 || om > 59)
+    return false;
+  if (month == 2 && day == 29
+      && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
+    return false;
+  offset = (int32_t) (oh * 3600 + om * 60);
+  if (p[21] == '-')
+    offset = -offset;
+  out->utc_offset = offset;
+  out->epoch = clftime_days_from_civil (year, (unsigned) month, day) * 86400
+               + hour * 3600 + min * 60 + sec - offset;
+  return true;
+}
+
+bool
+clftime_parse_cached (LnTimeCache *cache, LnSpan text, LnTime *out)
+{
+  if (text.len == LN_CLFTIME_LEN && cache->valid
+      && memcmp (cache->text, text.p, LN_CLFTIME_LEN) == 0)
+    {
+      *out = cache->value;
+      return true;
+    }
+  if (!clftime_parse (text, out))
+    return false;
+  memcpy (cache->text, text.p, LN_CLFTIME_LEN);
+  cache->value = *out;
+  cache->valid = true;
+  return true;
+}

@@ -1,0 +1,39 @@
+/* clftime.h - the Common Log Format timestamp "10/Oct/2000:13:55:36 -0700".
+ *
+ * Parsed by hand into seconds since the epoch (UTC) plus the writer's UTC
+ * offset: no strptime/mktime (locale- and TZ-dependent, slow) and no
+ * text round trip.  Consecutive lines nearly always share a second, so a
+ * one-entry cache keyed on the text answers most lines with one memcmp.
+ */
+#ifndef LN_CLFTIME_H
+#define LN_CLFTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "span.h"
+
+#define LN_CLFTIME_LEN 26   /* "dd/Mon/yyyy:HH:MM:SS +zzzz" */
+
+typedef struct {
+  int64_t epoch;          /* seconds since 1970-01-01T00:00:00Z */
+  int32_t utc_offset;     /* seconds east of UTC, e.g. -25200 */
+} LnTime;
+
+typedef struct {
+  char text[LN_CLFTIME_LEN];
+  bool valid;
+  LnTime value;
+} LnTimeCache;
+
+/* Parses @text (exactly the bracket contents).  Returns false for anything
+ * that is not a valid CLF timestamp (wrong shape, month name, day of month,
+ * hour > 23, ...). */
+bool clftime_parse (LnSpan text, LnTime *out);
+
+/* As clftime_parse, answering repeated text from @cache. */
+bool clftime_parse_cached (LnTimeCache *cache, LnSpan text, LnTime *out);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+int64_t clftime_days_from_civil (int64_t y, unsigned m, unsigned d);
+
+#endif /* LN_CLFTIME_H */

@@ -1,0 +1,282 @@
+/* cli.c - option parsing (see cli.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "errors.h"
+#include "i18n.h"
+#include "parse.h"
+
+typedef struct {
+  const char *name;
+  int value;
+} Choice;
+
+/* Looks @value up in @choices; on failure names the option and the valid
+ * words, as a usage error. */
+static gboolean
+parse_choice (const char *option, const char *value, const Choice *choices,
+              int *out, GError **error)
+{
+  g_autoptr (GString) valid = g_string_new (NULL);
+  const Choice *c;
+
+  for (c = choices; c->name; c++)
+    {
+      if (strcmp (value, c->name) == 0)
+        {
+          *out = c->value;
+          return TRUE;
+        }
+      g_string_append_printf (valid, "%s%s", valid->len ? ", " : "", c->name);
+    }
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               /* Translators: %s are the option, the bad value, the valid values */
+               _("invalid value '%s' for %s (valid: %s)"), value, option, valid->str);
+  return FALSE;
+}
+
+static gboolean
+parse_bits (const char *option, const char *value, unsigned max, unsigned *out,
+            GError **error)
+{
+  guint64 n;
+
+  if (!g_ascii_string_to_unsigned (value, 10, 0, max, &n, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("invalid value '%s' for %s (a number from 0 to %u)"),
+                   value, option, max);
+      return FALSE;
+    }
+  *out = (unsigned) n;
+  return TRUE;
+}
+
+static gboolean
+on_ip (const char *name, const char *value, gpointer data, GError **error)
+{
+  static const Choice c[] = { { "truncate", LN_IP_TRUNCATE }, { "drop", LN_IP_DROP }, { 0 } };
+  LnOptions *o = data;
+  int v;
+
+  if (!parse_choice (name, value, c, &v, error))
+    return FALSE;
+  o->anon.ip_mode = (LnIpMode) v;
+  return TRUE;
+}
+
+static gboolean
+on_ipv4_prefix (const char *name, const char *value, gpointer data, GError **error)
+{
+  return parse_bits (name, value, 32, &((LnOptions *) data)->anon.v4_bits, error);
+}
+
+static gboolean
+on_ipv6_prefix (const char *name, const char *value, gpointer data, GError **error)
+{
+  return parse_bits (name, value, 128, &((LnOptions *) data)->anon.v6_bits, error);
+}
+
+static const Choice keep_drop[] = { { "drop", 0 }, { "keep", 1 }, { 0 } };
+static const Choice keep_dash[] = { { "dash", 0 }, { "keep", 1 }, { 0 } };
+
+static gboolean
+on_user_agent (const char *name, const char *value, gpointer data, GError **error)
+{
+  int v;
+
+  if (!parse_choice (name, value, keep_drop, &v, error))
+    return FALSE;
+  ((LnOptions *) data)->anon.keep_user_agent = v;
+  return TRUE;
+}
+
+static gboolean
+on_remote_user (const char *name, const char *value, gpointer data, GError **error)
+{
+  int v;
+
+  if (!parse_choice (name, value, keep_dash, &v, error))
+    return FALSE;
+  ((LnOptions *) data)->anon.keep_user = v;
+  return TRUE;
+}
+
+static gboolean
+on_ident (const char *name, const char *value, gpointer data, GError **error)
+{
+  int v;
+
+  if (!parse_choice (name, value, keep_dash, &v, error))
+    return FALSE;
+  ((LnOptions *) data)->anon.keep_ident = v;
+  return TRUE;
+}
+
+static gboolean
+on_malformed (const char *name, const char *value, gpointer data, GError **error)
+{
+  static const Choice c[] = {
+    { "drop", LN_MALFORMED_DROP }, { "redact", LN_MALFORMED_REDACT },
+    { "fail", LN_MALFORMED_FAIL }, { 0 }
+  };
+  int v;
+
+  if (!parse_choice (name, value, c, &v, error))
+    return FALSE;
+  ((LnOptions *) data)->malformed = (LnMalformedPolicy) v;
+  return TRUE;
+}
+
+static gboolean
+on_residual (const char *name, const char *value, gpointer data, GError **error)
+{
+  static const Choice c[] = {
+    { "mask", LN_RESIDUAL_MASK }, { "malformed", LN_RESIDUAL_MALFORMED },
+    { "off", LN_RESIDUAL_OFF }, { 0 }
+  };
+  int v;
+
+  if (!parse_choice (name, value, c, &v, error))
+    return FALSE;
+  ((LnOptions *) data)->anon.residual = (LnResidualPolicy) v;
+  return TRUE;
+}
+
+static gboolean
+on_format (const char *name, const char *value, gpointer data, GError **error)
+{
+  LnOptions *o = data;
+
+  (void) name;
+  (void) error;
+  g_free (o->format);
+  o->format = g_strdup (value);
+  return TRUE;
+}
+
+static gboolean
+on_output (const char *name, const char *value, gpointer data, GError **error)
+{
+  LnOptions *o = data;
+
+  (void) name;
+  (void) error;
+  g_free (o->output);
+  o->output = g_strdup (value);
+  return TRUE;
+}
+
+LnOptions *
+cli_parse (int argc, char **argv, GError **error)
+{
+  g_autoptr (LnOptions) o = g_new0 (LnOptions, 1);
+  g_autoptr (GOptionContext) ctx = NULL;
+  GOptionGroup *group;
+  char **files = NULL;
+  /* automatic, so the NONE entries can point into this run's options */
+  GOptionEntry entries[] = {
+    { "format", 'f', 0, G_OPTION_ARG_CALLBACK, (void *) on_format,
+      N_("Input log format: auto (default), common, combined, vhost_common, "
+         "vhost_combined, or an Apache LogFormat string"), N_("FORMAT") },
+    { "ip", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_ip,
+      N_("Client address handling: truncate (default) or drop"), N_("MODE") },
+    { "ipv4-prefix", '4', 0, G_OPTION_ARG_CALLBACK, (void *) on_ipv4_prefix,
+      N_("Keep the first N bits of IPv4 addresses (0-32, default 24)"), "N" },
+    { "ipv6-prefix", '6', 0, G_OPTION_ARG_CALLBACK, (void *) on_ipv6_prefix,
+      N_("Keep the first N bits of IPv6 addresses (0-128, default 48)"), "N" },
+    { "user-agent", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_user_agent,
+      N_("User agent: drop (default, written as \"-\") or keep"), N_("POLICY") },
+    { "remote-user", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_remote_user,
+      N_("Remote user (%u): dash (default) or keep"), N_("POLICY") },
+    { "ident", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_ident,
+      N_("Identd field (%l): dash (default) or keep"), N_("POLICY") },
+    { "malformed", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_malformed,
+      N_("Lines that do not parse: drop (default), redact or fail"), N_("POLICY") },
+    { "residual", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_residual,
+      N_("Addresses found outside the client field: mask (default), "
+         "malformed, or off"), N_("POLICY") },
+    { "output", 'o', 0, G_OPTION_ARG_CALLBACK, (void *) on_output,
+      N_("Append the output to FILE instead of standard output"), N_("FILE") },
+    { "stats", 0, 0, G_OPTION_ARG_NONE, &o->stats,
+      N_("Print a one-line summary on standard error at the end"), NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
+      N_("Report every malformed line, not only the first 10"), NULL },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &o->version,
+      N_("Print version information and exit"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("[FILE…]") },
+    { NULL, 0, 0, 0, NULL, NULL, NULL }
+  };
+  o->format = g_strdup ("auto");
+  o->anon.ip_mode = LN_IP_TRUNCATE;
+  o->anon.v4_bits = 24;
+  o->anon.v6_bits = 48;
+  o->anon.residual = LN_RESIDUAL_MASK;
+  o->malformed = LN_MALFORMED_DROP;
+
+  ctx = g_option_context_new (_("[FILE…] - make web server access logs safe to keep"));
+  group = g_option_group_new ("lognym", "", "", o, NULL);
+  g_option_group_add_entries (group, entries);
+  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
+  g_option_context_set_main_group (ctx, group);
+  g_option_context_set_summary (ctx,
+    _("Reads Apache or nginx access logs (plain or gzip) and writes them with\n"
+      "client addresses truncated, user agents and user names removed, and any\n"
+      "address left in other fields masked.  Without FILE, or with -, reads\n"
+      "standard input."));
+  g_option_context_set_description (ctx,
+    _("Exit status: 0 success, 1 usage error, 2 input/output or setup error,\n"
+      "3 malformed input with --malformed=fail.\n"
+      "\n"
+      "Examples:\n"
+      "  zcat access.log.1.gz | lognym > access.log.1.anon\n"
+      "  lognym --ipv4-prefix 16 --ipv6-prefix 32 -o safe.log access.log\n"
+      "\n"
+      "See lognym(1) for what is kept and what is removed."));
+
+  if (!g_option_context_parse (ctx, &argc, &argv, error))
+    {
+      g_strfreev (files);
+      return NULL;
+    }
+  if (files == NULL)
+    {
+      files = g_new0 (char *, 2);
+      files[0] = g_strdup ("-");
+    }
+  o->files = files;
+  if (!o->version)
+    {
+      /* compile once here so a bad format is a usage error before any I/O */
+      LnParser probe;
+
+      if (!parser_init (&probe, o->format, error))
+        return NULL;
+      parser_clear (&probe);
+    }
+  return g_steal_pointer (&o);
+}
+
+void
+cli_options_free (LnOptions *options)
+{
+  if (options == NULL)
+    return;
+  g_free (options->format);
+  g_free (options->output);
+  g_strfreev (options->files);
+  g_free (options);
+}
+
+void
+cli_print_version (void)
+{
+  printf ("lognym %s\n", PACKAGE_VERSION);
+  printf (_("Copyright (C) 2026 the lognym authors.\n"
+            "License GPLv3+: GNU GPL version 3 or later <https://gnu.org/licenses/gpl.html>.\n"
+            "This is free software: you are free to change and redistribute it.\n"
+            "There is NO WARRANTY, to the extent permitted by law.\n"));
+}

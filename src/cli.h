@@ -1,0 +1,41 @@
+/* cli.h - command-line options into an immutable LnOptions.
+ *
+ * The only GOptionEntry table of the program.  Everything the run needs is
+ * in LnOptions, passed down explicitly: there is no global configuration.
+ */
+#ifndef LN_CLI_H
+#define LN_CLI_H
+
+#include <glib.h>
+#include "anon.h"
+
+typedef enum {
+  LN_MALFORMED_DROP,
+  LN_MALFORMED_REDACT,
+  LN_MALFORMED_FAIL,
+} LnMalformedPolicy;
+
+typedef struct {
+  char *format;               /* "auto", preset or LogFormat string */
+  LnAnonConfig anon;
+  LnMalformedPolicy malformed;
+  char *output;               /* NULL: standard output */
+  gboolean stats;
+  gboolean verbose;
+  gboolean version;
+  char **files;               /* NULL-terminated; never empty ("-") */
+} LnOptions;
+
+/* Parses @argv.  Returns a new LnOptions, or NULL with @error set
+ * (G_OPTION_ERROR or LN_ERROR_USAGE: exit status 1).  --help prints and
+ * exits 0 inside GLib. */
+LnOptions *cli_parse (int argc, char **argv, GError **error);
+
+void cli_options_free (LnOptions *options);
+
+/* Prints the --version text to standard output. */
+void cli_print_version (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LnOptions, cli_options_free)
+
+#endif /* LN_CLI_H */

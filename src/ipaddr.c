@@ -1,0 +1,371 @@
+/* ipaddr.c - hand-written address parser and formatter (see ipaddr.h). */
+#include "config.h"
+
+#include <string.h>
+#include "ipaddr.h"
+
+static const int8_t hex_value[256] = {
+  ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+  ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+  ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+  ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+/* hex_value[c] - 1 is the digit value; 0 marks "not a hex digit" so the
+ * table can stay zero-initialised. */
+
+static bool
+parse_v4 (const char *p, const char *end, uint8_t out[4])
+{
+  int part = 0;
+
+  while (part < 4)
+    {
+      unsigned value = 0;
+      int digits = 0;
+
+      if (p == end || (unsigned) (*p - '0') > 9)
+        return false;
+      if (*p == '0' && p + 1 < end && (unsigned) (p[1] - '0') <= 9)
+        return false;                   /* leading zero: octal ambiguity */
+      while (p < end && (unsigned) (*p - '0') <= 9)
+        {
+          value = value * 10 + (unsigned) (*p - '0');
+          if (++digits > 3 || value > 255)
+            return false;
+          p++;
+        }
+      out[part++] = (uint8_t) value;
+      if (part < 4)
+        {
+          if (p == end || *p != '.')
+            return false;
+          p++;
+        }
+    }
+  return p == end;
+}
+
+static bool
+parse_v6 (const char *p, const char *end, uint8_t out[16])
+{
+  uint8_t tmp[16];
+  int pos = 0;          /* next byte of tmp to fill */
+  int gap = -1;         /* byte position of "::" */
+  const char *group_start;
+
+  if (end - p < 2)
+    return false;
+  if (p[0] == ':')
+    {
+      if (p[1] != ':')
+        return false;
+      p += 2;
+      gap = 0;
+      if (p == end)
+        goto done;
+    }
+  for (;;)
+    {
+      unsigned value = 0;
+      int digits = 0;
+
+      group_start = p;
+      while (p < end && hex_value[(unsigned char) *p])
+        {
+          if (++digits > 4)
+            return false;
+          value = (value << 4) | (unsigned) (hex_value[(unsigned char) *p] - 1);
+          p++;
+        }
+      if (p < end && *p == '.')
+        {
+          /* embedded IPv4 in the last 32 bits */
+          if (pos > 12 || digits == 0)
+            return false;
+          if (!parse_v4 (group_start, end, tmp + pos))
+            return false;
+          pos += 4;
+          goto done;
+        }
+      if (digits == 0)
+        return false;
+      if (pos > 14)
+        return false;
+      tmp[pos++] = (uint8_t) (value >> 8);
+      tmp[pos++] = (uint8_t) value;
+      if (p == end)
+        goto done;
+      if (*p != ':')
+        return false;
+      p++;
+      if (p < end && *p == ':')
+        {
+          if (gap >= 0)
+            return false;
+          gap = pos;
+          p++;
+          if (p == end)
+            goto done;
+        }
+      else if (p == end)
+        return false;                   /* trailing single colon */
+    }
+
+done:
+  if (gap >= 0)
+    {
+      int tail = pos - gap;
+
+      if (pos == 16)
+        return false;                   /* "::" must stand for >= 1 group */
+      memset (out, 0, 16);
+      memcpy (out, tmp, (size_t) gap);
+      memcpy (out + 16 - tail, tmp + gap, (size_t) tail);
+      return true;
+    }
+  if (pos != 16)
+    return false;
+  memcpy (out, tmp, 16);
+  return true;
+}
+
+bool
+ipaddr_parse (const char *p, size_t len, LnAddr *out)
+{
+  const char *end = p + len;
+  size_t i;
+
+  out->family = LN_AF_NONE;
+  if (len == 0 || len > LN_ADDR_TEXT_MAX)
+    return false;
+  /* One pass decides the family: any ':' means IPv6. */
+  for (i = 0; i < len; i++)
+    if (p[i] == ':')
+      {
+        if (!parse_v6 (p, end, out->bytes))
+          return false;
+        out->family = LN_AF_INET6;
+        return true;
+      }
+  if (!parse_v4 (p, end, out->bytes))
+    return false;
+  memset (out->bytes + 4, 0, 12);
+  out->family = LN_AF_INET;
+  return true;
+}
+
+bool
+ipaddr_parse_host (LnSpan token, LnHostToken *out)
+{
+  const char *p = token.p;
+  const char *end = token.p + token.len;
+  const char *addr_end;
+  size_t colons = 0;
+  const char *q;
+
+  out->before = span_make (p, 0);
+  out->after = span_make (end, 0);
+  out->addr.family = LN_AF_NONE;
+  if (token.len == 0)
+    return false;
+
+  if (*p == '[')
+    {
+      const char *close = memchr (p, ']', token.len);
+      const char *zone;
+
+      if (close == NULL)
+        return false;
+      /* "]" may be followed only by ":port" */
+      if (close + 1 < end)
+        {
+          if (close[1] != ':' || close + 2 == end)
+            return false;
+          for (q = close + 2; q < end; q++)
+            if ((unsigned) (*q - '0') > 9)
+              return false;
+        }
+      zone = memchr (p + 1, '%', (size_t) (close - p - 1));
+      addr_end = zone ? zone : close;
+      out->before = span_make (p, 1);
+      out->text = span_make (p + 1, (size_t) (addr_end - p - 1));
+      out->after = span_make (addr_end, (size_t) (end - addr_end));
+      if (!ipaddr_parse (out->text.p, out->text.len, &out->addr))
+        return false;
+      return out->addr.family == LN_AF_INET6;
+    }
+
+  for (q = p; q < end; q++)
+    if (*q == ':')
+      colons++;
+  addr_end = end;
+  if (colons == 1)
+    {
+      /* IPv4 with a port */
+      const char *colon = memchr (p, ':', token.len);
+
+      if (colon + 1 == end)
+        return false;
+      for (q = colon + 1; q < end; q++)
+        if ((unsigned) (*q - '0') > 9)
+          return false;
+      addr_end = colon;
+    }
+  else if (colons > 1)
+    {
+      const char *zone = memchr (p, '%', token.len);
+      if (zone)
+        {
+          if (zone + 1 == end)
+            return false;
+          addr_end = zone;
+        }
+    }
+  out->text = span_make (p, (size_t) (addr_end - p));
+  out->after = span_make (addr_end, (size_t) (end - addr_end));
+  if (!ipaddr_parse (out->text.p, out->text.len, &out->addr))
+    return false;
+  if (colons == 1 && out->addr.family != LN_AF_INET)
+    return false;
+  return true;
+}
+
+bool
+ipaddr_is_v4_mapped (const LnAddr *addr)
+{
+  static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  return addr->family == LN_AF_INET6 && memcmp (addr->bytes, prefix, 12) == 0;
+}
+
+static void
+keep_bits (uint8_t *bytes, unsigned nbytes, unsigned bits)
+{
+  unsigned full = bits / 8;
+  unsigned rest = bits % 8;
+
+  if (full >= nbytes)
+    return;
+  if (rest)
+    {
+      bytes[full] &= (uint8_t) (0xff << (8 - rest));
+      full++;
+    }
+  memset (bytes + full, 0, nbytes - full);
+}
+
+void
+ipaddr_truncate (LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
+{
+  if (addr->family == LN_AF_INET)
+    keep_bits (addr->bytes, 4, v4_bits);
+  else if (ipaddr_is_v4_mapped (addr))
+    keep_bits (addr->bytes + 12, 4, v4_bits);
+  else if (addr->family == LN_AF_INET6)
+    keep_bits (addr->bytes, 16, v6_bits);
+}
+
+static size_t
+format_v4 (const uint8_t *b, char *out)
+{
+  char *o = out;
+  int i;
+
+  for (i = 0; i < 4; i++)
+    {
+      unsigned v = b[i];
+
+      if (v >= 100)
+        {
+          *o++ = (char) ('0' + v / 100);
+          *o++ = (char) ('0' + v / 10 % 10);
+        }
+      else if (v >= 10)
+        *o++ = (char) ('0' + v / 10);
+      *o++ = (char) ('0' + v % 10);
+      if (i < 3)
+        *o++ = '.';
+    }
+  return (size_t) (o - out);
+}
+
+size_t
+ipaddr_format (const LnAddr *addr, char *out)
+{
+  static const char digits[] = "0123456789abcdef";
+  unsigned words[8];
+  int best_base = -1, best_len = 0, cur_base = -1, cur_len = 0;
+  int ngroups = 8;
+  char *o = out;
+  int i;
+
+  if (addr->family == LN_AF_INET)
+    return format_v4 (addr->bytes, out);
+  if (addr->family != LN_AF_INET6)
+    return 0;
+
+  if (ipaddr_is_v4_mapped (addr))
+    ngroups = 6;
+  for (i = 0; i < 8; i++)
+    words[i] = (unsigned) addr->bytes[2 * i] << 8 | addr->bytes[2 * i + 1];
+  /* RFC 5952 4.2: compress the longest run of two or more zero groups,
+   * the first one on a tie. */
+  for (i = 0; i < ngroups; i++)
+    {
+      if (words[i] == 0)
+        {
+          if (cur_base < 0)
+            cur_base = i, cur_len = 0;
+          cur_len++;
+          if (cur_len > best_len)
+            best_base = cur_base, best_len = cur_len;
+        }
+      else
+        cur_base = -1;
+    }
+  if (best_len < 2)
+    best_base = -1;
+
+  for (i = 0; i < ngroups; i++)
+    {
+      unsigned w = words[i];
+
+      if (i == best_base)
+        {
+          *o++ = ':';
+          if (i == 0)
+            *o++ = ':';
+          i += best_len - 1;
+          continue;
+        }
+      if (w >= 0x1000)
+        *o++ = digits[w >> 12];
+      if (w >= 0x100)
+        *o++ = digits[(w >> 8) & 0xf];
+      if (w >= 0x10)
+        *o++ = digits[(w >> 4) & 0xf];
+      *o++ = digits[w & 0xf];
+      if (i < ngroups - 1)
+        *o++ = ':';
+    }
+  if (ngroups == 6)
+    {
+      if (best_base < 0 || best_base + best_len < 6)
+        *o++ = ':';
+      o += format_v4 (addr->bytes + 12, o);
+    }
+  return (size_t) (o - out);
+}
+
+void
+ipaddr_to_v6_bytes (const LnAddr *addr, uint8_t out[16])
+{
+  if (addr->family == LN_AF_INET)
+    {
+      memset (out, 0, 10);
+      out[10] = out[11] = 0xff;
+      memcpy (out + 12, addr->bytes, 4);
+    }
+  else
+    memcpy (out, addr->bytes, 16);
+}

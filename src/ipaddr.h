@@ -1,0 +1,68 @@
+/* ipaddr.h - IPv4/IPv6 addresses in binary form: parse, mask, format.
+ *
+ * A client address is parsed exactly once per line into an LnAddr; geo
+ * lookups, truncation and pseudonyms all work on that binary form.  The
+ * parser and formatter are hand-written because inet_pton/inet_ntop need a
+ * NUL-terminated copy and inet_ntop formats through printf (half the cost of
+ * a naive anonymiser); they are tested against libc over a table of cases
+ * and by fuzzing.
+ */
+#ifndef LN_IPADDR_H
+#define LN_IPADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "span.h"
+
+typedef enum {
+  LN_AF_NONE = 0,
+  LN_AF_INET = 4,
+  LN_AF_INET6 = 6,
+} LnFamily;
+
+typedef struct {
+  uint8_t family;     /* LnFamily */
+  uint8_t bytes[16];  /* network order; IPv4 uses the first 4 */
+} LnAddr;
+
+/* Longest text ipaddr_format() writes, without a NUL. */
+#define LN_ADDR_TEXT_MAX 45
+
+/* A client-field token split into what surrounds the address
+ * ("[", "]:443", "%eth0", ":8080") and the address itself. */
+typedef struct {
+  LnAddr addr;
+  LnSpan before;      /* "[" or empty */
+  LnSpan text;        /* the address text as written */
+  LnSpan after;       /* zone, "]", port; possibly empty */
+} LnHostToken;
+
+/* Parses @len bytes at @p as exactly one IPv4 dotted quad (no leading zeros,
+ * as inet_pton) or IPv6 address (RFC 4291 text forms, upper or lower case,
+ * embedded IPv4).  Returns true and fills @out on success; on failure @out
+ * is left with family LN_AF_NONE.  Never reads outside [p, p+len). */
+bool ipaddr_parse (const char *p, size_t len, LnAddr *out);
+
+/* Parses a client field such as "192.0.2.7", "192.0.2.7:5678",
+ * "[2001:db8::1]:443", "fe80::1%eth0".  Returns false when the token holds
+ * no address (a host name, "-", "unix:"). */
+bool ipaddr_parse_host (LnSpan token, LnHostToken *out);
+
+/* True when @addr is an IPv6 address in ::ffff:0:0/96. */
+bool ipaddr_is_v4_mapped (const LnAddr *addr);
+
+/* Keeps the leading @v4_bits of an IPv4 address (also of an IPv4-mapped
+ * IPv6 address) or @v6_bits of an IPv6 address and zeroes the rest. */
+void ipaddr_truncate (LnAddr *addr, unsigned v4_bits, unsigned v6_bits);
+
+/* Writes the canonical text form (RFC 5952 for IPv6, dotted quad for the
+ * IPv4-mapped tail) to @out, which must hold LN_ADDR_TEXT_MAX bytes.
+ * Returns the number of bytes written; no NUL is added. */
+size_t ipaddr_format (const LnAddr *addr, char *out);
+
+/* The 16-byte form used for keyed digests: IPv4 as IPv4-mapped IPv6, so
+ * that 192.0.2.7 and ::ffff:192.0.2.7 agree. */
+void ipaddr_to_v6_bytes (const LnAddr *addr, uint8_t out[16]);
+
+#endif /* LN_IPADDR_H */

@@ -1,0 +1,49 @@
+/* logformat.h - Apache LogFormat strings compiled into an operation table.
+ *
+ * A format is compiled once at start-up into a flat array of "field, then
+ * the literal that must follow it" operations; the per-line parser only
+ * walks that array.  The presets (common, combined, vhost_common,
+ * vhost_combined) are ordinary LogFormat strings compiled the same way, so
+ * a LogFormat string that equals a preset parses exactly as fast.
+ */
+#ifndef LN_LOGFORMAT_H
+#define LN_LOGFORMAT_H
+
+#include <glib.h>
+#include "record.h"
+
+typedef enum {
+  LN_SCAN_BARE,         /* up to the first byte of the next literal; no spaces */
+  LN_SCAN_BARE_SPACES,  /* the same, spaces allowed (%t) */
+  LN_SCAN_QUOTED,       /* between double quotes, Apache's \" escapes */
+  LN_SCAN_LIST,         /* "a, b, c": a forwarded-for list in %h */
+} LnScan;
+
+typedef struct {
+  LnFieldType type;
+  LnScan scan;
+  LnSpan literal;       /* what must follow the field; empty at end of line */
+} LnOp;
+
+typedef struct {
+  char *name;           /* preset name, or the format string itself */
+  char *text;           /* the LogFormat string (owned; literals point here) */
+  LnSpan leading;       /* literal before the first field */
+  size_t nops;
+  LnOp ops[LN_MAX_FIELDS];
+  gboolean trailing_fields;  /* accept extra fields after the last one */
+} LnLogFormat;
+
+/* The LogFormat string of a preset, or NULL if @name is not a preset. */
+const char *logformat_preset (const char *name);
+
+/* Compiles @format (a preset name or a LogFormat string, with httpd.conf
+ * escapes \" \\ \t \n understood) into a new LnLogFormat.  On error returns
+ * NULL and sets @error (LN_ERROR_USAGE) naming the offending column. */
+LnLogFormat *logformat_compile (const char *format, GError **error);
+
+void logformat_free (LnLogFormat *format);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LnLogFormat, logformat_free)
+
+#endif /* LN_LOGFORMAT_H */

@@ -1,0 +1,132 @@
+/* main.c - lognym entry point: options, the run, the exit status.
+ *
+ * All logic lives in the library; this file only wires it together and maps
+ * the outcome to an exit status (see lognym(1), EXIT STATUS).
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "errors.h"
+#include "i18n.h"
+#include "output.h"
+#include "pipeline.h"
+#include "reader.h"
+
+static void
+print_error (const GError *error)
+{
+  g_printerr ("lognym: %s\n", error->message);
+}
+
+/* Refuses to append to a file that is also an input: it would read its own
+ * output forever or corrupt the original. */
+static gboolean
+check_not_output (LnReader *reader, LnOutput *output, GError **error)
+{
+  uint64_t idev, iino, odev, oino;
+
+  if (reader_stat (reader, &idev, &iino) && output_stat (output, &odev, &oino)
+      && idev == odev && iino == oino)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("%s: input file is also the output file"), reader_name (reader));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+run (const LnOptions *options)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LnOutput) output = NULL;
+  LnPipeline pipeline;
+  int status = LN_EXIT_OK;
+  gboolean stop = FALSE;
+  size_t i;
+
+  output = output_open (options->output, &error);
+  if (output == NULL)
+    {
+      print_error (error);
+      return ln_error_exit_status (error);
+    }
+  if (!pipeline_init (&pipeline, options, output, &error))
+    {
+      print_error (error);
+      return ln_error_exit_status (error);
+    }
+
+  for (i = 0; options->files[i] && !stop; i++)
+    {
+      g_autoptr (LnReader) reader = reader_open (options->files[i], &error);
+
+      if (reader == NULL || !check_not_output (reader, output, &error)
+          || !pipeline_process (&pipeline, reader, &error))
+        {
+          /* an unreadable input is reported and the batch goes on; the
+           * output side and --malformed=fail end the run */
+          if (!(error->domain == LN_ERROR && error->code == LN_ERROR_IO))
+            stop = TRUE;
+          if (!g_error_matches (error, LN_ERROR, LN_ERROR_BROKEN_PIPE))
+            print_error (error);
+          if (status == LN_EXIT_OK || stop)
+            status = ln_error_exit_status (error);
+          g_clear_error (&error);
+        }
+    }
+  if (!stop && !pipeline_finish (&pipeline, &error))
+    {
+      if (!g_error_matches (error, LN_ERROR, LN_ERROR_BROKEN_PIPE))
+        print_error (error);
+      status = ln_error_exit_status (error);
+      g_clear_error (&error);
+    }
+  if (!output->failed && !output_close (output, &error))
+    {
+      print_error (error);
+      status = ln_error_exit_status (error);
+      g_clear_error (&error);
+    }
+  if (options->stats)
+    pipeline_print_stats (&pipeline);
+  pipeline_clear (&pipeline);
+  return status;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LnOptions) options = NULL;
+  const char *localedir = g_getenv ("LOGNYM_LOCALEDIR");
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  /* A closed pipe is an error code from write(2), handled quietly; a file
+   * size limit is an error, not a silent kill. */
+  signal (SIGPIPE, SIG_IGN);
+  signal (SIGXFSZ, SIG_IGN);
+
+  options = cli_parse (argc, argv, &error);
+  if (options == NULL)
+    {
+      print_error (error);
+      g_printerr (_("Try '%s --help' for more information.\n"), "lognym");
+      return ln_error_exit_status (error);
+    }
+  if (options->version)
+    {
+      cli_print_version ();
+      return LN_EXIT_OK;
+    }
+  return run (options);
+}

@@ -1,0 +1,128 @@
+/* output.c - buffered writer (see output.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "i18n.h"
+#include "output.h"
+
+LnOutput *
+output_open (const char *path, GError **error)
+{
+  LnOutput *out;
+  int fd;
+
+  if (path == NULL || strcmp (path, "-") == 0)
+    {
+      fd = STDOUT_FILENO;
+      path = NULL;
+    }
+  else
+    {
+      do
+        fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+      while (fd < 0 && errno == EINTR);
+      if (fd < 0)
+        {
+          int err = errno;
+          g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: cannot open for writing: %s"),
+                       path, g_strerror (err));
+          return NULL;
+        }
+    }
+  out = g_new0 (LnOutput, 1);
+  out->fd = fd;
+  out->close_fd = path != NULL;
+  out->name = g_strdup (path ? path : _("(standard output)"));
+  buf_init (&out->buf, LN_OUTPUT_BLOCK + 64 * 1024);
+  return out;
+}
+
+gboolean
+output_flush (LnOutput *out, GError **error)
+{
+  const char *p = out->buf.data;
+  size_t left = out->buf.len;
+
+  if (out->failed)
+    {
+      buf_reset (&out->buf);
+      g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: earlier write error"), out->name);
+      return FALSE;
+    }
+  while (left > 0)
+    {
+      ssize_t n = write (out->fd, p, left);
+
+      if (n < 0)
+        {
+          int err = errno;
+
+          if (err == EINTR)
+            continue;
+          out->failed = TRUE;
+          buf_reset (&out->buf);
+          if (err == EPIPE)
+            g_set_error (error, LN_ERROR, LN_ERROR_BROKEN_PIPE, _("%s: broken pipe"), out->name);
+          else
+            g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: write error: %s"),
+                         out->name, g_strerror (err));
+          return FALSE;
+        }
+      p += n;
+      left -= (size_t) n;
+    }
+  buf_reset (&out->buf);
+  return TRUE;
+}
+
+gboolean
+output_stat (const LnOutput *out, uint64_t *dev, uint64_t *ino)
+{
+  struct stat st;
+
+  if (fstat (out->fd, &st) != 0 || !S_ISREG (st.st_mode))
+    return FALSE;
+  *dev = (uint64_t) st.st_dev;
+  *ino = (uint64_t) st.st_ino;
+  return TRUE;
+}
+
+gboolean
+output_close (LnOutput *out, GError **error)
+{
+  if (!output_flush (out, error))
+    return FALSE;
+  if (out->close_fd)
+    {
+      int fd = out->fd;
+
+      out->close_fd = FALSE;
+      if (close (fd) != 0 && errno != EINTR)
+        {
+          int err = errno;
+          out->failed = TRUE;
+          g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: write error: %s"),
+                       out->name, g_strerror (err));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+void
+output_free (LnOutput *out)
+{
+  if (out == NULL)
+    return;
+  if (out->close_fd)
+    close (out->fd);
+  buf_clear (&out->buf);
+  g_free (out->name);
+  g_free (out);
+}

@@ -1,0 +1,53 @@
+/* output.h - buffered output to stdout or a file, with honest errors.
+ *
+ * Output is collected in one large buffer and written with write(2) in big
+ * blocks; partial writes and EINTR are handled, a full disk or a file size
+ * limit is an error (LN_ERROR_OUTPUT, exit status 2), and a closed pipe
+ * (lognym big.log | head) is LN_ERROR_BROKEN_PIPE, which ends the run
+ * quietly.
+ */
+#ifndef LN_OUTPUT_H
+#define LN_OUTPUT_H
+
+#include <glib.h>
+#include <stdint.h>
+#include "buf.h"
+
+/* Flush when this much is buffered. */
+#define LN_OUTPUT_BLOCK (256 * 1024)
+
+typedef struct {
+  int fd;
+  gboolean close_fd;
+  char *name;
+  LnBuf buf;
+  gboolean failed;        /* an error was reported; later writes are no-ops */
+} LnOutput;
+
+/* Opens @path for appending (created with mode 0640), or standard output
+ * when @path is NULL or "-".  Returns NULL and sets @error on failure. */
+LnOutput *output_open (const char *path, GError **error);
+
+/* Writes out everything buffered.  Returns FALSE with @error set on a write
+ * error; the error is sticky. */
+gboolean output_flush (LnOutput *out, GError **error);
+
+static inline gboolean
+output_maybe_flush (LnOutput *out, GError **error)
+{
+  if (out->buf.len >= LN_OUTPUT_BLOCK)
+    return output_flush (out, error);
+  return TRUE;
+}
+
+/* Device and inode of the output when it is a regular file. */
+gboolean output_stat (const LnOutput *out, uint64_t *dev, uint64_t *ino);
+
+/* Flushes and closes; FALSE with @error if either fails. */
+gboolean output_close (LnOutput *out, GError **error);
+
+void output_free (LnOutput *out);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LnOutput, output_free)
+
+#endif /* LN_OUTPUT_H */

@@ -1,0 +1,328 @@
+/* parse.c - the per-line scanner (see parse.h). */
+#include "config.h"
+
+#include <string.h>
+#include "i18n.h"
+#include "parse.h"
+
+static const struct {
+  const char *key;
+  const char *message;
+} status_text[LN_PARSE__COUNT] = {
+  [LN_PARSE_OK] = { "ok", N_("no error") },
+  [LN_PARSE_EMPTY] = { "empty", N_("empty line") },
+  [LN_PARSE_EXPECTED_TEXT] = { "layout", N_("line does not match the log format") },
+  [LN_PARSE_EMPTY_FIELD] = { "empty-field", N_("empty field") },
+  [LN_PARSE_UNTERMINATED_QUOTE] = { "quote", N_("unterminated quoted field") },
+  [LN_PARSE_BAD_TIME] = { "time", N_("invalid timestamp") },
+  [LN_PARSE_BAD_STATUS] = { "status", N_("invalid status code") },
+  [LN_PARSE_BAD_BYTES] = { "bytes", N_("invalid byte count") },
+  [LN_PARSE_TRAILING_TEXT] = { "trailing", N_("unexpected text after the last field") },
+  [LN_PARSE_TOO_MANY_FIELDS] = { "fields", N_("too many fields") },
+  [LN_PARSE_RESIDUAL] = { "residual", N_("address outside the client field") },
+};
+
+const char *
+parse_status_message (LnParseStatus status)
+{
+  return status < LN_PARSE__COUNT ? status_text[status].message : "?";
+}
+
+const char *
+parse_status_key (LnParseStatus status)
+{
+  return status < LN_PARSE__COUNT ? status_text[status].key : "?";
+}
+
+/* The auto-detection candidates: every preset, with and without the port
+ * that Apache's vhost_combined writes after the virtual host. */
+static const char *const auto_formats[] = {
+  "combined",
+  "common",
+  "vhost_combined",
+  "%v %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"",
+  "vhost_common",
+  "%v:%p %h %l %u %t \"%r\" %>s %b",
+};
+
+gboolean
+parser_init (LnParser *parser, const char *format, GError **error)
+{
+  memset (parser, 0, sizeof *parser);
+  if (strcmp (format, "auto") == 0)
+    {
+      size_t i;
+
+      for (i = 0; i < G_N_ELEMENTS (auto_formats); i++)
+        {
+          parser->formats[i] = logformat_compile (auto_formats[i], error);
+          if (parser->formats[i] == NULL)
+            {
+              parser_clear (parser);
+              return FALSE;
+            }
+          parser->nformats++;
+        }
+      return TRUE;
+    }
+  parser->formats[0] = logformat_compile (format, error);
+  if (parser->formats[0] == NULL)
+    return FALSE;
+  parser->nformats = 1;
+  return TRUE;
+}
+
+void
+parser_clear (LnParser *parser)
+{
+  size_t i;
+
+  for (i = 0; i < parser->nformats; i++)
+    logformat_free (parser->formats[i]);
+  memset (parser, 0, sizeof *parser);
+}
+
+/* End of a quoted field starting at @p: the first '"' not escaped by an odd
+ * number of backslashes, or NULL. */
+static const char *
+quoted_end (const char *p, const char *end)
+{
+  const char *q = p;
+
+  while ((q = memchr (q, '"', (size_t) (end - q))) != NULL)
+    {
+      const char *b = q;
+
+      while (b > p && b[-1] == '\\')
+        b--;
+      if (((q - b) & 1) == 0)
+        return q;
+      q++;
+    }
+  return NULL;
+}
+
+static bool
+valid_status (LnSpan s, int *status)
+{
+  if (s.len == 3 && (unsigned) (s.p[0] - '0') <= 9 && (unsigned) (s.p[1] - '0') <= 9
+      && (unsigned) (s.p[2] - '0') <= 9)
+    {
+      *status = (s.p[0] - '0') * 100 + (s.p[1] - '0') * 10 + (s.p[2] - '0');
+      return true;
+    }
+  *status = -1;
+  return span_is_dash (s);
+}
+
+static bool
+valid_bytes (LnSpan s)
+{
+  size_t i;
+
+  if (span_is_dash (s))
+    return true;
+  if (s.len == 0 || s.len > 20)
+    return false;
+  for (i = 0; i < s.len; i++)
+    if ((unsigned) (s.p[i] - '0') > 9)
+      return false;
+  return true;
+}
+
+static inline void
+add_field (LnRecord *rec, LnFieldType type, const char *p, const char *e)
+{
+  LnField *f = &rec->fields[rec->nfields];
+
+  f->type = type;
+  f->raw = span_make (p, (size_t) (e - p));
+  f->out = f->raw;
+  f->in_arena = false;
+  if (rec->first[type] < 0)
+    rec->first[type] = (int8_t) rec->nfields;
+  rec->nfields++;
+}
+
+#define FAIL(status_, at_) \
+  do { *fail_at = (at_); return (status_); } while (0)
+
+static LnParseStatus
+parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
+            LnRecord *rec, const char **fail_at)
+{
+  const char *p = line.p;
+  const char *end = line.p + line.len;
+  size_t i;
+
+  rec->nfields = 0;
+  memset (rec->first, -1, sizeof rec->first);
+  rec->has_time = false;
+  rec->status = -1;
+
+  if (lf->leading.len)
+    {
+      if ((size_t) (end - p) < lf->leading.len
+          || memcmp (p, lf->leading.p, lf->leading.len) != 0)
+        FAIL (LN_PARSE_EXPECTED_TEXT, p);
+      p += lf->leading.len;
+    }
+
+  for (i = 0; i < lf->nops; i++)
+    {
+      const LnOp *op = &lf->ops[i];
+      const char *start = p;
+      const char *q;
+      LnSpan value;
+
+      if (op->scan == LN_SCAN_QUOTED)
+        {
+          q = quoted_end (p, end);
+          if (q == NULL)
+            FAIL (LN_PARSE_UNTERMINATED_QUOTE, start);
+        }
+      else if (op->literal.len)
+        {
+          q = memchr (p, op->literal.p[0], (size_t) (end - p));
+          if (q == NULL)
+            FAIL (LN_PARSE_EXPECTED_TEXT, end);
+          if (op->scan == LN_SCAN_LIST)
+            {
+              /* "10.0.0.2, 10.0.0.1, 127.0.0.1 - -": a forwarded-for list
+               * written where the client belongs */
+              while (q > p && q[-1] == ',' && op->literal.p[0] == ' ' && q + 1 < end)
+                {
+                  const char *next = memchr (q + 1, ' ', (size_t) (end - q - 1));
+                  if (next == NULL)
+                    break;
+                  q = next;
+                }
+            }
+          else if (op->scan == LN_SCAN_BARE && op->literal.p[0] != ' ')
+            {
+              const char *space = memchr (p, ' ', (size_t) (q - p));
+              if (space)
+                FAIL (LN_PARSE_EXPECTED_TEXT, space);
+            }
+        }
+      else
+        {
+          q = end;
+          if (op->scan != LN_SCAN_BARE_SPACES)
+            {
+              const char *space = memchr (p, ' ', (size_t) (end - p));
+              if (space)
+                {
+                  if (!lf->trailing_fields)
+                    FAIL (LN_PARSE_TRAILING_TEXT, space);
+                  q = space;
+                }
+            }
+        }
+      if (q == p && op->scan != LN_SCAN_QUOTED)
+        FAIL (LN_PARSE_EMPTY_FIELD, p);
+
+      value = span_make (p, (size_t) (q - p));
+      switch (op->type)
+        {
+        case LN_FIELD_TIME:
+          if (!clftime_parse_cached (cache, value, &rec->time))
+            FAIL (LN_PARSE_BAD_TIME, p);
+          rec->has_time = true;
+          break;
+        case LN_FIELD_STATUS:
+          if (!valid_status (value, &rec->status))
+            FAIL (LN_PARSE_BAD_STATUS, p);
+          break;
+        case LN_FIELD_BYTES:
+          if (!valid_bytes (value))
+            FAIL (LN_PARSE_BAD_BYTES, p);
+          break;
+        default:
+          break;
+        }
+      add_field (rec, op->type, p, q);
+      p = q;
+      if (op->literal.len)
+        {
+          if ((size_t) (end - p) < op->literal.len
+              || memcmp (p, op->literal.p, op->literal.len) != 0)
+            FAIL (LN_PARSE_EXPECTED_TEXT, p);
+          p += op->literal.len;
+        }
+    }
+
+  /* Extra fields after a combined line: ` "quoted"` or ` bare`. */
+  while (p < end)
+    {
+      const char *q;
+
+      if (!lf->trailing_fields)
+        FAIL (LN_PARSE_TRAILING_TEXT, p);
+      if (*p != ' ' || p + 1 == end)
+        FAIL (LN_PARSE_TRAILING_TEXT, p);
+      p++;
+      if (rec->nfields == LN_MAX_FIELDS)
+        FAIL (LN_PARSE_TOO_MANY_FIELDS, p);
+      if (*p == '"')
+        {
+          q = quoted_end (p + 1, end);
+          if (q == NULL)
+            FAIL (LN_PARSE_UNTERMINATED_QUOTE, p);
+          add_field (rec, LN_FIELD_TRAILING, p + 1, q);
+          p = q + 1;
+        }
+      else
+        {
+          q = memchr (p, ' ', (size_t) (end - p));
+          if (q == NULL)
+            q = end;
+          if (q == p)
+            FAIL (LN_PARSE_EMPTY_FIELD, p);
+          add_field (rec, LN_FIELD_TRAILING, p, q);
+          p = q;
+        }
+    }
+  return LN_PARSE_OK;
+}
+
+LnParseStatus
+parser_parse (LnParser *parser, LnSpan line, LnRecord *rec, size_t *column)
+{
+  LnParseStatus best_status = LN_PARSE_EXPECTED_TEXT;
+  const char *best_at = line.p;
+  size_t k;
+
+  rec->line = line;
+  *column = 0;
+  if (line.len == 0)
+    {
+      rec->nfields = 0;
+      *column = 1;
+      return LN_PARSE_EMPTY;
+    }
+  for (k = 0; k < parser->nformats; k++)
+    {
+      /* the last winner first: logs rarely change format mid-file */
+      size_t idx = k == 0 ? parser->last_match
+                          : (k <= parser->last_match ? k - 1 : k);
+      const char *at = line.p;
+      LnParseStatus st;
+
+      st = parse_with (parser->formats[idx], &parser->time_cache, line, rec, &at);
+      if (st == LN_PARSE_OK)
+        {
+          parser->last_match = idx;
+          rec->format_index = (int) idx;
+          return LN_PARSE_OK;
+        }
+      if (at > best_at || k == 0)
+        {
+          best_at = at;
+          best_status = st;
+        }
+    }
+  rec->nfields = 0;
+  *column = (size_t) (best_at - line.p) + 1;
+  return best_status;
+}

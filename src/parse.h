@@ -1,0 +1,55 @@
+/* parse.h - runs a compiled log format over one line.
+ *
+ * No allocation and no writes to the line: the record receives spans.  A
+ * line that does not fit is reported with an LnParseStatus and the 1-based
+ * column where it stopped fitting; the messages come from a static table so
+ * the per-line path never builds a GError.
+ */
+#ifndef LN_PARSE_H
+#define LN_PARSE_H
+
+#include <glib.h>
+#include "logformat.h"
+#include "record.h"
+
+typedef enum {
+  LN_PARSE_OK,
+  LN_PARSE_EMPTY,
+  LN_PARSE_EXPECTED_TEXT,
+  LN_PARSE_EMPTY_FIELD,
+  LN_PARSE_UNTERMINATED_QUOTE,
+  LN_PARSE_BAD_TIME,
+  LN_PARSE_BAD_STATUS,
+  LN_PARSE_BAD_BYTES,
+  LN_PARSE_TRAILING_TEXT,
+  LN_PARSE_TOO_MANY_FIELDS,
+  LN_PARSE_RESIDUAL,      /* set by the anonymiser under --residual=malformed */
+  LN_PARSE__COUNT
+} LnParseStatus;
+
+typedef struct {
+  LnLogFormat *formats[8];  /* candidates; auto mode has several */
+  size_t nformats;
+  size_t last_match;        /* auto mode tries the last winner first */
+  LnTimeCache time_cache;
+} LnParser;
+
+/* Sets up @parser for @format: "auto", a preset name or a LogFormat string.
+ * Returns FALSE and sets @error (LN_ERROR_USAGE) for a bad format. */
+gboolean parser_init (LnParser *parser, const char *format, GError **error);
+
+void parser_clear (LnParser *parser);
+
+/* Parses @line (without its terminator) into @rec.  Returns LN_PARSE_OK or
+ * the reason the line does not fit, with the 1-based byte @column where it
+ * stopped fitting. */
+LnParseStatus parser_parse (LnParser *parser, LnSpan line, LnRecord *rec,
+                            size_t *column);
+
+/* An untranslated, static description of @status (mark: N_()). */
+const char *parse_status_message (LnParseStatus status);
+
+/* A short, untranslated, stable key for @status, used in --stats. */
+const char *parse_status_key (LnParseStatus status);
+
+#endif /* LN_PARSE_H */

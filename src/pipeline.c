@@ -1,0 +1,153 @@
+/* pipeline.c - the per-line loop and malformed-line policy. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "i18n.h"
+#include "pipeline.h"
+
+/* Without --verbose, only this many malformed lines are reported. */
+#define REPORT_LIMIT 10
+
+gboolean
+pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
+               GError **error)
+{
+  memset (p, 0, sizeof *p);
+  p->options = options;
+  p->output = output;
+  if (!parser_init (&p->parser, options->format, error))
+    return FALSE;
+  anon_init (&p->anon, &options->anon);
+  buf_init (&p->arena, 4096);
+  p->writer.ops = writer_lookup ("log");
+  return TRUE;
+}
+
+void
+pipeline_clear (LnPipeline *p)
+{
+  parser_clear (&p->parser);
+  buf_clear (&p->arena);
+  memset (&p->record, 0, sizeof p->record);
+}
+
+static void
+report_malformed (LnPipeline *p, LnReader *reader, LnParseStatus status,
+                  size_t column)
+{
+  if (!p->options->verbose && p->reported >= REPORT_LIMIT)
+    return;
+  p->reported++;
+  /* The line itself is never echoed: it may hold a raw address. */
+  g_printerr (_("lognym: %s:%" PRIu64 ": %s (column %zu)\n"),
+              reader_name (reader), (uint64_t) reader_line_number (reader),
+              _(parse_status_message (status)), column);
+  if (!p->options->verbose && p->reported == REPORT_LIMIT)
+    g_printerr (_("lognym: further malformed lines are not reported "
+                  "(use --verbose to see all)\n"));
+}
+
+/* Flushes before a read that would block, so that a quiet piped logger's
+ * lines reach the file at once instead of waiting for a full block. */
+static gboolean
+on_input_idle (void *data, GError **error)
+{
+  LnPipeline *p = data;
+
+  return output_flush (p->output, error);
+}
+
+gboolean
+pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
+{
+  const LnOptions *o = p->options;
+  LnRecord *rec = &p->record;
+  LnBuf *out = &p->output->buf;
+  LnSpan line, eol;
+  int got;
+
+  p->stats.files++;
+  reader_set_idle_func (reader, on_input_idle, p);
+  while ((got = reader_next (reader, &line, &eol, error)) > 0)
+    {
+      size_t column = 0;
+      LnParseStatus status;
+
+      p->stats.lines_read++;
+      status = parser_parse (&p->parser, line, rec, &column);
+      if (status == LN_PARSE_OK)
+        {
+          status = anon_record (&p->anon, rec, &p->arena);
+          column = 0;
+        }
+      if (G_LIKELY (status == LN_PARSE_OK))
+        {
+          rec->eol = eol;
+          p->writer.ops->write_record (&p->writer, rec, out);
+          p->stats.lines_written++;
+        }
+      else
+        {
+          p->stats.malformed++;
+          p->stats.by_reason[status]++;
+          report_malformed (p, reader, status, column);
+          switch (o->malformed)
+            {
+            case LN_MALFORMED_REDACT:
+              anon_redact (&p->anon, line, out);
+              writer_end_line (out, eol);
+              p->stats.redacted++;
+              p->stats.lines_written++;
+              break;
+            case LN_MALFORMED_FAIL:
+              g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
+                           _("%s:%" PRIu64 ": malformed line, stopping "
+                             "(--malformed=fail)"),
+                           reader_name (reader), (uint64_t) reader_line_number (reader));
+              return FALSE;
+            case LN_MALFORMED_DROP:
+            default:
+              break;
+            }
+        }
+      if (!output_maybe_flush (p->output, error))
+        return FALSE;
+    }
+  return got == 0;
+}
+
+gboolean
+pipeline_finish (LnPipeline *p, GError **error)
+{
+  if (p->writer.ops->finish)
+    p->writer.ops->finish (&p->writer, &p->output->buf);
+  return output_flush (p->output, error);
+}
+
+void
+pipeline_print_stats (const LnPipeline *p)
+{
+  const LnPipelineStats *s = &p->stats;
+  const LnAnonStats *a = &p->anon.stats;
+  g_autoptr (GString) reasons = g_string_new (NULL);
+  int i;
+
+  for (i = 0; i < LN_PARSE__COUNT; i++)
+    if (s->by_reason[i])
+      g_string_append_printf (reasons, "%s%s=%" PRIu64,
+                              reasons->len ? "," : "", parse_status_key (i),
+                              s->by_reason[i]);
+  g_printerr (_("lognym: %" PRIu64 " lines read, %" PRIu64
+                " written, %" PRIu64 " malformed (%s), %" PRIu64
+                " dropped; clients: %" PRIu64 " IPv4, %" PRIu64
+                " IPv6, %" PRIu64 " other; %" PRIu64
+                " residual addresses masked\n"),
+              s->lines_read, s->lines_written, s->malformed,
+              reasons->len ? reasons->str : "-",
+              s->lines_read - s->lines_written,
+              a->clients_v4, a->clients_v6, a->clients_other, a->residual_masked);
+}

@@ -1,0 +1,59 @@
+/* pipeline.h - the loop: reader -> parser -> anonymiser -> writer.
+ *
+ * Owns the per-run state (parser, anonymiser, record, scratch arena,
+ * output) and the malformed-line policy, and counts what happened for
+ * --stats.  Nothing here is global: a second pipeline could run beside it.
+ */
+#ifndef LN_PIPELINE_H
+#define LN_PIPELINE_H
+
+#include <glib.h>
+#include "anon.h"
+#include "cli.h"
+#include "output.h"
+#include "parse.h"
+#include "reader.h"
+#include "record.h"
+#include "writer.h"
+
+typedef struct {
+  guint64 files;
+  guint64 lines_read;
+  guint64 lines_written;
+  guint64 malformed;               /* all malformed lines */
+  guint64 redacted;                /* malformed lines written redacted */
+  guint64 by_reason[LN_PARSE__COUNT];
+} LnPipelineStats;
+
+typedef struct {
+  const LnOptions *options;
+  LnParser parser;
+  LnAnon anon;
+  LnRecord record;
+  LnBuf arena;
+  LnOutput *output;
+  LnWriter writer;
+  LnPipelineStats stats;
+  guint reported;                  /* malformed lines reported so far */
+} LnPipeline;
+
+/* Sets up a pipeline writing to @output (borrowed).  FALSE and @error on a
+ * bad format. */
+gboolean pipeline_init (LnPipeline *pipeline, const LnOptions *options,
+                        LnOutput *output, GError **error);
+
+/* Processes every line of @reader.  Returns FALSE with @error set when the
+ * input cannot be read (LN_ERROR_IO: the caller may go on with the next
+ * file), the output cannot be written (LN_ERROR_OUTPUT, LN_ERROR_BROKEN_PIPE)
+ * or a malformed line meets --malformed=fail (LN_ERROR_MALFORMED). */
+gboolean pipeline_process (LnPipeline *pipeline, LnReader *reader, GError **error);
+
+/* Writes anything the writer holds back and flushes the output. */
+gboolean pipeline_finish (LnPipeline *pipeline, GError **error);
+
+/* Prints the --stats summary line to standard error. */
+void pipeline_print_stats (const LnPipeline *pipeline);
+
+void pipeline_clear (LnPipeline *pipeline);
+
+#endif /* LN_PIPELINE_H */

@@ -1,0 +1,376 @@
+/* reader.c - block reader with gzip support (see reader.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "errors.h"
+#include "i18n.h"
+#include "reader.h"
+#include "wipe.h"
+
+/* 256 KiB: large enough that read(2) and memchr dominate nothing, small
+ * enough that the raw lines in memory at any moment are few. */
+#define READ_BLOCK (256 * 1024)
+
+struct LnReader {
+  int fd;
+  gboolean close_fd;
+  gboolean may_block;     /* pipe, terminal, socket */
+  char *name;
+  uint64_t line_no;
+
+  char *buf;
+  size_t cap;
+  size_t start;           /* first byte not yet handed out */
+  size_t end;             /* end of valid data */
+  size_t scan;            /* where the search for '\n' resumes */
+  gboolean eof;
+
+  gboolean gzip;
+  gboolean z_done;        /* the current gzip member has ended */
+  gboolean raw_eof;
+  z_stream zs;
+  unsigned char *zin;
+
+  LnReaderIdleFunc idle;
+  void *idle_data;
+  struct stat st;
+};
+
+static void
+set_io_error (GError **error, const LnReader *r, int err)
+{
+  g_set_error (error, LN_ERROR, LN_ERROR_IO, _("%s: read error: %s"),
+               r->name, g_strerror (err));
+}
+
+static LnReader *
+reader_new (int fd, const char *name, gboolean close_fd)
+{
+  LnReader *r = g_new0 (LnReader, 1);
+
+  r->fd = fd;
+  r->close_fd = close_fd;
+  r->name = g_strdup (name);
+  r->cap = READ_BLOCK;
+  r->buf = g_malloc (r->cap);
+  if (fstat (fd, &r->st) == 0)
+    {
+      r->may_block = !S_ISREG (r->st.st_mode) && !S_ISBLK (r->st.st_mode);
+#ifdef HAVE_POSIX_FADVISE
+      if (S_ISREG (r->st.st_mode))
+        (void) posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    }
+  return r;
+}
+
+LnReader *
+reader_new_fd (int fd, const char *name)
+{
+  return reader_new (fd, name, FALSE);
+}
+
+LnReader *
+reader_open (const char *path, GError **error)
+{
+  int fd;
+  struct stat st;
+
+  if (strcmp (path, "-") == 0)
+    return reader_new (STDIN_FILENO, _("(standard input)"), FALSE);
+  do
+    fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    {
+      int err = errno;
+      g_set_error (error, LN_ERROR, LN_ERROR_IO, _("%s: cannot open: %s"),
+                   path, g_strerror (err));
+      return NULL;
+    }
+  if (fstat (fd, &st) == 0 && S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_IO, _("%s: is a directory"), path);
+      close (fd);
+      return NULL;
+    }
+  return reader_new (fd, path, TRUE);
+}
+
+void
+reader_set_idle_func (LnReader *reader, LnReaderIdleFunc func, void *data)
+{
+  reader->idle = func;
+  reader->idle_data = data;
+}
+
+uint64_t
+reader_line_number (const LnReader *reader)
+{
+  return reader->line_no;
+}
+
+const char *
+reader_name (const LnReader *reader)
+{
+  return reader->name;
+}
+
+gboolean
+reader_stat (const LnReader *reader, uint64_t *dev, uint64_t *ino)
+{
+  if (!S_ISREG (reader->st.st_mode))
+    return FALSE;
+  *dev = (uint64_t) reader->st.st_dev;
+  *ino = (uint64_t) reader->st.st_ino;
+  return TRUE;
+}
+
+/* read(2) with EINTR handling and the idle hook.  Returns bytes read,
+ * 0 at EOF, -1 on error. */
+static ssize_t
+raw_read (LnReader *r, void *dst, size_t len, GError **error)
+{
+  ssize_t n;
+
+  if (r->may_block && r->idle)
+    {
+      struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+      int ready;
+
+      do
+        ready = poll (&pfd, 1, 0);
+      while (ready < 0 && errno == EINTR);
+      if (ready == 0 && !r->idle (r->idle_data, error))
+        return -1;
+    }
+  do
+    n = read (r->fd, dst, len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    set_io_error (error, r, errno);
+  return n;
+}
+
+/* Decompresses into @dst.  Concatenated gzip members are one stream, as
+ * with gzip -d.  Returns bytes produced, 0 at the clean end, -1 on error. */
+static ssize_t
+gzip_read (LnReader *r, void *dst, size_t len, GError **error)
+{
+  r->zs.next_out = dst;
+  r->zs.avail_out = (uInt) MIN (len, (size_t) G_MAXUINT32);
+  while (r->zs.avail_out == MIN (len, (size_t) G_MAXUINT32))
+    {
+      int ret;
+
+      if (r->zs.avail_in == 0)
+        {
+          ssize_t n;
+
+          if (r->raw_eof)
+            {
+              if (r->z_done)
+                return 0;
+              g_set_error (error, LN_ERROR, LN_ERROR_IO,
+                           _("%s: compressed data is truncated"), r->name);
+              return -1;
+            }
+          n = raw_read (r, r->zin, READ_BLOCK, error);
+          if (n < 0)
+            return -1;
+          if (n == 0)
+            {
+              r->raw_eof = TRUE;
+              continue;
+            }
+          r->zs.next_in = r->zin;
+          r->zs.avail_in = (uInt) n;
+        }
+      if (r->z_done)
+        {
+          /* another member follows */
+          if (r->zs.avail_in >= 1 && r->zs.next_in[0] != 0x1f)
+            {
+              g_set_error (error, LN_ERROR, LN_ERROR_IO,
+                           _("%s: trailing garbage after compressed data"), r->name);
+              return -1;
+            }
+          if (inflateReset (&r->zs) != Z_OK)
+            {
+              g_set_error (error, LN_ERROR, LN_ERROR_IO,
+                           _("%s: corrupt compressed data"), r->name);
+              return -1;
+            }
+          r->z_done = FALSE;
+        }
+      ret = inflate (&r->zs, Z_NO_FLUSH);
+      if (ret == Z_STREAM_END)
+        r->z_done = TRUE;
+      else if (ret != Z_OK && ret != Z_BUF_ERROR)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_IO,
+                       _("%s: corrupt compressed data"), r->name);
+          return -1;
+        }
+    }
+  return (ssize_t) (MIN (len, (size_t) G_MAXUINT32) - r->zs.avail_out);
+}
+
+static ssize_t
+fill (LnReader *r, GError **error)
+{
+  char *dst = r->buf + r->end;
+  size_t space = r->cap - r->end;
+
+  if (r->gzip)
+    return gzip_read (r, dst, space, error);
+  return raw_read (r, dst, space, error);
+}
+
+/* On the first read: if the data starts with the gzip magic, move it to
+ * the compressed-input side and switch to decompression. */
+static gboolean
+sniff (LnReader *r, GError **error)
+{
+  while (r->end < 2 && !r->eof)
+    {
+      ssize_t n = raw_read (r, r->buf + r->end, r->cap - r->end, error);
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        r->eof = TRUE;
+      r->end += (size_t) n;
+    }
+  if (r->end >= 2 && (unsigned char) r->buf[0] == 0x1f
+      && (unsigned char) r->buf[1] == 0x8b)
+    {
+      r->zin = g_malloc (READ_BLOCK > r->end ? READ_BLOCK : r->end);
+      memcpy (r->zin, r->buf, r->end);
+      memset (&r->zs, 0, sizeof r->zs);
+      if (inflateInit2 (&r->zs, 15 + 16) != Z_OK)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_IO,
+                       _("%s: cannot start decompression"), r->name);
+          return FALSE;
+        }
+      r->zs.next_in = r->zin;
+      r->zs.avail_in = (uInt) r->end;
+      r->raw_eof = r->eof;
+      r->eof = FALSE;
+      r->gzip = TRUE;
+      r->end = 0;
+    }
+  return TRUE;
+}
+
+/* Moves the unconsumed tail to the front and wipes what it leaves behind,
+ * growing the buffer when a single line fills it. */
+static void
+make_room (LnReader *r)
+{
+  if (r->start > 0)
+    {
+      size_t tail = r->end - r->start;
+
+      memmove (r->buf, r->buf + r->start, tail);
+      wipe_memory (r->buf + tail, r->start);
+      r->scan -= r->start;
+      r->end = tail;
+      r->start = 0;
+    }
+  if (r->end == r->cap)
+    {
+      size_t cap = r->cap * 2;
+      char *bigger = g_malloc (cap);
+
+      memcpy (bigger, r->buf, r->end);
+      wipe_memory (r->buf, r->cap);
+      g_free (r->buf);
+      r->buf = bigger;
+      r->cap = cap;
+    }
+}
+
+int
+reader_next (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
+{
+  if (r->line_no == 0 && r->end == 0 && !r->gzip && !r->eof)
+    if (!sniff (r, error))
+      return -1;
+
+  for (;;)
+    {
+      char *nl = memchr (r->buf + r->scan, '\n', r->end - r->scan);
+
+      if (nl)
+        {
+          size_t len = (size_t) (nl - (r->buf + r->start));
+
+          if (len > 0 && nl[-1] == '\r')
+            {
+              *line = span_make (r->buf + r->start, len - 1);
+              *eol = span_make (nl - 1, 2);
+            }
+          else
+            {
+              *line = span_make (r->buf + r->start, len);
+              *eol = span_make (nl, 1);
+            }
+          r->start = r->scan = (size_t) (nl - r->buf) + 1;
+          r->line_no++;
+          return 1;
+        }
+      r->scan = r->end;
+      if (r->eof)
+        {
+          if (r->start == r->end)
+            return 0;
+          *line = span_make (r->buf + r->start, r->end - r->start);
+          *eol = span_make (r->buf + r->end, 0);
+          if (line->len > 0 && line->p[line->len - 1] == '\r')
+            {
+              line->len--;
+              *eol = span_make (line->p + line->len, 1);
+            }
+          r->start = r->scan = r->end;
+          r->line_no++;
+          return 1;
+        }
+      make_room (r);
+      {
+        ssize_t n = fill (r, error);
+
+        if (n < 0)
+          return -1;
+        if (n == 0)
+          r->eof = TRUE;
+        r->end += (size_t) n;
+      }
+    }
+}
+
+void
+reader_free (LnReader *reader)
+{
+  if (reader == NULL)
+    return;
+  wipe_memory (reader->buf, reader->cap);
+  g_free (reader->buf);
+  if (reader->gzip)
+    {
+      inflateEnd (&reader->zs);
+      wipe_memory (reader->zin, READ_BLOCK);
+    }
+  g_free (reader->zin);
+  if (reader->close_fd)
+    close (reader->fd);
+  g_free (reader->name);
+  g_free (reader);
+}

@@ -1,0 +1,51 @@
+/* reader.h - streaming line input from files, stdin and gzip data.
+ *
+ * Reads large blocks with read(2) and hands out lines as spans with
+ * memchr; a line may be of any length (the buffer grows), may end in CRLF or
+ * have no final newline, and may contain NUL bytes.  gzip input is detected
+ * by its magic bytes, so "lognym access.log.2.gz" and "zcat | lognym" both
+ * work.  Lines that were handed out are wiped from the buffer before it is
+ * reused or freed: raw client addresses do not outlive their read block.
+ */
+#ifndef LN_READER_H
+#define LN_READER_H
+
+#include <glib.h>
+#include <stdint.h>
+#include "span.h"
+
+typedef struct LnReader LnReader;
+
+/* Called before a read that may block (pipe or terminal with nothing
+ * buffered), so that the caller can flush what it has written so far. */
+typedef gboolean (*LnReaderIdleFunc) (void *data, GError **error);
+
+/* Opens @path for reading; "-" is standard input.  The display name used
+ * in messages is @path, or "(standard input)".  Returns NULL and sets
+ * @error (LN_ERROR_IO) when the file cannot be opened. */
+LnReader *reader_open (const char *path, GError **error);
+
+/* Wraps an open descriptor (not closed by reader_free). */
+LnReader *reader_new_fd (int fd, const char *name);
+
+void reader_set_idle_func (LnReader *reader, LnReaderIdleFunc func, void *data);
+
+/* Returns the next line in @line (without terminator) and its terminator in
+ * @eol ("\n", "\r\n", or empty for an unterminated last line).  The spans
+ * are valid until the next call.  Returns 1 for a line, 0 at end of input,
+ * -1 on error (@error set, LN_ERROR_IO, naming the file). */
+int reader_next (LnReader *reader, LnSpan *line, LnSpan *eol, GError **error);
+
+/* 1-based number of the line last returned. */
+uint64_t reader_line_number (const LnReader *reader);
+
+const char *reader_name (const LnReader *reader);
+
+/* Device and inode of the input, to refuse writing over it. */
+gboolean reader_stat (const LnReader *reader, uint64_t *dev, uint64_t *ino);
+
+void reader_free (LnReader *reader);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LnReader, reader_free)
+
+#endif /* LN_READER_H */
