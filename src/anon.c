@@ -106,7 +106,7 @@ rewrite_client (LnAnon *anon, LnField *f, LnBuf *arena)
 /* Masks addresses in a free-text field.  Returns false when an address was
  * found and the policy makes that line malformed. */
 static bool
-scan_field (LnAnon *anon, LnField *f, LnBuf *arena)
+scan_field (LnAnon *anon, const char *line, LnField *f, LnBuf *arena)
 {
   const char *pos = f->raw.p;
   const char *end = f->raw.p + f->raw.len;
@@ -114,7 +114,7 @@ scan_field (LnAnon *anon, LnField *f, LnBuf *arena)
   size_t off = 0;
   bool started = false;
 
-  while (residual_find (pos, end, &m))
+  while (residual_find_in (line, pos, end, &m))
     {
       char text[LN_ADDR_TEXT_MAX];
       size_t n = anon_address (anon, &m.addr, text);
@@ -185,7 +185,7 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
         case LN_FIELD_VHOST:
         case LN_FIELD_OTHER:
         case LN_FIELD_TRAILING:
-          if (scan && !scan_field (anon, f, arena))
+          if (scan && !scan_field (anon, rec->line.p, f, arena))
             return LN_PARSE_RESIDUAL;
           break;
         case LN_FIELD_TIME:
@@ -213,7 +213,7 @@ anon_redact (LnAnon *anon, LnSpan text, LnBuf *out)
   LnResidualMatch m;
   size_t count = 0;
 
-  while (residual_find (pos, end, &m))
+  while (residual_find_in (text.p, pos, end, &m))
     {
       char repl[LN_ADDR_TEXT_MAX];
       size_t n = anon_address (anon, &m.addr, repl);

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include "bytescan.h"
 #include "span.h"
 
 typedef struct {
@@ -49,8 +50,7 @@ static inline void
 buf_append (LnBuf *buf, const void *p, size_t n)
 {
   buf_reserve (buf, n);
-  if (n)
-    memcpy (buf->data + buf->len, p, n);
+  copy_bytes (buf->data + buf->len, p, n);
   buf->len += n;
 }
 

@@ -19,7 +19,7 @@ clftime_days_from_civil (int64_t y, unsigned m, unsigned d)
   return era * 146097 + (int64_t) doe - 719468;
 }
 
-static bool
+static inline bool
 two_digits (const char *p, unsigned *out)
 {
   unsigned a = (unsigned) (p[0] - '0'), b = (unsigned) (p[1] - '0');
@@ -84,16 +84,34 @@ clftime_parse (LnSpan text, LnTime *out)
 bool
 clftime_parse_cached (LnTimeCache *cache, LnSpan text, LnTime *out)
 {
+  const char *p = text.p;
+
   if (text.len == LN_CLFTIME_LEN && cache->valid
-      && memcmp (cache->text, text.p, LN_CLFTIME_LEN) == 0)
+      && memcmp (cache->date, p, 11) == 0 && memcmp (cache->zone, p + 21, 5) == 0
+      && p[11] == ':' && p[14] == ':' && p[17] == ':' && p[20] == ' ')
     {
-      *out = cache->value;
+      unsigned hour, min, sec;
+
+      if (!two_digits (p + 12, &hour) || !two_digits (p + 15, &min)
+          || !two_digits (p + 18, &sec) || hour > 23 || min > 59 || sec > 60)
+        return false;
+      out->epoch = cache->midnight + hour * 3600 + min * 60 + sec;
+      out->utc_offset = cache->utc_offset;
       return true;
     }
   if (!clftime_parse (text, out))
     return false;
-  memcpy (cache->text, text.p, LN_CLFTIME_LEN);
-  cache->value = *out;
+  memcpy (cache->date, p, 11);
+  memcpy (cache->zone, p + 21, 5);
+  cache->utc_offset = out->utc_offset;
+  {
+    unsigned hour = 0, min = 0, sec = 0;
+
+    two_digits (p + 12, &hour);
+    two_digits (p + 15, &min);
+    two_digits (p + 18, &sec);
+    cache->midnight = out->epoch - (hour * 3600 + min * 60 + sec);
+  }
   cache->valid = true;
   return true;
 }

@@ -2,8 +2,9 @@
  *
  * Parsed by hand into seconds since the epoch (UTC) plus the writer's UTC
  * offset: no strptime/mktime (locale- and TZ-dependent, slow) and no
- * text round trip.  Consecutive lines nearly always share a second, so a
- * one-entry cache keyed on the text answers most lines with one memcmp.
+ * text round trip.  Consecutive lines nearly always share a day and a time
+ * zone, so a one-entry cache keyed on those parts leaves only the six digits
+ * of the time of day to read.
  */
 #ifndef LN_CLFTIME_H
 #define LN_CLFTIME_H
@@ -20,9 +21,11 @@ typedef struct {
 } LnTime;
 
 typedef struct {
-  char text[LN_CLFTIME_LEN];
+  char date[11];          /* "10/Oct/2000" */
+  char zone[5];           /* "-0700" */
   bool valid;
-  LnTime value;
+  int64_t midnight;       /* epoch of 00:00:00 local time that day */
+  int32_t utc_offset;
 } LnTimeCache;
 
 /* Parses @text (exactly the bracket contents).  Returns false for anything

@@ -154,14 +154,59 @@ ipaddr_parse (const char *p, size_t len, LnAddr *out)
   return true;
 }
 
+/* Parses a dotted quad at the start of [p, end); returns where it stopped
+ * or NULL.  The common client field is a bare IPv4 address, so this path
+ * avoids scanning the token twice. */
+static const char *
+parse_v4_prefix (const char *p, const char *end, uint8_t out[4])
+{
+  int part;
+
+  for (part = 0; part < 4; part++)
+    {
+      unsigned value;
+      int digits = 1;
+
+      if (part > 0)
+        {
+          if (p == end || *p != '.')
+            return NULL;
+          p++;
+        }
+      if (p == end || (unsigned) (*p - '0') > 9)
+        return NULL;
+      value = (unsigned) (*p++ - '0');
+      while (p < end && (unsigned) (*p - '0') <= 9)
+        {
+          if (value == 0 || ++digits > 3)
+            return NULL;                /* leading zero, or too long */
+          value = value * 10 + (unsigned) (*p++ - '0');
+        }
+      if (value > 255)
+        return NULL;
+      out[part] = (uint8_t) value;
+    }
+  return p;
+}
+
+static bool
+all_digits (const char *p, const char *end)
+{
+  if (p == end)
+    return false;
+  for (; p < end; p++)
+    if ((unsigned) (*p - '0') > 9)
+      return false;
+  return true;
+}
+
 bool
 ipaddr_parse_host (LnSpan token, LnHostToken *out)
 {
   const char *p = token.p;
   const char *end = token.p + token.len;
-  const char *addr_end;
-  size_t colons = 0;
-  const char *q;
+  const char *stop;
+  const char *zone;
 
   out->before = span_make (p, 0);
   out->after = span_make (end, 0);
@@ -169,65 +214,47 @@ ipaddr_parse_host (LnSpan token, LnHostToken *out)
   if (token.len == 0)
     return false;
 
+  /* IPv4, optionally with ":port" */
+  if ((unsigned) (*p - '0') <= 9
+      && (stop = parse_v4_prefix (p, end, out->addr.bytes)) != NULL
+      && (stop == end || (*stop == ':' && all_digits (stop + 1, end))))
+    {
+      memset (out->addr.bytes + 4, 0, 12);
+      out->addr.family = LN_AF_INET;
+      out->text = span_make (p, (size_t) (stop - p));
+      out->after = span_make (stop, (size_t) (end - stop));
+      return true;
+    }
+
   if (*p == '[')
     {
       const char *close = memchr (p, ']', token.len);
-      const char *zone;
 
       if (close == NULL)
         return false;
       /* "]" may be followed only by ":port" */
-      if (close + 1 < end)
-        {
-          if (close[1] != ':' || close + 2 == end)
-            return false;
-          for (q = close + 2; q < end; q++)
-            if ((unsigned) (*q - '0') > 9)
-              return false;
-        }
+      if (close + 1 < end && (close[1] != ':' || !all_digits (close + 2, end)))
+        return false;
       zone = memchr (p + 1, '%', (size_t) (close - p - 1));
-      addr_end = zone ? zone : close;
+      stop = zone ? zone : close;
       out->before = span_make (p, 1);
-      out->text = span_make (p + 1, (size_t) (addr_end - p - 1));
-      out->after = span_make (addr_end, (size_t) (end - addr_end));
-      if (!ipaddr_parse (out->text.p, out->text.len, &out->addr))
+      out->text = span_make (p + 1, (size_t) (stop - p - 1));
+      out->after = span_make (stop, (size_t) (end - stop));
+      if (zone && zone + 1 == close)
         return false;
-      return out->addr.family == LN_AF_INET6;
+      return ipaddr_parse (out->text.p, out->text.len, &out->addr)
+             && out->addr.family == LN_AF_INET6;
     }
 
-  for (q = p; q < end; q++)
-    if (*q == ':')
-      colons++;
-  addr_end = end;
-  if (colons == 1)
-    {
-      /* IPv4 with a port */
-      const char *colon = memchr (p, ':', token.len);
-
-      if (colon + 1 == end)
-        return false;
-      for (q = colon + 1; q < end; q++)
-        if ((unsigned) (*q - '0') > 9)
-          return false;
-      addr_end = colon;
-    }
-  else if (colons > 1)
-    {
-      const char *zone = memchr (p, '%', token.len);
-      if (zone)
-        {
-          if (zone + 1 == end)
-            return false;
-          addr_end = zone;
-        }
-    }
-  out->text = span_make (p, (size_t) (addr_end - p));
-  out->after = span_make (addr_end, (size_t) (end - addr_end));
-  if (!ipaddr_parse (out->text.p, out->text.len, &out->addr))
+  /* bare IPv6, optionally with "%zone" */
+  zone = memchr (p, '%', token.len);
+  stop = zone ? zone : end;
+  if (zone && zone + 1 == end)
     return false;
-  if (colons == 1 && out->addr.family != LN_AF_INET)
-    return false;
-  return true;
+  out->text = span_make (p, (size_t) (stop - p));
+  out->after = span_make (stop, (size_t) (end - stop));
+  return ipaddr_parse (out->text.p, out->text.len, &out->addr)
+         && out->addr.family == LN_AF_INET6;
 }
 
 bool

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include "bytescan.h"
 #include "i18n.h"
 #include "parse.h"
 
@@ -83,13 +84,13 @@ parser_clear (LnParser *parser)
 }
 
 /* End of a quoted field starting at @p: the first '"' not escaped by an odd
- * number of backslashes, or NULL. */
+ * number of backslashes, or NULL.  @base is the start of the line. */
 static const char *
-quoted_end (const char *p, const char *end)
+quoted_end (const char *base, const char *p, const char *end)
 {
   const char *q = p;
 
-  while ((q = memchr (q, '"', (size_t) (end - q))) != NULL)
+  while ((q = scan_byte_in (base, q, end, '"')) != NULL)
     {
       const char *b = q;
 
@@ -163,7 +164,7 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
   if (lf->leading.len)
     {
       if ((size_t) (end - p) < lf->leading.len
-          || memcmp (p, lf->leading.p, lf->leading.len) != 0)
+          || !bytes_equal (p, lf->leading.p, lf->leading.len))
         FAIL (LN_PARSE_EXPECTED_TEXT, p);
       p += lf->leading.len;
     }
@@ -177,13 +178,13 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
 
       if (op->scan == LN_SCAN_QUOTED)
         {
-          q = quoted_end (p, end);
+          q = quoted_end (line.p, p, end);
           if (q == NULL)
             FAIL (LN_PARSE_UNTERMINATED_QUOTE, start);
         }
       else if (op->literal.len)
         {
-          q = memchr (p, op->literal.p[0], (size_t) (end - p));
+          q = scan_byte_in (line.p, p, end, op->literal.p[0]);
           if (q == NULL)
             FAIL (LN_PARSE_EXPECTED_TEXT, end);
           if (op->scan == LN_SCAN_LIST)
@@ -192,7 +193,7 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
                * written where the client belongs */
               while (q > p && q[-1] == ',' && op->literal.p[0] == ' ' && q + 1 < end)
                 {
-                  const char *next = memchr (q + 1, ' ', (size_t) (end - q - 1));
+                  const char *next = scan_byte_in (line.p, q + 1, end, ' ');
                   if (next == NULL)
                     break;
                   q = next;
@@ -200,7 +201,7 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
             }
           else if (op->scan == LN_SCAN_BARE && op->literal.p[0] != ' ')
             {
-              const char *space = memchr (p, ' ', (size_t) (q - p));
+              const char *space = scan_byte_in (line.p, p, q, ' ');
               if (space)
                 FAIL (LN_PARSE_EXPECTED_TEXT, space);
             }
@@ -210,7 +211,7 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
           q = end;
           if (op->scan != LN_SCAN_BARE_SPACES)
             {
-              const char *space = memchr (p, ' ', (size_t) (end - p));
+              const char *space = scan_byte_in (line.p, p, end, ' ');
               if (space)
                 {
                   if (!lf->trailing_fields)
@@ -246,7 +247,7 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
       if (op->literal.len)
         {
           if ((size_t) (end - p) < op->literal.len
-              || memcmp (p, op->literal.p, op->literal.len) != 0)
+              || !bytes_equal (p, op->literal.p, op->literal.len))
             FAIL (LN_PARSE_EXPECTED_TEXT, p);
           p += op->literal.len;
         }
@@ -266,7 +267,7 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
         FAIL (LN_PARSE_TOO_MANY_FIELDS, p);
       if (*p == '"')
         {
-          q = quoted_end (p + 1, end);
+          q = quoted_end (line.p, p + 1, end);
           if (q == NULL)
             FAIL (LN_PARSE_UNTERMINATED_QUOTE, p);
           add_field (rec, LN_FIELD_TRAILING, p + 1, q);
@@ -274,7 +275,7 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
         }
       else
         {
-          q = memchr (p, ' ', (size_t) (end - p));
+          q = scan_byte_in (line.p, p, end, ' ');
           if (q == NULL)
             q = end;
           if (q == p)

@@ -30,6 +30,7 @@ struct LnReader {
   size_t start;           /* first byte not yet handed out */
   size_t end;             /* end of valid data */
   size_t scan;            /* where the search for '\n' resumes */
+  size_t dirty;           /* [end, dirty) holds bytes of lines handed out */
   gboolean eof;
 
   gboolean gzip;
@@ -270,8 +271,10 @@ sniff (LnReader *r, GError **error)
   return TRUE;
 }
 
-/* Moves the unconsumed tail to the front and wipes what it leaves behind,
- * growing the buffer when a single line fills it. */
+/* Moves the unconsumed tail to the front, growing the buffer when a single
+ * line fills it.  What the move leaves behind is stale line data: the next
+ * read overwrites most of it, and wipe_stale() clears the rest, so raw
+ * lines do not outlive their block without a second pass over every byte. */
 static void
 make_room (LnReader *r)
 {
@@ -280,7 +283,8 @@ make_room (LnReader *r)
       size_t tail = r->end - r->start;
 
       memmove (r->buf, r->buf + r->start, tail);
-      wipe_memory (r->buf + tail, r->start);
+      if (r->dirty < r->end)
+        r->dirty = r->end;
       r->scan -= r->start;
       r->end = tail;
       r->start = 0;
@@ -292,6 +296,7 @@ make_room (LnReader *r)
 
       memcpy (bigger, r->buf, r->end);
       wipe_memory (r->buf, r->cap);
+      r->dirty = r->end;
       g_free (r->buf);
       r->buf = bigger;
       r->cap = cap;
@@ -352,6 +357,11 @@ reader_next (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
         if (n == 0)
           r->eof = TRUE;
         r->end += (size_t) n;
+        if (r->dirty > r->end)
+          {
+            wipe_memory (r->buf + r->end, r->dirty - r->end);
+            r->dirty = r->end;
+          }
       }
     }
 }

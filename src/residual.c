@@ -1,6 +1,7 @@
 /* residual.c - the address scanner (see residual.h). */
 #include "config.h"
 
+#include "bytescan.h"
 #include "residual.h"
 
 enum { HEX = 1, DIGIT = 2, DOT = 4, COLON = 8 };
@@ -84,24 +85,41 @@ try_run (const char *rs, const char *re, LnResidualMatch *m)
 bool
 residual_find (const char *p, const char *end, LnResidualMatch *match)
 {
+  return residual_find_in (p, p, end, match);
+}
+
+bool
+residual_find_in (const char *base, const char *p, const char *end,
+                  LnResidualMatch *match)
+{
   const char *q = p;
 
-  while (q < end)
+  while ((q = scan_byte2_in (base, q, end, '.', ':')) != NULL)
     {
       const char *rs, *re;
 
-      while (q < end && !IS (*q, DOT | COLON))
-        q++;
-      if (q == end)
-        return false;
+      /* Cheap rejects first: most dots and colons in a log line belong to
+       * host names, file names and "http:".  An IPv4 dot has digits on both
+       * sides; an IPv6 colon has a hex digit or another colon beside it. */
+      if (*q == '.')
+        {
+          if (q == p || q + 1 == end || !IS (q[-1], DIGIT) || !IS (q[1], DIGIT))
+            {
+              q++;
+              continue;
+            }
+        }
+      else if (!((q > p && IS (q[-1], HEX | COLON)) || (q + 1 < end && IS (q[1], HEX | COLON))))
+        {
+          q++;
+          continue;
+        }
       rs = q;
       while (rs > p && IS (rs[-1], HEX | DOT | COLON))
         rs--;
       re = q;
       while (re < end && IS (*re, HEX | DOT | COLON))
         re++;
-      /* a run needs a digit or hex digit next to its separators to be an
-       * address; "..." or "http:" are rejected by the parsers */
       if (re - rs >= 2 && try_run (rs, re, match))
         return true;
       q = re;

@@ -22,4 +22,9 @@ typedef struct {
 /* Finds the first address in [p, end).  Returns false when there is none. */
 bool residual_find (const char *p, const char *end, LnResidualMatch *match);
 
+/* As residual_find, where [base, p) may also be read (the rest of the line);
+ * that lets the scanner test 16 bytes at a time up to the very end. */
+bool residual_find_in (const char *base, const char *p, const char *end,
+                       LnResidualMatch *match);
+
 #endif /* LN_RESIDUAL_H */

@@ -22,6 +22,9 @@ log_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
     {
       const LnField *f = &rec->fields[i];
 
+      /* unchanged fields are copied along with the text around them */
+      if (f->out.p == f->raw.p && f->out.len == f->raw.len)
+        continue;
       buf_append (out, pos, (size_t) (f->raw.p - pos));
       buf_append_span (out, f->out);
       pos = f->raw.p + f->raw.len;

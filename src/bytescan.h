@@ -1,0 +1,149 @@
+/* bytescan.h - inline byte searches for the per-line path.
+ *
+ * glibc's memchr is fast on long spans, but most fields of a log line are a
+ * few bytes long and a call through the PLT costs more than the search.
+ * These helpers test 16 bytes at a time with SSE2 (baseline on x86-64) and
+ * fall back to plain loops elsewhere; they never read outside [p, end).
+ */
+#ifndef LN_BYTESCAN_H
+#define LN_BYTESCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define LN_HAVE_SSE2 1
+#endif
+
+/* First @c in [p, end), or NULL.  @base <= p is the start of the memory
+ * that may be read: when fewer than 16 bytes remain, the last 16 bytes
+ * before @end are tested instead of a byte loop, which needs end - 16 >=
+ * base.  Pass base = p when nothing before p may be read. */
+static inline const char *
+scan_byte_in (const char *base, const char *p, const char *end, char c)
+{
+#ifdef LN_HAVE_SSE2
+  const __m128i needle = _mm_set1_epi8 (c);
+
+  while (end - p >= 16)
+    {
+      __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) p);
+      unsigned mask = (unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (v, needle));
+
+      if (mask)
+        return p + __builtin_ctz (mask);
+      p += 16;
+    }
+  if (p < end && end - base >= 16)
+    {
+      const char *tail = end - 16;
+      __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) tail);
+      unsigned mask = (unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (v, needle));
+
+      mask &= ~0u << (p - tail);      /* ignore bytes before p */
+      mask &= 0xffffu;
+      return mask ? tail + __builtin_ctz (mask) : NULL;
+    }
+#else
+  (void) base;
+#endif
+  for (; p < end; p++)
+    if (*p == c)
+      return p;
+  return NULL;
+}
+
+static inline const char *
+scan_byte (const char *p, const char *end, char c)
+{
+  return scan_byte_in (p, p, end, c);
+}
+
+/* First of @a or @b in [p, end), or NULL; @base as for scan_byte_in. */
+static inline const char *
+scan_byte2_in (const char *base, const char *p, const char *end, char a, char b)
+{
+#ifdef LN_HAVE_SSE2
+  const __m128i na = _mm_set1_epi8 (a);
+  const __m128i nb = _mm_set1_epi8 (b);
+
+  while (end - p >= 16)
+    {
+      __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) p);
+      unsigned mask = (unsigned) _mm_movemask_epi8 (
+          _mm_or_si128 (_mm_cmpeq_epi8 (v, na), _mm_cmpeq_epi8 (v, nb)));
+
+      if (mask)
+        return p + __builtin_ctz (mask);
+      p += 16;
+    }
+  if (p < end && end - base >= 16)
+    {
+      const char *tail = end - 16;
+      __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) tail);
+      unsigned mask = (unsigned) _mm_movemask_epi8 (
+          _mm_or_si128 (_mm_cmpeq_epi8 (v, na), _mm_cmpeq_epi8 (v, nb)));
+
+      mask &= ~0u << (p - tail);
+      mask &= 0xffffu;
+      return mask ? tail + __builtin_ctz (mask) : NULL;
+    }
+#else
+  (void) base;
+#endif
+  for (; p < end; p++)
+    if (*p == a || *p == b)
+      return p;
+  return NULL;
+}
+
+/* True when the @len bytes at @p equal @lit; for the 1-3 byte separators of
+ * a log format this beats a memcmp call. */
+static inline int
+bytes_equal (const char *p, const char *lit, size_t len)
+{
+  size_t i;
+
+  for (i = 0; i < len; i++)
+    if (p[i] != lit[i])
+      return 0;
+  return 1;
+}
+
+/* memcpy for the short pieces of a log line: overlapping fixed-size moves
+ * instead of a library call for anything up to 16 bytes. */
+static inline void
+copy_bytes (char *dst, const char *src, size_t n)
+{
+  if (n <= 16)
+    {
+      if (n >= 8)
+        {
+          uint64_t a, b;
+          memcpy (&a, src, 8);
+          memcpy (&b, src + n - 8, 8);
+          memcpy (dst, &a, 8);
+          memcpy (dst + n - 8, &b, 8);
+        }
+      else if (n >= 4)
+        {
+          uint32_t a, b;
+          memcpy (&a, src, 4);
+          memcpy (&b, src + n - 4, 4);
+          memcpy (dst, &a, 4);
+          memcpy (dst + n - 4, &b, 4);
+        }
+      else
+        {
+          size_t i;
+          for (i = 0; i < n; i++)
+            dst[i] = src[i];
+        }
+      return;
+    }
+  memcpy (dst, src, n);
+}
+
+#endif /* LN_BYTESCAN_H */
