@@ -3,33 +3,96 @@
 
 #include <string.h>
 #include "anon.h"
+#include "errors.h"
 #include "residual.h"
+#include "wipe.h"
 
 static const LnSpan dash = { "-", 1 };
 static const LnSpan placeholder = { LN_PLACEHOLDER, sizeof LN_PLACEHOLDER - 1 };
 
 void
-anon_init (LnAnon *anon, const LnAnonConfig *config)
+anon_init (LnAnon *anon, const LnAnonConfig *config, LnKeyring *keyring,
+           LnPseudonymCache *cache)
 {
   memset (anon, 0, sizeof *anon);
   anon->config = *config;
+  anon->keyring = keyring;
+  anon->cache = cache;
+}
+
+void
+anon_clear (LnAnon *anon)
+{
+  g_clear_error (&anon->key_error);
 }
 
 size_t
 anon_address (const LnAnon *anon, LnAddr *addr, char *out)
 {
-  switch (anon->config.ip_mode)
+  uint8_t digest[LN_PSEUDONYM_BYTES];
+  LnIpMode mode = anon->config.ip_mode;
+  size_t n;
+
+  if (LN_IP_MODE_KEYED (mode) && (anon->fallback || anon->key == NULL))
+    mode = LN_IP_TRUNCATE;
+  switch (mode)
     {
     case LN_IP_TRUNCATE:
       /* in place: after this the raw host bits exist nowhere */
       ipaddr_truncate (addr, anon->config.v4_bits, anon->config.v6_bits);
       return ipaddr_format (addr, out);
+    case LN_IP_HMAC:
+      pseudonym_compute (anon->cache, anon->key, anon->period, addr, digest);
+      wipe_memory (addr, sizeof *addr);
+      n = pseudonym_format_token (digest, out);
+      break;
+    case LN_IP_HMAC_IPV6:
+      pseudonym_compute (anon->cache, anon->key, anon->period, addr, digest);
+      wipe_memory (addr, sizeof *addr);
+      n = pseudonym_format_ipv6 (digest, out);
+      break;
+    case LN_IP_TRUNCATE_HMAC:
+      pseudonym_compute (anon->cache, anon->key, anon->period, addr, digest);
+      ipaddr_truncate (addr, anon->config.v4_bits, anon->config.v6_bits);
+      n = ipaddr_format (addr, out);
+      out[n++] = '-';
+      n += pseudonym_format_token (digest, out + n);
+      break;
     case LN_IP_DROP:
     default:
       memset (addr, 0, sizeof *addr);
       memcpy (out, placeholder.p, placeholder.len);
       return placeholder.len;
     }
+  wipe_memory (digest, sizeof digest);
+  return n;
+}
+
+/* Picks the period key for a record.  FALSE when it was erased and the
+ * policy is to fail. */
+static gboolean
+select_key (LnAnon *anon, const LnRecord *rec)
+{
+  int64_t epoch = rec && rec->has_time ? rec->time.epoch : (int64_t) (g_get_real_time () / G_USEC_PER_SEC);
+  const LnHmacKey *key;
+
+  anon->fallback = FALSE;
+  g_clear_error (&anon->key_error);
+  key = keyring_lookup (anon->keyring, epoch, &anon->period, &anon->key_error);
+  if (key)
+    {
+      anon->key = key;
+      return TRUE;
+    }
+  anon->key = NULL;
+  if (anon->config.expired_truncate
+      && g_error_matches (anon->key_error, LN_ERROR, LN_ERROR_KEY_ERASED))
+    {
+      anon->fallback = TRUE;
+      anon->stats.expired_truncated++;
+      return TRUE;
+    }
+  return FALSE;
 }
 
 /* One hop of a client field: an address (kept shape: brackets, zone,
@@ -38,7 +101,7 @@ static int
 client_hop (const LnAnon *anon, LnSpan hop, LnBuf *arena)
 {
   LnHostToken tok;
-  char text[LN_ADDR_TEXT_MAX];
+  char text[LN_ANON_TEXT_MAX];
   size_t n;
 
   if (span_is_dash (hop) || span_eq_str (hop, "unknown"))
@@ -53,11 +116,19 @@ client_hop (const LnAnon *anon, LnSpan hop, LnBuf *arena)
     }
   {
     int family = tok.addr.family;
+    LnIpMode mode = anon->config.ip_mode;
 
     n = anon_address (anon, &tok.addr, text);
-    buf_append_span (arena, tok.before);
-    buf_append (arena, text, n);
-    buf_append_span (arena, tok.after);
+    /* A token is not an address: brackets, zone and port would make it
+     * look like one, so only the address modes keep the shape. */
+    if (mode == LN_IP_HMAC || mode == LN_IP_TRUNCATE_HMAC)
+      buf_append (arena, text, n);
+    else
+      {
+        buf_append_span (arena, tok.before);
+        buf_append (arena, text, n);
+        buf_append_span (arena, tok.after);
+      }
     return family;
   }
 }
@@ -116,7 +187,7 @@ scan_field (LnAnon *anon, const char *line, LnField *f, LnBuf *arena)
 
   while (residual_find_in (line, pos, end, &m))
     {
-      char text[LN_ADDR_TEXT_MAX];
+      char text[LN_ANON_TEXT_MAX];
       size_t n = anon_address (anon, &m.addr, text);
 
       if (n == m.token.len && memcmp (text, m.token.p, n) == 0)
@@ -155,6 +226,8 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
   size_t i;
 
   buf_reset (arena);
+  if (LN_IP_MODE_KEYED (cfg->ip_mode) && !select_key (anon, rec))
+    return LN_PARSE_KEY_ERASED;
   for (i = 0; i < rec->nfields; i++)
     {
       LnField *f = &rec->fields[i];
@@ -213,9 +286,13 @@ anon_redact (LnAnon *anon, LnSpan text, LnBuf *out)
   LnResidualMatch m;
   size_t count = 0;
 
+  /* a malformed line has no trustworthy timestamp: use the key of the last
+   * record, or of the present period */
+  if (LN_IP_MODE_KEYED (anon->config.ip_mode) && anon->key == NULL && !anon->fallback)
+    select_key (anon, NULL);
   while (residual_find_in (text.p, pos, end, &m))
     {
-      char repl[LN_ADDR_TEXT_MAX];
+      char repl[LN_ANON_TEXT_MAX];
       size_t n = anon_address (anon, &m.addr, repl);
 
       buf_append (out, pos, (size_t) (m.token.p - pos));

@@ -12,6 +12,8 @@
 #include <glib.h>
 #include "buf.h"
 #include "ipaddr.h"
+#include "key.h"
+#include "pseudonym.h"
 #include "parse.h"
 #include "record.h"
 
@@ -20,10 +22,19 @@
  * validate %h keep working; documented in lognym(1). */
 #define LN_PLACEHOLDER "0.0.0.0"
 
+/* Longest text anon_address() writes: an address plus "-" and a token. */
+#define LN_ANON_TEXT_MAX 64
+
 typedef enum {
   LN_IP_TRUNCATE,
   LN_IP_DROP,
+  LN_IP_HMAC,            /* base32 token */
+  LN_IP_HMAC_IPV6,       /* token as an address in 2001:db8::/32 */
+  LN_IP_TRUNCATE_HMAC,   /* "NETWORK-TOKEN" */
 } LnIpMode;
+
+/* True for the modes that need a key. */
+#define LN_IP_MODE_KEYED(m) ((m) >= LN_IP_HMAC)
 
 typedef enum {
   LN_RESIDUAL_MASK,
@@ -39,6 +50,7 @@ typedef struct {
   gboolean keep_user;
   gboolean keep_ident;
   LnResidualPolicy residual;
+  gboolean expired_truncate;   /* erased period key: truncate, not fail */
 } LnAnonConfig;
 
 typedef struct {
@@ -46,18 +58,32 @@ typedef struct {
   guint64 clients_v6;
   guint64 clients_other;
   guint64 residual_masked;   /* addresses masked outside the client field */
+  guint64 expired_truncated; /* records truncated because their key was erased */
 } LnAnonStats;
 
 typedef struct {
   LnAnonConfig config;
   LnAnonStats stats;
+  LnKeyring *keyring;        /* borrowed; NULL unless a keyed mode */
+  LnPseudonymCache *cache;   /* borrowed */
+  const LnHmacKey *key;      /* the current record's period key */
+  int64_t period;
+  gboolean fallback;         /* current record: key erased, truncate */
+  GError *key_error;         /* why the last record had no key */
 } LnAnon;
 
-void anon_init (LnAnon *anon, const LnAnonConfig *config);
+/* @keyring and @cache are borrowed and may be NULL unless
+ * LN_IP_MODE_KEYED (config->ip_mode). */
+void anon_init (LnAnon *anon, const LnAnonConfig *config, LnKeyring *keyring,
+                LnPseudonymCache *cache);
+
+void anon_clear (LnAnon *anon);
 
 /* Fills the "out" span of every field of @rec; replacement text goes to
- * @arena, which is reset first.  Returns LN_PARSE_OK, or LN_PARSE_RESIDUAL
- * when --residual=malformed found an address outside the client field. */
+ * @arena, which is reset first.  Returns LN_PARSE_OK; LN_PARSE_RESIDUAL
+ * when --residual=malformed found an address outside the client field;
+ * LN_PARSE_KEY_ERASED when the record's period key was erased (the reason
+ * is in anon->key_error). */
 LnParseStatus anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena);
 
 /* Appends @text to @out with every address in it replaced by its
@@ -65,7 +91,7 @@ LnParseStatus anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena);
  * of addresses replaced. */
 size_t anon_redact (LnAnon *anon, LnSpan text, LnBuf *out);
 
-/* Writes the anonymised text of @addr to @out (LN_ADDR_TEXT_MAX bytes) and
+/* Writes the anonymised text of @addr to @out (LN_ANON_TEXT_MAX bytes) and
  * returns its length.  @addr is overwritten in the process. */
 size_t anon_address (const LnAnon *anon, LnAddr *addr, char *out);
 

@@ -39,4 +39,14 @@ bool clftime_parse_cached (LnTimeCache *cache, LnSpan text, LnTime *out);
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t clftime_days_from_civil (int64_t y, unsigned m, unsigned d);
 
+/* The inverse: the date of day @days since 1970-01-01. */
+void clftime_civil_from_days (int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
+/* floor(a / b) for b > 0, also for negative a. */
+static inline int64_t
+clftime_floor_div (int64_t a, int64_t b)
+{
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
 #endif /* LN_CLFTIME_H */

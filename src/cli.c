@@ -58,7 +58,10 @@ parse_bits (const char *option, const char *value, unsigned max, unsigned *out,
 static gboolean
 on_ip (const char *name, const char *value, gpointer data, GError **error)
 {
-  static const Choice c[] = { { "truncate", LN_IP_TRUNCATE }, { "drop", LN_IP_DROP }, { 0 } };
+  static const Choice c[] = {
+    { "truncate", LN_IP_TRUNCATE }, { "drop", LN_IP_DROP }, { "hmac", LN_IP_HMAC },
+    { "hmac-ipv6", LN_IP_HMAC_IPV6 }, { "truncate+hmac", LN_IP_TRUNCATE_HMAC }, { 0 }
+  };
   LnOptions *o = data;
   int v;
 
@@ -146,6 +149,113 @@ on_residual (const char *name, const char *value, gpointer data, GError **error)
   return TRUE;
 }
 
+static const Choice periods[] = {
+  { "daily", LN_PERIOD_DAILY }, { "weekly", LN_PERIOD_WEEKLY },
+  { "monthly", LN_PERIOD_MONTHLY }, { 0 }
+};
+
+static gboolean
+on_rotate (const char *name, const char *value, gpointer data, GError **error)
+{
+  int v;
+
+  if (!parse_choice (name, value, periods, &v, error))
+    return FALSE;
+  ((LnOptions *) data)->rotate = (LnPeriod) v;
+  return TRUE;
+}
+
+static gboolean
+on_derive (const char *name, const char *value, gpointer data, GError **error)
+{
+  int v;
+
+  if (!parse_choice (name, value, periods, &v, error))
+    return FALSE;
+  ((LnOptions *) data)->derive = (LnPeriod) v;
+  return TRUE;
+}
+
+static gboolean
+on_retain (const char *name, const char *value, gpointer data, GError **error)
+{
+  return parse_bits (name, value, 100000, &((LnOptions *) data)->retain, error);
+}
+
+static gboolean
+on_expired_key (const char *name, const char *value, gpointer data, GError **error)
+{
+  static const Choice c[] = { { "error", 0 }, { "truncate", 1 }, { 0 } };
+  int v;
+
+  if (!parse_choice (name, value, c, &v, error))
+    return FALSE;
+  ((LnOptions *) data)->anon.expired_truncate = v;
+  return TRUE;
+}
+
+static gboolean
+on_key_file (const char *name, const char *value, gpointer data, GError **error)
+{
+  LnOptions *o = data;
+
+  (void) name;
+  (void) error;
+  g_free (o->key_file);
+  o->key_file = g_strdup (value);
+  return TRUE;
+}
+
+static gboolean
+on_key_dir (const char *name, const char *value, gpointer data, GError **error)
+{
+  LnOptions *o = data;
+
+  (void) name;
+  (void) error;
+  g_free (o->key_dir);
+  o->key_dir = g_strdup (value);
+  return TRUE;
+}
+
+/* Cross-option rules that GOption cannot express. */
+static gboolean
+check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
+                   GError **error)
+{
+  const char *env = g_getenv ("LOGNYM_KEY_FILE");
+
+  if (o->key_file == NULL && o->key_dir == NULL && env && *env)
+    o->key_file = g_strdup (env);
+  if (o->key_dir && o->key_file)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("--key-file and --key-dir exclude each other"));
+      return FALSE;
+    }
+  if ((rotate_given || retain_given) && o->key_dir == NULL)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("--rotate and --retain need --key-dir"));
+      return FALSE;
+    }
+  if (o->derive != LN_PERIOD_NONE && o->key_file == NULL)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--derive needs --key-file"));
+      return FALSE;
+    }
+  if (LN_IP_MODE_KEYED (o->anon.ip_mode) && o->key_file == NULL && o->key_dir == NULL)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("this --ip mode needs a key: --key-file FILE, --key-dir DIR or "
+                     "LOGNYM_KEY_FILE (create a key with: lognym keygen FILE)"));
+      return FALSE;
+    }
+  if (o->key_dir && o->rotate == LN_PERIOD_NONE)
+    o->rotate = LN_PERIOD_DAILY;
+  return TRUE;
+}
+
 static gboolean
 on_format (const char *name, const char *value, gpointer data, GError **error)
 {
@@ -183,7 +293,8 @@ cli_parse (int argc, char **argv, GError **error)
       N_("Input log format: auto (default), common, combined, vhost_common, "
          "vhost_combined, or an Apache LogFormat string"), N_("FORMAT") },
     { "ip", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_ip,
-      N_("Client address handling: truncate (default) or drop"), N_("MODE") },
+      N_("Client address handling: truncate (default), drop, hmac, hmac-ipv6 "
+         "or truncate+hmac"), N_("MODE") },
     { "ipv4-prefix", '4', 0, G_OPTION_ARG_CALLBACK, (void *) on_ipv4_prefix,
       N_("Keep the first N bits of IPv4 addresses (0-32, default 24)"), "N" },
     { "ipv6-prefix", '6', 0, G_OPTION_ARG_CALLBACK, (void *) on_ipv6_prefix,
@@ -199,6 +310,22 @@ cli_parse (int argc, char **argv, GError **error)
     { "residual", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_residual,
       N_("Addresses found outside the client field: mask (default), "
          "malformed, or off"), N_("POLICY") },
+    { "key-file", 'k', 0, G_OPTION_ARG_CALLBACK, (void *) on_key_file,
+      N_("Key for the hmac modes (default: $LOGNYM_KEY_FILE)"), N_("FILE") },
+    { "key-dir", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_key_dir,
+      N_("Directory of per-period keys, created and erased as needed"), N_("DIR") },
+    { "rotate", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_rotate,
+      N_("Key period with --key-dir: daily (default), weekly or monthly"), N_("PERIOD") },
+    { "retain", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_retain,
+      N_("Erase keys older than N periods (default 7)"), "N" },
+    { "derive", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_derive,
+      N_("Derive per-period keys from the --key-file master key: daily, weekly "
+         "or monthly"), N_("PERIOD") },
+    { "expired-key", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_expired_key,
+      N_("Records whose period key was erased: error (default) or truncate"),
+      N_("POLICY") },
+    { "allow-core-dumps", 0, 0, G_OPTION_ARG_NONE, &o->allow_core_dumps,
+      N_("Let the process dump core (off by default: a core holds raw lines)"), NULL },
     { "output", 'o', 0, G_OPTION_ARG_CALLBACK, (void *) on_output,
       N_("Append the output to FILE instead of standard output"), N_("FILE") },
     { "stats", 0, 0, G_OPTION_ARG_NONE, &o->stats,
@@ -216,6 +343,9 @@ cli_parse (int argc, char **argv, GError **error)
   o->anon.v6_bits = 48;
   o->anon.residual = LN_RESIDUAL_MASK;
   o->malformed = LN_MALFORMED_DROP;
+  o->retain = G_MAXUINT;    /* "not given"; defaulted below */
+  o->rotate = LN_PERIOD_NONE;
+  o->derive = LN_PERIOD_NONE;
 
   ctx = g_option_context_new (_("[FILE…] - make web server access logs safe to keep"));
   group = g_option_group_new ("lognym", "", "", o, NULL);
@@ -224,9 +354,11 @@ cli_parse (int argc, char **argv, GError **error)
   g_option_context_set_main_group (ctx, group);
   g_option_context_set_summary (ctx,
     _("Reads Apache or nginx access logs (plain or gzip) and writes them with\n"
-      "client addresses truncated, user agents and user names removed, and any\n"
-      "address left in other fields masked.  Without FILE, or with -, reads\n"
-      "standard input."));
+      "client addresses truncated or pseudonymised, user agents and user names\n"
+      "removed, and any address left in other fields masked.  Without FILE, or\n"
+      "with -, reads standard input.\n"
+      "\n"
+      "  lognym keygen FILE    write a new random key for the hmac modes"));
   g_option_context_set_description (ctx,
     _("Exit status: 0 success, 1 usage error, 2 input/output or setup error,\n"
       "3 malformed input with --malformed=fail.\n"
@@ -248,6 +380,14 @@ cli_parse (int argc, char **argv, GError **error)
       files[0] = g_strdup ("-");
     }
   o->files = files;
+  {
+    gboolean retain_given = o->retain != G_MAXUINT;
+
+    if (!retain_given)
+      o->retain = 7;
+    if (!o->version && !check_key_options (o, o->rotate != LN_PERIOD_NONE, retain_given, error))
+      return NULL;
+  }
   if (!o->version)
     {
       /* compile once here so a bad format is a usage error before any I/O */
@@ -267,6 +407,8 @@ cli_options_free (LnOptions *options)
     return;
   g_free (options->format);
   g_free (options->output);
+  g_free (options->key_file);
+  g_free (options->key_dir);
   g_strfreev (options->files);
   g_free (options);
 }

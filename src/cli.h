@@ -8,6 +8,7 @@
 
 #include <glib.h>
 #include "anon.h"
+#include "key.h"
 
 typedef enum {
   LN_MALFORMED_DROP,
@@ -23,6 +24,12 @@ typedef struct {
   gboolean stats;
   gboolean verbose;
   gboolean version;
+  char *key_file;             /* --key-file or $LOGNYM_KEY_FILE */
+  char *key_dir;              /* --key-dir: rotating per-period keys */
+  LnPeriod rotate;            /* with --key-dir; default daily */
+  unsigned retain;            /* periods kept before erasure */
+  LnPeriod derive;            /* --derive: HKDF period keys from key_file */
+  gboolean allow_core_dumps;
   char **files;               /* NULL-terminated; never empty ("-") */
 } LnOptions;
 

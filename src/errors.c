@@ -23,6 +23,7 @@ ln_error_exit_status (const GError *error)
     case LN_ERROR_BROKEN_PIPE:
       return LN_EXIT_OK;
     case LN_ERROR_IO:
+    case LN_ERROR_KEY_ERASED:
     case LN_ERROR_OUTPUT:
     case LN_ERROR_SETUP:
     default:

@@ -18,6 +18,7 @@ typedef enum {
   LN_ERROR_MALFORMED,  /* malformed input under --malformed=fail */
   LN_ERROR_OUTPUT,     /* cannot write the output: ends the run */
   LN_ERROR_BROKEN_PIPE, /* the reader of our output went away: quiet end */
+  LN_ERROR_KEY_ERASED, /* a record's period key was erased (forward secrecy) */
 } LnError;
 
 enum {

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,11 @@
 #include "cli.h"
 #include "errors.h"
 #include "i18n.h"
+#include "key.h"
 #include "output.h"
 #include "pipeline.h"
 #include "reader.h"
+#include "secmem.h"
 
 static void
 print_error (const GError *error)
@@ -99,6 +102,34 @@ run (const LnOptions *options)
   return status;
 }
 
+/* lognym keygen [FILE] */
+static int
+keygen (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  const char *path = argc > 2 ? argv[2] : g_getenv ("LOGNYM_KEY_FILE");
+
+  if (argc > 3 || (argc > 2 && argv[2][0] == '-') || path == NULL || *path == '\0')
+    {
+      if (argc > 2 && (strcmp (argv[2], "--help") == 0 || strcmp (argv[2], "-h") == 0))
+        {
+          printf (_("Usage: lognym keygen [FILE]\n"
+                    "Writes 32 random bytes as a new key to FILE (default: "
+                    "$LOGNYM_KEY_FILE), mode 0600.\nRefuses to overwrite an "
+                    "existing file.\n"));
+          return LN_EXIT_OK;
+        }
+      g_printerr (_("Usage: lognym keygen [FILE]\n"));
+      return LN_EXIT_USAGE;
+    }
+  if (!key_generate_file (path, &error))
+    {
+      print_error (error);
+      return ln_error_exit_status (error);
+    }
+  return LN_EXIT_OK;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -116,6 +147,12 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
   signal (SIGXFSZ, SIG_IGN);
 
+  if (argc > 1 && strcmp (argv[1], "keygen") == 0)
+    {
+      secmem_forbid_core_dumps ();
+      return keygen (argc, argv);
+    }
+
   options = cli_parse (argc, argv, &error);
   if (options == NULL)
     {
@@ -128,5 +165,8 @@ main (int argc, char **argv)
       cli_print_version ();
       return LN_EXIT_OK;
     }
+  /* raw lines and keys are in this process's memory: no core files */
+  if (!options->allow_core_dumps)
+    secmem_forbid_core_dumps ();
   return run (options);
 }

@@ -21,6 +21,7 @@ static const struct {
   [LN_PARSE_TRAILING_TEXT] = { "trailing", N_("unexpected text after the last field") },
   [LN_PARSE_TOO_MANY_FIELDS] = { "fields", N_("too many fields") },
   [LN_PARSE_RESIDUAL] = { "residual", N_("address outside the client field") },
+  [LN_PARSE_KEY_ERASED] = { "key-erased", N_("the key for the record's period was erased") },
 };
 
 const char *

@@ -24,6 +24,7 @@ typedef enum {
   LN_PARSE_TRAILING_TEXT,
   LN_PARSE_TOO_MANY_FIELDS,
   LN_PARSE_RESIDUAL,      /* set by the anonymiser under --residual=malformed */
+  LN_PARSE_KEY_ERASED,    /* set by the anonymiser: no key for the period */
   LN_PARSE__COUNT
 } LnParseStatus;
 

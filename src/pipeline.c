@@ -21,7 +21,31 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
   p->output = output;
   if (!parser_init (&p->parser, options->format, error))
     return FALSE;
-  anon_init (&p->anon, &options->anon);
+  if (LN_IP_MODE_KEYED (options->anon.ip_mode))
+    {
+      if (options->key_dir)
+        p->keyring = keyring_new_rotating (options->key_dir, options->rotate,
+                                           options->retain,
+                                           g_get_real_time () / G_USEC_PER_SEC, error);
+      else if (options->derive != LN_PERIOD_NONE)
+        p->keyring = keyring_new_derived (options->key_file, options->derive, error);
+      else
+        p->keyring = keyring_new_static (options->key_file, error);
+      if (p->keyring == NULL)
+        {
+          parser_clear (&p->parser);
+          return FALSE;
+        }
+      /* 2^16 slots (1.5 MiB): a busy day's distinct clients mostly fit */
+      p->cache = pseudonym_cache_new (65536, error);
+      if (p->cache == NULL)
+        {
+          keyring_free (p->keyring);
+          parser_clear (&p->parser);
+          return FALSE;
+        }
+    }
+  anon_init (&p->anon, &options->anon, p->keyring, p->cache);
   buf_init (&p->arena, 4096);
   p->writer.ops = writer_lookup ("log");
   return TRUE;
@@ -31,6 +55,9 @@ void
 pipeline_clear (LnPipeline *p)
 {
   parser_clear (&p->parser);
+  anon_clear (&p->anon);
+  keyring_free (p->keyring);
+  pseudonym_cache_free (p->cache);
   buf_clear (&p->arena);
   memset (&p->record, 0, sizeof p->record);
 }
@@ -89,6 +116,14 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
           rec->eol = eol;
           p->writer.ops->write_record (&p->writer, rec, out);
           p->stats.lines_written++;
+        }
+      else if (status == LN_PARSE_KEY_ERASED)
+        {
+          /* never give such a record a fresh key: stop, naming it */
+          g_set_error (error, LN_ERROR, LN_ERROR_KEY_ERASED, "%s:%" PRIu64 ": %s",
+                       reader_name (reader), (uint64_t) reader_line_number (reader),
+                       p->anon.key_error ? p->anon.key_error->message : "?");
+          return FALSE;
         }
       else
         {

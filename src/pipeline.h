@@ -33,12 +33,15 @@ typedef struct {
   LnBuf arena;
   LnOutput *output;
   LnWriter writer;
+  LnKeyring *keyring;              /* keyed modes only */
+  LnPseudonymCache *cache;
   LnPipelineStats stats;
   guint reported;                  /* malformed lines reported so far */
 } LnPipeline;
 
-/* Sets up a pipeline writing to @output (borrowed).  FALSE and @error on a
- * bad format. */
+/* Sets up a pipeline writing to @output (borrowed): compiles the format and,
+ * for the keyed modes, loads the key or opens the key directory (erasing
+ * expired keys).  FALSE and @error on failure. */
 gboolean pipeline_init (LnPipeline *pipeline, const LnOptions *options,
                         LnOutput *output, GError **error);
 

@@ -1,0 +1,52 @@
+/* pseudonym.h - keyed pseudonyms for client addresses.
+ *
+ * token = HMAC-SHA-256(period key, address as 16 bytes, IPv4 as
+ * IPv4-mapped IPv6).  Written as:
+ *   hmac        16 lower-case base32 characters (RFC 4648 alphabet) of the
+ *               first 80 bits: "k7dq3xw2mbpz4n5a";
+ *   hmac-ipv6   the first 96 bits inside 2001:db8::/32, the documentation
+ *               prefix of RFC 3849 that is never routed:
+ *               "2001:db8:4f2a:91c3:77e0:1b5d:c29a:03fe";
+ *   truncate+hmac  "NETWORK-TOKEN", e.g. "192.0.2.0-k7dq3xw2mbpz4n5a".
+ *
+ * Computing an HMAC costs two SHA-256 compressions; logs repeat addresses,
+ * so results are memoised in a bounded cache.  The cache is never keyed by
+ * the raw address: its key is a 128-bit SipHash digest of (address, period)
+ * under a random per-process key kept in secure memory, and the cache is
+ * cleared when it fills.  It holds only digests and output tokens.
+ */
+#ifndef LN_PSEUDONYM_H
+#define LN_PSEUDONYM_H
+
+#include <glib.h>
+#include <stdint.h>
+#include "ipaddr.h"
+#include "sha256.h"
+
+#define LN_TOKEN_LEN 16           /* base32 characters */
+#define LN_TOKEN_BITS 80
+#define LN_PSEUDONYM_BYTES 12     /* what the cache keeps: 96 bits */
+
+typedef struct LnPseudonymCache LnPseudonymCache;
+
+/* A cache of @entries slots (rounded up to a power of two).  FALSE with
+ * @error if no random cache key can be had. */
+LnPseudonymCache *pseudonym_cache_new (size_t entries, GError **error);
+
+void pseudonym_cache_free (LnPseudonymCache *cache);
+
+/* The first LN_PSEUDONYM_BYTES of HMAC(@key, address) for @addr in period
+ * @period, into @out.  @addr is not modified; the caller wipes it. */
+void pseudonym_compute (LnPseudonymCache *cache, const LnHmacKey *key, int64_t period,
+                        const LnAddr *addr, uint8_t out[LN_PSEUDONYM_BYTES]);
+
+/* Encoders; each returns the number of bytes written (no NUL). */
+size_t pseudonym_format_token (const uint8_t digest[LN_PSEUDONYM_BYTES], char *out);
+size_t pseudonym_format_ipv6 (const uint8_t digest[LN_PSEUDONYM_BYTES], char *out);
+
+/* Cache statistics, for --stats and the benchmark. */
+void pseudonym_cache_counts (const LnPseudonymCache *cache, guint64 *hits, guint64 *misses);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LnPseudonymCache, pseudonym_cache_free)
+
+#endif /* LN_PSEUDONYM_H */

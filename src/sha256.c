@@ -1,0 +1,223 @@
+/* sha256.c - FIPS 180-4 SHA-256, RFC 2104 HMAC, RFC 5869 HKDF. */
+#include "config.h"
+
+#include <string.h>
+#include "sha256.h"
+#include "wipe.h"
+
+static const uint32_t k256[64] = {
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void
+compress (uint32_t h[8], const uint8_t block[64])
+{
+  uint32_t w[64];
+  uint32_t a, b, c, d, e, f, g, hh;
+  int i;
+
+  for (i = 0; i < 16; i++)
+    w[i] = (uint32_t) block[4 * i] << 24 | (uint32_t) block[4 * i + 1] << 16
+           | (uint32_t) block[4 * i + 2] << 8 | (uint32_t) block[4 * i + 3];
+  for (i = 16; i < 64; i++)
+    {
+      uint32_t s0 = ROR (w[i - 15], 7) ^ ROR (w[i - 15], 18) ^ (w[i - 15] >> 3);
+      uint32_t s1 = ROR (w[i - 2], 17) ^ ROR (w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+  a = h[0]; b = h[1]; c = h[2]; d = h[3];
+  e = h[4]; f = h[5]; g = h[6]; hh = h[7];
+  for (i = 0; i < 64; i++)
+    {
+      uint32_t s1 = ROR (e, 6) ^ ROR (e, 11) ^ ROR (e, 25);
+      uint32_t ch = (e & f) ^ (~e & g);
+      uint32_t t1 = hh + s1 + ch + k256[i] + w[i];
+      uint32_t s0 = ROR (a, 2) ^ ROR (a, 13) ^ ROR (a, 22);
+      uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+      uint32_t t2 = s0 + maj;
+
+      hh = g; g = f; f = e; e = d + t1;
+      d = c; c = b; b = a; a = t1 + t2;
+    }
+  h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+  h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+  wipe_memory (w, sizeof w);
+}
+
+void
+sha256_init (LnSha256 *ctx)
+{
+  static const uint32_t iv[8] = {
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+  };
+
+  memcpy (ctx->h, iv, sizeof iv);
+  ctx->total = 0;
+  ctx->fill = 0;
+}
+
+void
+sha256_update (LnSha256 *ctx, const void *data, size_t len)
+{
+  const uint8_t *p = data;
+
+  ctx->total += len;
+  if (ctx->fill)
+    {
+      size_t take = LN_SHA256_BLOCK - ctx->fill;
+
+      if (take > len)
+        take = len;
+      memcpy (ctx->block + ctx->fill, p, take);
+      ctx->fill += take;
+      p += take;
+      len -= take;
+      if (ctx->fill < LN_SHA256_BLOCK)
+        return;
+      compress (ctx->h, ctx->block);
+      ctx->fill = 0;
+    }
+  while (len >= LN_SHA256_BLOCK)
+    {
+      compress (ctx->h, p);
+      p += LN_SHA256_BLOCK;
+      len -= LN_SHA256_BLOCK;
+    }
+  if (len)
+    {
+      memcpy (ctx->block, p, len);
+      ctx->fill = len;
+    }
+}
+
+void
+sha256_final (LnSha256 *ctx, uint8_t out[LN_SHA256_LEN])
+{
+  uint64_t bits = ctx->total * 8;
+  int i;
+
+  ctx->block[ctx->fill++] = 0x80;
+  if (ctx->fill > 56)
+    {
+      memset (ctx->block + ctx->fill, 0, LN_SHA256_BLOCK - ctx->fill);
+      compress (ctx->h, ctx->block);
+      ctx->fill = 0;
+    }
+  memset (ctx->block + ctx->fill, 0, 56 - ctx->fill);
+  for (i = 0; i < 8; i++)
+    ctx->block[56 + i] = (uint8_t) (bits >> (56 - 8 * i));
+  compress (ctx->h, ctx->block);
+  for (i = 0; i < 8; i++)
+    {
+      out[4 * i] = (uint8_t) (ctx->h[i] >> 24);
+      out[4 * i + 1] = (uint8_t) (ctx->h[i] >> 16);
+      out[4 * i + 2] = (uint8_t) (ctx->h[i] >> 8);
+      out[4 * i + 3] = (uint8_t) ctx->h[i];
+    }
+  wipe_memory (ctx, sizeof *ctx);
+}
+
+void
+hmac_sha256_init (LnHmacKey *key, const uint8_t *secret, size_t len)
+{
+  uint8_t pad[LN_SHA256_BLOCK];
+  uint8_t hashed[LN_SHA256_LEN];
+  size_t i;
+
+  if (len > LN_SHA256_BLOCK)
+    {
+      LnSha256 tmp;
+
+      sha256_init (&tmp);
+      sha256_update (&tmp, secret, len);
+      sha256_final (&tmp, hashed);
+      secret = hashed;
+      len = LN_SHA256_LEN;
+    }
+  memset (pad, 0x36, sizeof pad);
+  for (i = 0; i < len; i++)
+    pad[i] ^= secret[i];
+  sha256_init (&key->inner);
+  sha256_update (&key->inner, pad, sizeof pad);
+  memset (pad, 0x5c, sizeof pad);
+  for (i = 0; i < len; i++)
+    pad[i] ^= secret[i];
+  sha256_init (&key->outer);
+  sha256_update (&key->outer, pad, sizeof pad);
+  wipe_memory (pad, sizeof pad);
+  wipe_memory (hashed, sizeof hashed);
+}
+
+void
+hmac_sha256 (const LnHmacKey *key, const void *data, size_t len,
+             uint8_t out[LN_SHA256_LEN])
+{
+  LnSha256 ctx = key->inner;
+  uint8_t inner[LN_SHA256_LEN];
+
+  sha256_update (&ctx, data, len);
+  sha256_final (&ctx, inner);
+  ctx = key->outer;
+  sha256_update (&ctx, inner, sizeof inner);
+  sha256_final (&ctx, out);
+  wipe_memory (inner, sizeof inner);
+}
+
+int
+hkdf_sha256 (const uint8_t *salt, size_t salt_len,
+             const uint8_t *ikm, size_t ikm_len,
+             const uint8_t *info, size_t info_len,
+             uint8_t *out, size_t out_len)
+{
+  static const uint8_t zeros[LN_SHA256_LEN];
+  uint8_t prk[LN_SHA256_LEN];
+  uint8_t t[LN_SHA256_LEN];
+  LnHmacKey key;
+  size_t done = 0;
+  uint8_t counter = 0;
+
+  if (out_len > 255 * LN_SHA256_LEN)
+    return -1;
+  /* extract */
+  if (salt == NULL || salt_len == 0)
+    hmac_sha256_init (&key, zeros, sizeof zeros);
+  else
+    hmac_sha256_init (&key, salt, salt_len);
+  hmac_sha256 (&key, ikm, ikm_len, prk);
+  /* expand */
+  hmac_sha256_init (&key, prk, sizeof prk);
+  while (done < out_len)
+    {
+      LnSha256 ctx = key.inner;
+      uint8_t inner[LN_SHA256_LEN];
+      size_t n;
+
+      counter++;
+      if (counter > 1)
+        sha256_update (&ctx, t, sizeof t);
+      sha256_update (&ctx, info, info_len);
+      sha256_update (&ctx, &counter, 1);
+      sha256_final (&ctx, inner);
+      ctx = key.outer;
+      sha256_update (&ctx, inner, sizeof inner);
+      sha256_final (&ctx, t);
+      wipe_memory (inner, sizeof inner);
+      n = out_len - done < sizeof t ? out_len - done : sizeof t;
+      memcpy (out + done, t, n);
+      done += n;
+    }
+  wipe_memory (prk, sizeof prk);
+  wipe_memory (t, sizeof t);
+  wipe_memory (&key, sizeof key);
+  return 0;
+}

@@ -1,0 +1,15 @@
+/* siphash.h - SipHash-2-4 (Aumasson & Bernstein), a keyed 64-bit hash.
+ *
+ * Used to key the pseudonym cache: the cache must not be indexed by raw
+ * addresses, and a keyed digest under a random per-process key is cheap
+ * enough to compute for every line.
+ */
+#ifndef LN_SIPHASH_H
+#define LN_SIPHASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+uint64_t siphash24 (const uint8_t key[16], const void *data, size_t len);
+
+#endif /* LN_SIPHASH_H */
