@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include "ipaddr.h"
+#include "wipe.h"
 
 static const int8_t hex_value[256] = {
   ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
@@ -121,11 +122,13 @@ done:
       memset (out, 0, 16);
       memcpy (out, tmp, (size_t) gap);
       memcpy (out + 16 - tail, tmp + gap, (size_t) tail);
-      return true;
     }
-  if (pos != 16)
+  else if (pos != 16)
     return false;
-  memcpy (out, tmp, 16);
+  else
+    memcpy (out, tmp, 16);
+  /* the only copy of the address should be the caller's */
+  wipe_memory (tmp, sizeof tmp);
   return true;
 }
 

@@ -185,4 +185,13 @@ pipeline_print_stats (const LnPipeline *p)
               reasons->len ? reasons->str : "-",
               s->lines_read - s->lines_written,
               a->clients_v4, a->clients_v6, a->clients_other, a->residual_masked);
+  if (p->cache)
+    {
+      guint64 hits, misses;
+
+      pseudonym_cache_counts (p->cache, &hits, &misses);
+      g_printerr (_("lognym: pseudonyms: %" PRIu64 " computed, %" PRIu64 " from cache, %"
+                    PRIu64 " records truncated because their period key was erased\n"),
+                  (uint64_t) misses, (uint64_t) hits, (uint64_t) a->expired_truncated);
+    }
 }

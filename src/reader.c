@@ -211,7 +211,14 @@ gzip_read (LnReader *r, void *dst, size_t len, GError **error)
             }
           r->z_done = FALSE;
         }
-      ret = inflate (&r->zs, Z_NO_FLUSH);
+      {
+        const unsigned char *before = r->zs.next_in;
+
+        ret = inflate (&r->zs, Z_NO_FLUSH);
+        /* deflate keeps literal runs verbatim: compressed input is raw
+         * text too once consumed */
+        wipe_memory ((void *) before, (size_t) (r->zs.next_in - before));
+      }
       if (ret == Z_STREAM_END)
         r->z_done = TRUE;
       else if (ret != Z_OK && ret != Z_BUF_ERROR)
@@ -285,6 +292,13 @@ make_room (LnReader *r)
       memmove (r->buf, r->buf + r->start, tail);
       if (r->dirty < r->end)
         r->dirty = r->end;
+      /* from a pipe the next read may block for a long time: do not sit on
+       * the lines already handed out meanwhile */
+      if (r->may_block && r->dirty > tail)
+        {
+          wipe_memory (r->buf + tail, r->dirty - tail);
+          r->dirty = tail;
+        }
       r->scan -= r->start;
       r->end = tail;
       r->start = 0;
