@@ -237,18 +237,21 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
         case LN_FIELD_CLIENT:
           rewrite_client (anon, f, arena);
           break;
+        /* A field that already is "-" keeps its own bytes, so the writer
+         * copies it along with its neighbours instead of splicing. */
         case LN_FIELD_IDENT:
-          if (!cfg->keep_ident)
+          if (!cfg->keep_ident && !span_is_dash (f->raw))
             f->out = dash;
           break;
         case LN_FIELD_USER:
-          if (!cfg->keep_user)
+          if (!cfg->keep_user && !span_is_dash (f->raw))
             f->out = dash;
           break;
         case LN_FIELD_USER_AGENT:
           if (!cfg->keep_user_agent)
             {
-              f->out = dash;
+              if (!span_is_dash (f->raw))
+                f->out = dash;
               break;
             }
           /* a kept user agent is free text like the fields below */
