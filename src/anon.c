@@ -179,38 +179,39 @@ rewrite_client (LnAnon *anon, LnField *f, LnBuf *arena)
 static bool
 scan_field (LnAnon *anon, const char *line, LnField *f, LnBuf *arena)
 {
-  const char *pos = f->raw.p;
+  const char *search = f->raw.p;   /* where the scanner resumes */
+  const char *copied = f->raw.p;   /* end of the text already in the arena */
   const char *end = f->raw.p + f->raw.len;
   LnResidualMatch m;
   size_t off = 0;
   bool started = false;
 
-  while (residual_find_in (line, pos, end, &m))
+  while (residual_find_in (line, search, end, &m))
     {
       char text[LN_ANON_TEXT_MAX];
       size_t n = anon_address (anon, &m.addr, text);
 
+      search = m.token.p + m.token.len;
       if (n == m.token.len && memcmp (text, m.token.p, n) == 0)
-        {
-          /* already as coarse as the rule makes it (our own output) */
-          pos = m.token.p + m.token.len;
-          continue;
-        }
+        continue;     /* already as coarse as the rule makes it (our output) */
       if (anon->config.residual == LN_RESIDUAL_MALFORMED)
-        return false;
+        {
+          anon->residual_at = m.token.p;
+          return false;
+        }
       if (!started)
         {
           off = arena->len;
           started = true;
         }
-      buf_append (arena, pos, (size_t) (m.token.p - pos));
+      buf_append (arena, copied, (size_t) (m.token.p - copied));
       buf_append (arena, text, n);
-      pos = m.token.p + m.token.len;
+      copied = search;
       anon->stats.residual_masked++;
     }
   if (started)
     {
-      buf_append (arena, pos, (size_t) (end - pos));
+      buf_append (arena, copied, (size_t) (end - copied));
       f->in_arena = true;
       f->arena_off = (uint32_t) off;
       f->out.len = arena->len - off;
@@ -240,12 +241,14 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
         /* A field that already is "-" keeps its own bytes, so the writer
          * copies it along with its neighbours instead of splicing. */
         case LN_FIELD_IDENT:
-          if (!cfg->keep_ident && !span_is_dash (f->raw))
-            f->out = dash;
-          break;
         case LN_FIELD_USER:
-          if (!cfg->keep_user && !span_is_dash (f->raw))
-            f->out = dash;
+          if (!(f->type == LN_FIELD_IDENT ? cfg->keep_ident : cfg->keep_user))
+            {
+              if (!span_is_dash (f->raw))
+                f->out = dash;
+            }
+          else if (scan && !scan_field (anon, rec->line.p, f, arena))
+            return LN_PARSE_RESIDUAL;
           break;
         case LN_FIELD_USER_AGENT:
           if (!cfg->keep_user_agent)
@@ -293,7 +296,7 @@ anon_redact (LnAnon *anon, LnSpan text, LnBuf *out)
    * record, or of the present period */
   if (LN_IP_MODE_KEYED (anon->config.ip_mode) && anon->key == NULL && !anon->fallback)
     select_key (anon, NULL);
-  while (residual_find_in (text.p, pos, end, &m))
+  while (residual_find_lenient (text.p, pos, end, &m))
     {
       char repl[LN_ANON_TEXT_MAX];
       size_t n = anon_address (anon, &m.addr, repl);

@@ -70,6 +70,7 @@ typedef struct {
   int64_t period;
   gboolean fallback;         /* current record: key erased, truncate */
   GError *key_error;         /* why the last record had no key */
+  const char *residual_at;   /* LN_PARSE_RESIDUAL: where the address was */
 } LnAnon;
 
 /* @keyring and @cache are borrowed and may be NULL unless

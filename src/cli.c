@@ -33,7 +33,7 @@ parse_choice (const char *option, const char *value, const Choice *choices,
       g_string_append_printf (valid, "%s%s", valid->len ? ", " : "", c->name);
     }
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               /* Translators: %s are the option, the bad value, the valid values */
+               /* Translators: the bad value, the option, the valid values */
                _("invalid value '%s' for %s (valid: %s)"), value, option, valid->str);
   return FALSE;
 }
@@ -302,8 +302,10 @@ cli_parse (int argc, char **argv, GError **error)
     { "user-agent", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_user_agent,
       N_("User agent: drop (default, written as \"-\") or keep"), N_("POLICY") },
     { "remote-user", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_remote_user,
+      /* xgettext:no-c-format */
       N_("Remote user (%u): dash (default) or keep"), N_("POLICY") },
     { "ident", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_ident,
+      /* xgettext:no-c-format */
       N_("Identd field (%l): dash (default) or keep"), N_("POLICY") },
     { "malformed", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_malformed,
       N_("Lines that do not parse: drop (default), redact or fail"), N_("POLICY") },
@@ -317,7 +319,7 @@ cli_parse (int argc, char **argv, GError **error)
     { "rotate", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_rotate,
       N_("Key period with --key-dir: daily (default), weekly or monthly"), N_("PERIOD") },
     { "retain", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_retain,
-      N_("Erase keys older than N periods (default 7)"), "N" },
+      N_("With --key-dir: erase keys older than N periods (default 7)"), "N" },
     { "derive", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_derive,
       N_("Derive per-period keys from the --key-file master key: daily, weekly "
          "or monthly"), N_("PERIOD") },
@@ -329,7 +331,7 @@ cli_parse (int argc, char **argv, GError **error)
     { "output", 'o', 0, G_OPTION_ARG_CALLBACK, (void *) on_output,
       N_("Append the output to FILE instead of standard output"), N_("FILE") },
     { "stats", 0, 0, G_OPTION_ARG_NONE, &o->stats,
-      N_("Print a one-line summary on standard error at the end"), NULL },
+      N_("Print a summary on standard error at the end"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
       N_("Report every malformed line, not only the first 10"), NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &o->version,
@@ -347,7 +349,7 @@ cli_parse (int argc, char **argv, GError **error)
   o->rotate = LN_PERIOD_NONE;
   o->derive = LN_PERIOD_NONE;
 
-  ctx = g_option_context_new (_("[FILE…] - make web server access logs safe to keep"));
+  ctx = g_option_context_new (_("- make web server access logs safe to keep"));
   group = g_option_group_new ("lognym", "", "", o, NULL);
   g_option_group_add_entries (group, entries);
   g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
@@ -358,7 +360,7 @@ cli_parse (int argc, char **argv, GError **error)
       "removed, and any address left in other fields masked.  Without FILE, or\n"
       "with -, reads standard input.\n"
       "\n"
-      "  lognym keygen FILE    write a new random key for the hmac modes"));
+      "  lognym keygen [FILE]  write a new random key for the hmac modes"));
   g_option_context_set_description (ctx,
     _("Exit status: 0 success, 1 usage error, 2 input/output or setup error,\n"
       "3 malformed input with --malformed=fail.\n"

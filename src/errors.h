@@ -12,9 +12,9 @@
 GQuark ln_error_quark (void);
 
 typedef enum {
-  LN_ERROR_USAGE,      /* bad option or argument */
+  LN_ERROR_USAGE,      /* bad option or argument, bad format string */
   LN_ERROR_IO,         /* cannot read input / write output */
-  LN_ERROR_SETUP,      /* bad format string, unusable file, ... */
+  LN_ERROR_SETUP,      /* unusable key, key directory or database file */
   LN_ERROR_MALFORMED,  /* malformed input under --malformed=fail */
   LN_ERROR_OUTPUT,     /* cannot write the output: ends the run */
   LN_ERROR_BROKEN_PIPE, /* the reader of our output went away: quiet end */

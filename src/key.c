@@ -684,7 +684,8 @@ keyring_lookup (LnKeyring *ring, int64_t epoch, int64_t *period_index, GError **
     }
   index = key_period_index (ring->period, epoch);
   *period_index = index;
-  if (ring->last >= 0 && ring->slots[ring->last].index == index)
+  if (ring->last >= 0 && ring->slots[ring->last].valid
+      && ring->slots[ring->last].index == index)
     return ring->slots[ring->last].key;
   for (slot = 0; slot < SLOTS; slot++)
     if (ring->slots[slot].valid && ring->slots[slot].index == index)
@@ -695,6 +696,7 @@ keyring_lookup (LnKeyring *ring, int64_t epoch, int64_t *period_index, GError **
 
   slot = (int) (ring->next_slot++ % SLOTS);
   ring->slots[slot].valid = FALSE;
+  ring->last = -1;
   wipe_memory (ring->slots[slot].key, sizeof (LnHmacKey));
   if (ring->kind == RING_DERIVED)
     {

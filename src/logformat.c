@@ -167,8 +167,8 @@ logformat_compile (const char *format, GError **error)
       if (letter == '\0')
         {
           g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
-                       _("log format, column %d: '%%' at the end of the format"),
-                       (int) (directive - src + 1));
+                       _("log format, column %d: incomplete directive '%s'"),
+                       (int) (directive - src + 1), directive);
           return NULL;
         }
       type = directive_type (letter, arg);
@@ -189,7 +189,7 @@ logformat_compile (const char *format, GError **error)
       if (nfields + 1 >= LN_MAX_FIELDS)
         {
           g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
-                       _("log format has more than %d fields"), LN_MAX_FIELDS - 2);
+                       _("log format has more than %d fields"), LN_MAX_FIELDS - 1);
           return NULL;
         }
       if (type == LN_FIELD_TIME)

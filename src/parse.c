@@ -13,7 +13,7 @@ static const struct {
   [LN_PARSE_OK] = { "ok", N_("no error") },
   [LN_PARSE_EMPTY] = { "empty", N_("empty line") },
   [LN_PARSE_EXPECTED_TEXT] = { "layout", N_("line does not match the log format") },
-  [LN_PARSE_EMPTY_FIELD] = { "empty-field", N_("empty field") },
+  [LN_PARSE_EMPTY_FIELD] = { "empty_field", N_("empty field") },
   [LN_PARSE_UNTERMINATED_QUOTE] = { "quote", N_("unterminated quoted field") },
   [LN_PARSE_BAD_TIME] = { "time", N_("invalid timestamp") },
   [LN_PARSE_BAD_STATUS] = { "status", N_("invalid status code") },
@@ -21,7 +21,7 @@ static const struct {
   [LN_PARSE_TRAILING_TEXT] = { "trailing", N_("unexpected text after the last field") },
   [LN_PARSE_TOO_MANY_FIELDS] = { "fields", N_("too many fields") },
   [LN_PARSE_RESIDUAL] = { "residual", N_("address outside the client field") },
-  [LN_PARSE_KEY_ERASED] = { "key-erased", N_("the key for the record's period was erased") },
+  [LN_PARSE_KEY_ERASED] = { "key_erased", N_("the key for the record's period was erased") },
 };
 
 const char *
@@ -43,8 +43,8 @@ static const char *const auto_formats[] = {
   "common",
   "vhost_combined",
   "%v %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"",
-  "vhost_common",
   "%v:%p %h %l %u %t \"%r\" %>s %b",
+  "vhost_common",
 };
 
 gboolean
@@ -239,6 +239,16 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
         case LN_FIELD_BYTES:
           if (!valid_bytes (value))
             FAIL (LN_PARSE_BAD_BYTES, p);
+          break;
+        case LN_FIELD_PORT:
+          if (!valid_bytes (value) || span_is_dash (value))
+            FAIL (LN_PARSE_EXPECTED_TEXT, p);
+          break;
+        case LN_FIELD_VHOST:
+          /* "10.0.0.2, 192.0.2.9 - - [" is a forwarded-for list, not a
+           * virtual host followed by a client */
+          if (value.p[value.len - 1] == ',')
+            FAIL (LN_PARSE_EXPECTED_TEXT, p);
           break;
         default:
           break;

@@ -36,8 +36,9 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
           parser_clear (&p->parser);
           return FALSE;
         }
-      /* 2^16 slots (1.5 MiB): a busy day's distinct clients mostly fit */
-      p->cache = pseudonym_cache_new (65536, error);
+      /* 2^17 slots of 32 bytes (4 MiB), cleared at half load: 65536
+       * distinct clients per period fit before the first clearing */
+      p->cache = pseudonym_cache_new (1 << 17, error);
       if (p->cache == NULL)
         {
           keyring_free (p->keyring);
@@ -109,7 +110,8 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
       if (status == LN_PARSE_OK)
         {
           status = anon_record (&p->anon, rec, &p->arena);
-          column = 0;
+          column = status == LN_PARSE_RESIDUAL && p->anon.residual_at
+                   ? (size_t) (p->anon.residual_at - line.p) + 1 : 0;
         }
       if (G_LIKELY (status == LN_PARSE_OK))
         {
@@ -168,30 +170,35 @@ pipeline_print_stats (const LnPipeline *p)
 {
   const LnPipelineStats *s = &p->stats;
   const LnAnonStats *a = &p->anon.stats;
-  g_autoptr (GString) reasons = g_string_new (NULL);
+  g_autoptr (GString) line = g_string_new ("lognym: stats:");
   int i;
 
+  /* key=value pairs, never translated: this line is for scripts and
+   * monitoring as much as for people */
+  g_string_append_printf (line, " files=%" PRIu64 " lines_read=%" PRIu64
+                          " lines_written=%" PRIu64 " malformed=%" PRIu64,
+                          (uint64_t) s->files, (uint64_t) s->lines_read,
+                          (uint64_t) s->lines_written, (uint64_t) s->malformed);
   for (i = 0; i < LN_PARSE__COUNT; i++)
     if (s->by_reason[i])
-      g_string_append_printf (reasons, "%s%s=%" PRIu64,
-                              reasons->len ? "," : "", parse_status_key (i),
-                              s->by_reason[i]);
-  g_printerr (_("lognym: %" PRIu64 " lines read, %" PRIu64
-                " written, %" PRIu64 " malformed (%s), %" PRIu64
-                " dropped; clients: %" PRIu64 " IPv4, %" PRIu64
-                " IPv6, %" PRIu64 " other; %" PRIu64
-                " residual addresses masked\n"),
-              s->lines_read, s->lines_written, s->malformed,
-              reasons->len ? reasons->str : "-",
-              s->lines_read - s->lines_written,
-              a->clients_v4, a->clients_v6, a->clients_other, a->residual_masked);
+      g_string_append_printf (line, " malformed_%s=%" PRIu64, parse_status_key (i),
+                              (uint64_t) s->by_reason[i]);
+  g_string_append_printf (line, " redacted=%" PRIu64 " dropped=%" PRIu64
+                          " clients_ipv4=%" PRIu64 " clients_ipv6=%" PRIu64
+                          " clients_other=%" PRIu64 " residual_masked=%" PRIu64,
+                          (uint64_t) s->redacted,
+                          (uint64_t) (s->lines_read - s->lines_written),
+                          (uint64_t) a->clients_v4, (uint64_t) a->clients_v6,
+                          (uint64_t) a->clients_other, (uint64_t) a->residual_masked);
   if (p->cache)
     {
       guint64 hits, misses;
 
       pseudonym_cache_counts (p->cache, &hits, &misses);
-      g_printerr (_("lognym: pseudonyms: %" PRIu64 " computed, %" PRIu64 " from cache, %"
-                    PRIu64 " records truncated because their period key was erased\n"),
-                  (uint64_t) misses, (uint64_t) hits, (uint64_t) a->expired_truncated);
+      g_string_append_printf (line, " pseudonyms_computed=%" PRIu64
+                              " pseudonyms_cached=%" PRIu64 " expired_key_truncated=%" PRIu64,
+                              (uint64_t) misses, (uint64_t) hits,
+                              (uint64_t) a->expired_truncated);
     }
+  g_printerr ("%s\n", line->str);
 }

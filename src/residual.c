@@ -1,6 +1,8 @@
 /* residual.c - the address scanner (see residual.h). */
 #include "config.h"
 
+#include <glib.h>
+#include <string.h>
 #include "bytescan.h"
 #include "residual.h"
 
@@ -18,79 +20,179 @@ static const unsigned char cls[256] = {
 
 #define IS(c, m) (cls[(unsigned char) (c)] & (m))
 
-/* Dotted quads inside the run [rs, re): maximal digit-and-dot pieces with
- * exactly three inner dots. */
+/* Longest tail of [p, p+len) of at most 3 digits that is a valid octet
+ * (no leading zero), or 0. */
+static size_t
+octet_suffix (const char *p, size_t len)
+{
+  size_t n;
+
+  for (n = len < 3 ? len : 3; n > 0; n--)
+    {
+      const char *s = p + len - n;
+      unsigned v = 0;
+      size_t i;
+
+      if (n > 1 && s[0] == '0')
+        continue;
+      for (i = 0; i < n; i++)
+        v = v * 10 + (unsigned) (s[i] - '0');
+      if (v <= 255)
+        return n;
+    }
+  return 0;
+}
+
+/* Longest head of [p, p+len) that is a valid octet, or 0. */
+static size_t
+octet_prefix (const char *p, size_t len)
+{
+  size_t n;
+
+  if (len == 0)
+    return 0;
+  if (p[0] == '0')
+    return 1;
+  for (n = len < 3 ? len : 3; n > 0; n--)
+    {
+      unsigned v = 0;
+      size_t i;
+
+      for (i = 0; i < n; i++)
+        v = v * 10 + (unsigned) (p[i] - '0');
+      if (v <= 255)
+        return n;
+    }
+  return 0;
+}
+
+/* Dotted quads inside the run [rs, re).  Strictly, a piece of digits and
+ * dots is an address when it has exactly four components, each an octet.
+ * Leniently (for malformed lines, where two lines may have run together),
+ * every window of four components is tried and the outer two may be glued
+ * to other digits: "curl/8.5.073.50.254.197" holds 73.50.254.197.  There a
+ * masked version number costs little and a missed address leaks. */
 static bool
-find_v4 (const char *rs, const char *re, LnResidualMatch *m)
+find_v4 (const char *rs, const char *re, bool lenient, LnResidualMatch *m)
 {
   const char *q = rs;
 
   while (q < re)
     {
-      const char *s, *e;
-      int dots = 0;
+      const char *start[16];
+      size_t len[16];
+      int n = 0, i;
 
       while (q < re && !IS (*q, DIGIT))
         q++;
-      s = q;
-      while (q < re && IS (*q, DIGIT | DOT))
+      /* components of one digit-and-dot piece */
+      while (q < re && IS (*q, DIGIT) && n < 16)
         {
-          dots += *q == '.';
-          q++;
+          start[n] = q;
+          while (q < re && IS (*q, DIGIT))
+            q++;
+          len[n] = (size_t) (q - start[n]);
+          n++;
+          if (q + 1 < re && *q == '.' && IS (q[1], DIGIT))
+            q++;
+          else
+            break;
         }
-      e = q;
-      while (e > s && e[-1] == '.')
-        e--, dots--;
-      if (dots == 3 && ipaddr_parse (s, (size_t) (e - s), &m->addr))
+      for (i = 0; i + 3 < n; i++)
         {
-          m->token = span_make (s, (size_t) (e - s));
-          return true;
+          size_t head = octet_suffix (start[i], len[i]);
+          size_t tail = octet_prefix (start[i + 3], len[i + 3]);
+          const char *s, *e;
+
+          if (!lenient && (n != 4 || head != len[0] || tail != len[3]))
+            break;
+          if (head == 0 || tail == 0
+              || octet_suffix (start[i + 1], len[i + 1]) != len[i + 1]
+              || octet_suffix (start[i + 2], len[i + 2]) != len[i + 2])
+            continue;
+          s = start[i] + len[i] - head;
+          e = start[i + 3] + tail;
+          if (ipaddr_parse (s, (size_t) (e - s), &m->addr))
+            {
+              m->token = span_make (s, (size_t) (e - s));
+              return true;
+            }
+        }
+      if (n == 16)
+        {
+          /* a very long piece: go on from its last components */
+          q = start[13];
         }
     }
   return false;
 }
 
+/* A letter (other than a hex digit) or '_' glued to a candidate means it is
+ * part of a word: "Foo::Bar" holds no address. */
 static bool
-try_run (const char *rs, const char *re, LnResidualMatch *m)
+wordish (char c)
+{
+  return (g_ascii_isalpha (c) && !IS (c, HEX)) || c == '_';
+}
+
+static bool
+try_v6 (const char *lo, const char *hi, const char *s, const char *e, LnResidualMatch *m)
+{
+  int attempt;
+
+  while (e > s && e[-1] == '.')     /* "... from 2001:db8::1." */
+    e--;
+  if (e - s > 2 && e[-1] == ':' && e[-2] != ':')
+    e--;                            /* "peer 2001:db8::1: closed" */
+  for (attempt = 0; attempt < 3 && s < e; attempt++)
+    {
+      const char *colon;
+
+      if (s[0] == ':' && s + 1 < e && s[1] != ':')
+        s++;                        /* "ip:2001:db8::1" */
+      if ((s == lo || !wordish (s[-1])) && (e == hi || !wordish (*e)))
+        {
+          if (ipaddr_parse (s, (size_t) (e - s), &m->addr))
+            {
+              m->token = span_make (s, (size_t) (e - s));
+              return true;
+            }
+          /* an unbracketed address with a ":port" */
+          colon = e;
+          while (colon > s && colon[-1] != ':')
+            colon--;
+          if (colon > s + 1 && colon < e && ipaddr_parse (s, (size_t) (colon - 1 - s), &m->addr))
+            {
+              m->token = span_make (s, (size_t) (colon - 1 - s));
+              return true;
+            }
+        }
+      /* drop a leading group that may be the tail of a word: "word:2001:db8::1" */
+      colon = memchr (s, ':', (size_t) (e - s));
+      if (colon == NULL || colon + 1 >= e || colon[1] == ':')
+        break;
+      s = colon + 1;
+    }
+  return false;
+}
+
+static bool
+try_run (const char *lo, const char *hi, const char *rs, const char *re, bool lenient,
+         LnResidualMatch *m)
 {
   const char *q;
   int colons = 0;
 
   for (q = rs; q < re; q++)
     colons += *q == ':';
-  if (colons >= 2)
-    {
-      const char *s = rs, *e = re;
-
-      /* "::1" is an address, "x::" after a word is not helped by trimming,
-       * but "http://" never reaches here (no hex run with two colons). */
-      if (ipaddr_parse (s, (size_t) (e - s), &m->addr))
-        {
-          m->token = span_make (s, (size_t) (e - s));
-          return true;
-        }
-      /* "2001:db8::1:" (end of sentence) or a trailing ":port" after an
-       * unbracketed address */
-      while (e > s && e[-1] != ':')
-        e--;
-      if (e > s && ipaddr_parse (s, (size_t) (e - s - 1), &m->addr))
-        {
-          m->token = span_make (s, (size_t) (e - s - 1));
-          return true;
-        }
-    }
-  return find_v4 (rs, re, m);
+  if (colons >= 2 && try_v6 (lo, hi, rs, re, m))
+    return true;
+  return find_v4 (rs, re, lenient, m);
 }
 
-bool
-residual_find (const char *p, const char *end, LnResidualMatch *match)
-{
-  return residual_find_in (p, p, end, match);
-}
-
-bool
-residual_find_in (const char *base, const char *p, const char *end,
-                  LnResidualMatch *match)
+static bool
+find (const char *base, const char *p, const char *end, bool lenient,
+      LnResidualMatch *match)
 {
   const char *q = p;
 
@@ -120,9 +222,29 @@ residual_find_in (const char *base, const char *p, const char *end,
       re = q;
       while (re < end && IS (*re, HEX | DOT | COLON))
         re++;
-      if (re - rs >= 2 && try_run (rs, re, match))
+      if (re - rs >= 2 && try_run (p, end, rs, re, lenient, match))
         return true;
       q = re;
     }
   return false;
+}
+
+bool
+residual_find (const char *p, const char *end, LnResidualMatch *match)
+{
+  return find (p, p, end, false, match);
+}
+
+bool
+residual_find_in (const char *base, const char *p, const char *end,
+                  LnResidualMatch *match)
+{
+  return find (base, p, end, false, match);
+}
+
+bool
+residual_find_lenient (const char *base, const char *p, const char *end,
+                       LnResidualMatch *match)
+{
+  return find (base, p, end, true, match);
 }

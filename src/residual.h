@@ -27,4 +27,10 @@ bool residual_find (const char *p, const char *end, LnResidualMatch *match);
 bool residual_find_in (const char *base, const char *p, const char *end,
                        LnResidualMatch *match);
 
+/* As residual_find_in, for malformed lines: also finds dotted quads inside
+ * longer runs of digits and dots, as when two lines ran together
+ * ("curl/8.5.073.50.254.197" holds 73.50.254.197). */
+bool residual_find_lenient (const char *base, const char *p, const char *end,
+                            LnResidualMatch *match);
+
 #endif /* LN_RESIDUAL_H */

@@ -1,0 +1,236 @@
+/* geo.c - libmaxminddb country lookups (see geo.h). */
+#include "config.h"
+
+#include <maxminddb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "errors.h"
+#include "geo.h"
+#include "i18n.h"
+
+#define MAX_PATHS 3
+#define MAX_DEPTH 8
+#define MAX_ERRORS 32     /* MMDB status codes are small integers */
+
+struct LnGeo {
+  MMDB_s mmdb;
+  gboolean opened;
+  char *path;
+  /* NULL-terminated lookup paths, built once */
+  const char *paths[MAX_PATHS][MAX_DEPTH + 1];
+  char **override;        /* owns the strings of a --geo-path */
+  guint64 errors[MAX_ERRORS];
+  guint64 error_total;
+};
+
+static const char *const maxmind_country[] = { "country", "iso_code", NULL };
+static const char *const maxmind_registered[] = { "registered_country", "iso_code", NULL };
+static const char *const flat_country[] = { "country_code", NULL };
+
+static void
+copy_path (const char *dst[MAX_DEPTH + 1], const char *const *src)
+{
+  int i;
+
+  for (i = 0; src[i] && i < MAX_DEPTH; i++)
+    dst[i] = src[i];
+  dst[i] = NULL;
+}
+
+LnGeo *
+geo_open (const char *path, const char *path_override, GError **error)
+{
+  g_autoptr (LnGeo) geo = g_new0 (LnGeo, 1);
+  const char *type;
+  int status;
+
+  geo->path = g_strdup (path);
+  status = MMDB_open (path, MMDB_MODE_MMAP, &geo->mmdb);
+  if (status != MMDB_SUCCESS)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_SETUP, _("%s: cannot open geo database: %s"),
+                   path, MMDB_strerror (status));
+      return NULL;
+    }
+  geo->opened = TRUE;
+  type = geo->mmdb.metadata.database_type ? geo->mmdb.metadata.database_type : "";
+  if (path_override)
+    {
+      geo->override = g_strsplit (path_override, "/", MAX_DEPTH + 1);
+      if (g_strv_length (geo->override) > MAX_DEPTH || **geo->override == '\0')
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                       _("--geo-path must have 1 to %d non-empty parts separated by '/'"),
+                       MAX_DEPTH);
+          return NULL;
+        }
+      copy_path (geo->paths[0], (const char *const *) geo->override);
+    }
+  else
+    {
+      g_autofree char *lower = g_ascii_strdown (type, -1);
+
+      if (!strstr (lower, "country") && !strstr (lower, "city")
+          && !strstr (lower, "enterprise"))
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
+                       _("%s: database type '%s' has no country data (use --geo-path "
+                         "if it does)"), path, type);
+          return NULL;
+        }
+      copy_path (geo->paths[0], maxmind_country);
+      copy_path (geo->paths[1], maxmind_registered);
+      copy_path (geo->paths[2], flat_country);
+    }
+  return g_steal_pointer (&geo);
+}
+
+static void
+count_error (LnGeo *geo, int status)
+{
+  geo->errors[status >= 0 && status < MAX_ERRORS ? status : MAX_ERRORS - 1]++;
+  geo->error_total++;
+}
+
+static gboolean
+in_prefix (const uint8_t *b, const uint8_t *prefix, unsigned bits)
+{
+  unsigned full = bits / 8, rest = bits % 8;
+
+  if (memcmp (b, prefix, full) != 0)
+    return FALSE;
+  return rest == 0 || ((b[full] ^ prefix[full]) & (0xff << (8 - rest))) == 0;
+}
+
+const char *
+geo_special_code (const LnAddr *addr)
+{
+  static const struct {
+    uint8_t prefix[4];
+    unsigned bits;
+    const char *code;
+  } v4[] = {
+    { { 10 }, 8, "XP" }, { { 172, 16 }, 12, "XP" }, { { 192, 168 }, 16, "XP" },
+    { { 127 }, 8, "XP" }, { { 169, 254 }, 16, "XP" }, { { 100, 64 }, 10, "XP" },
+    { { 0 }, 8, "XR" }, { { 192, 0, 0 }, 24, "XR" }, { { 192, 0, 2 }, 24, "XR" },
+    { { 198, 18 }, 15, "XR" }, { { 198, 51, 100 }, 24, "XR" },
+    { { 203, 0, 113 }, 24, "XR" }, { { 224 }, 3, "XR" },
+  };
+  static const struct {
+    uint8_t prefix[16];
+    unsigned bits;
+    const char *code;
+  } v6[] = {
+    { { 0xfc }, 7, "XP" }, { { 0xfe, 0x80 }, 10, "XP" },
+    { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }, 128, "XP" },
+    { { 0x20, 0x01, 0x0d, 0xb8 }, 32, "XR" }, { { 0xff }, 8, "XR" },
+    { { 0 }, 128, "XR" },
+  };
+  const uint8_t *b = addr->bytes;
+  size_t i;
+
+  if (ipaddr_is_v4_mapped (addr))
+    b = addr->bytes + 12;
+  else if (addr->family == LN_AF_INET6)
+    {
+      for (i = 0; i < G_N_ELEMENTS (v6); i++)
+        if (in_prefix (b, v6[i].prefix, v6[i].bits))
+          return v6[i].code;
+      return "--";
+    }
+  for (i = 0; i < G_N_ELEMENTS (v4); i++)
+    if (in_prefix (b, v4[i].prefix, v4[i].bits))
+      return v4[i].code;
+  return "--";
+}
+
+gboolean
+geo_lookup (LnGeo *geo, const LnAddr *addr, char out[3])
+{
+  struct sockaddr_storage ss;
+  MMDB_lookup_result_s result;
+  int mmdb_error = MMDB_SUCCESS;
+  int i;
+
+  memset (&ss, 0, sizeof ss);
+  if (addr->family == LN_AF_INET || ipaddr_is_v4_mapped (addr))
+    {
+      struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+
+      /* v4-mapped as plain IPv4: also works in IPv4-only databases */
+      sin->sin_family = AF_INET;
+      memcpy (&sin->sin_addr, addr->family == LN_AF_INET ? addr->bytes : addr->bytes + 12, 4);
+    }
+  else
+    {
+      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+      sin6->sin6_family = AF_INET6;
+      memcpy (&sin6->sin6_addr, addr->bytes, 16);
+    }
+  result = MMDB_lookup_sockaddr (&geo->mmdb, (const struct sockaddr *) &ss, &mmdb_error);
+  memset (&ss, 0, sizeof ss);
+  if (mmdb_error != MMDB_SUCCESS)
+    {
+      count_error (geo, mmdb_error);
+      memcpy (out, "--", 3);
+      return FALSE;
+    }
+  if (result.found_entry)
+    for (i = 0; i < MAX_PATHS && geo->paths[i][0]; i++)
+      {
+        MMDB_entry_data_s data;
+        int status = MMDB_aget_value (&result.entry, &data, geo->paths[i]);
+
+        if (status == MMDB_SUCCESS && data.has_data
+            && data.type == MMDB_DATA_TYPE_UTF8_STRING && data.data_size == 2)
+          {
+            /* utf8_string is not NUL-terminated: copy data_size bytes */
+            out[0] = g_ascii_toupper (data.utf8_string[0]);
+            out[1] = g_ascii_toupper (data.utf8_string[1]);
+            out[2] = '\0';
+            if (g_ascii_isalpha (out[0]) && g_ascii_isalpha (out[1]))
+              return TRUE;
+          }
+        else if (status != MMDB_SUCCESS && status != MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR
+                 && status != MMDB_INVALID_LOOKUP_PATH_ERROR)
+          {
+            count_error (geo, status);
+            memcpy (out, "--", 3);
+            return FALSE;
+          }
+      }
+  memcpy (out, geo_special_code (addr), 3);
+  return TRUE;
+}
+
+guint64
+geo_error_count (const LnGeo *geo)
+{
+  return geo->error_total;
+}
+
+void
+geo_report_errors (const LnGeo *geo)
+{
+  int i;
+
+  for (i = 0; i < MAX_ERRORS; i++)
+    if (geo->errors[i])
+      g_printerr (_("lognym: %s: %" G_GUINT64_FORMAT " lookups failed: %s\n"),
+                  geo->path, geo->errors[i], MMDB_strerror (i));
+}
+
+void
+geo_free (LnGeo *geo)
+{
+  if (geo == NULL)
+    return;
+  if (geo->opened)
+    MMDB_close (&geo->mmdb);
+  g_strfreev (geo->override);
+  g_free (geo->path);
+  g_free (geo);
+}

@@ -1,0 +1,49 @@
+/* geo.h - country lookups in a MaxMind-format database (libmaxminddb).
+ *
+ * The database is opened once with MMDB_MODE_MMAP and looked up with
+ * MMDB_lookup_sockaddr on the address the parser already holds in binary
+ * form: no getaddrinfo(), no second parse.  The lookup runs on the raw
+ * address, before anonymisation, and yields only a country code.
+ *
+ * Two record shapes exist in the wild and both are tried: MaxMind's
+ * GeoIP2/GeoLite2 (country/iso_code, then registered_country/iso_code) and
+ * the ip-location-db / DB-IP style (country_code).  --geo-path overrides.
+ *
+ * Codes for addresses the database does not know:
+ *   "--"  unknown (no entry, or a lookup error)
+ *   "XP"  private use, loopback or link-local
+ *   "XR"  other special-purpose ranges (documentation, multicast, ...)
+ * (X* codes are user-assigned in ISO 3166-1 and name no country.)
+ */
+#ifndef LN_GEO_H
+#define LN_GEO_H
+
+#include <glib.h>
+#include "ipaddr.h"
+
+typedef struct LnGeo LnGeo;
+
+/* Opens @path.  @path_override is NULL or "a/b/c".  FALSE/NULL with @error
+ * (LN_ERROR_SETUP) when the file cannot be opened, is not a MaxMind DB, or
+ * its type has no country data and no override path is given. */
+LnGeo *geo_open (const char *path, const char *path_override, GError **error);
+
+/* Writes the two-letter code for @addr to @out (NUL-terminated).  Returns
+ * TRUE when the database answered (found or not found), FALSE on a lookup
+ * error (counted; code "--"). */
+gboolean geo_lookup (LnGeo *geo, const LnAddr *addr, char out[3]);
+
+/* Number of lookup errors so far. */
+guint64 geo_error_count (const LnGeo *geo);
+
+/* Prints one line per distinct lookup error with its count to stderr. */
+void geo_report_errors (const LnGeo *geo);
+
+/* The code for an address no database knows ("XP", "XR" or "--"). */
+const char *geo_special_code (const LnAddr *addr);
+
+void geo_free (LnGeo *geo);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LnGeo, geo_free)
+
+#endif /* LN_GEO_H */

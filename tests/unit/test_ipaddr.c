@@ -1,0 +1,701 @@
+/* test_ipaddr.c - ipaddr.c against libc's inet_pton/inet_ntop.
+ *
+ * Every table case is checked twice: against the expectation written in the
+ * table and against inet_pton on a NUL-terminated copy, so that a wrong
+ * table entry and a libc disagreement both show up.
+ *
+ * The one deliberate difference from glibc: for the deprecated
+ * IPv4-compatible range ::/96 (RFC 4291 2.5.5.1; first 96 bits zero, not
+ * :: or ::1) glibc's inet_ntop writes a dotted tail ("::1.2.3.4") while
+ * lognym follows RFC 5952 section 5, which keeps dotted tails for
+ * IPv4-mapped addresses (::ffff:0:0/96) only, and writes "::102:304".
+ * The comparisons with inet_ntop skip exactly that range, and check the
+ * RFC 5952 text instead.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "ipaddr.h"
+
+/* ------------------------------------------------------------ helpers */
+
+/* ipaddr_parse on an exact-size heap copy without a NUL, so that
+ * AddressSanitizer catches any read outside [p, p+len). */
+static bool
+parse_exact (const char *text, size_t len, LnAddr *out)
+{
+  char *copy = g_malloc (len ? len : 1);
+  bool ok;
+
+  memcpy (copy, text, len);
+  ok = ipaddr_parse (copy, len, out);
+  g_free (copy);
+  return ok;
+}
+
+/* The family inet_pton accepts @text as (LN_AF_NONE if neither) and the
+ * bytes it produces. */
+static int
+libc_parse (const char *text, uint8_t bytes[16])
+{
+  memset (bytes, 0, 16);
+  if (inet_pton (AF_INET, text, bytes) == 1)
+    return LN_AF_INET;
+  memset (bytes, 0, 16);
+  if (inet_pton (AF_INET6, text, bytes) == 1)
+    return LN_AF_INET6;
+  memset (bytes, 0, 16);
+  return LN_AF_NONE;
+}
+
+static char *
+lognym_format (const LnAddr *addr)
+{
+  char text[LN_ADDR_TEXT_MAX + 8];
+  size_t n;
+
+  memset (text, 'X', sizeof text);
+  n = ipaddr_format (addr, text);
+  cr_assert_leq (n, LN_ADDR_TEXT_MAX, "ipaddr_format wrote %zu bytes", n);
+  cr_assert_eq (text[n], 'X', "ipaddr_format wrote past its returned length");
+  return g_strndup (text, n);
+}
+
+/* True for ::/96 minus :: and ::1 style addresses, where glibc prints a
+ * dotted tail: the first six 16-bit groups are zero and the seventh is not
+ * (glibc's condition is "the longest zero run starts at 0 and is exactly
+ * six groups long"). */
+static bool
+is_v4_compat (const LnAddr *addr)
+{
+  static const uint8_t zero[12];
+
+  return addr->family == LN_AF_INET6 && memcmp (addr->bytes, zero, 12) == 0
+         && (addr->bytes[12] | addr->bytes[13]) != 0;
+}
+
+static void
+libc_format (const LnAddr *addr, char *out, size_t size)
+{
+  const char *r = inet_ntop (addr->family == LN_AF_INET ? AF_INET : AF_INET6,
+                             addr->bytes, out, (socklen_t) size);
+  cr_assert_not_null (r);
+}
+
+/* Checks the formatted text of @addr against inet_ntop, or against the
+ * RFC 5952 form in the ::/96 compat range; then parses the text back with
+ * both parsers. */
+static void
+check_format_roundtrip (const LnAddr *addr)
+{
+  char ntop[INET6_ADDRSTRLEN];
+  char *mine = lognym_format (addr);
+  uint8_t back[16];
+  LnAddr again;
+
+  libc_format (addr, ntop, sizeof ntop);
+  if (is_v4_compat (addr))
+    {
+      char expected[64];
+      unsigned w6 = (unsigned) addr->bytes[12] << 8 | addr->bytes[13];
+      unsigned w7 = (unsigned) addr->bytes[14] << 8 | addr->bytes[15];
+
+      snprintf (expected, sizeof expected, "::%x:%x", w6, w7);
+      cr_assert_str_eq (mine, expected, "compat address: libc says %s", ntop);
+    }
+  else
+    cr_assert_str_eq (mine, ntop, "ipaddr_format differs from inet_ntop");
+
+  /* round trip through our parser */
+  cr_assert (parse_exact (mine, strlen (mine), &again), "cannot parse back \"%s\"", mine);
+  cr_assert_eq (again.family, addr->family, "family changed for \"%s\"", mine);
+  cr_assert_arr_eq (again.bytes, addr->bytes, addr->family == LN_AF_INET ? 4 : 16,
+                    "bytes changed for \"%s\"", mine);
+  /* libc agrees on our text */
+  cr_assert_eq (libc_parse (mine, back), addr->family, "inet_pton rejects \"%s\"", mine);
+  cr_assert_arr_eq (back, addr->bytes, addr->family == LN_AF_INET ? 4 : 16);
+  /* and we agree on libc's text (the dotted compat form included) */
+  cr_assert (parse_exact (ntop, strlen (ntop), &again), "cannot parse libc's \"%s\"", ntop);
+  cr_assert_eq (again.family, addr->family);
+  cr_assert_arr_eq (again.bytes, addr->bytes, addr->family == LN_AF_INET ? 4 : 16,
+                    "bytes differ for libc's \"%s\"", ntop);
+  g_free (mine);
+}
+
+static LnAddr
+addr_of (const char *text)
+{
+  LnAddr a;
+
+  cr_assert (ipaddr_parse (text, strlen (text), &a), "cannot parse \"%s\"", text);
+  return a;
+}
+
+/* ------------------------------------------------------ parse table */
+
+typedef struct {
+  const char *text;
+  int family;              /* expected: LN_AF_NONE, LN_AF_INET, LN_AF_INET6 */
+  const char *canonical;   /* expected ipaddr_format output, or NULL */
+} ParseCase;
+
+static const ParseCase parse_cases[] = {
+  /* IPv4 */
+  { "0.0.0.0", LN_AF_INET, "0.0.0.0" },
+  { "255.255.255.255", LN_AF_INET, "255.255.255.255" },
+  { "192.0.2.7", LN_AF_INET, "192.0.2.7" },
+  { "10.0.0.1", LN_AF_INET, "10.0.0.1" },
+  { "1.2.3.4", LN_AF_INET, "1.2.3.4" },
+  { "100.20.3.0", LN_AF_INET, "100.20.3.0" },
+  { "256.1.1.1", LN_AF_NONE, NULL },
+  { "1.256.1.1", LN_AF_NONE, NULL },
+  { "1.1.1.256", LN_AF_NONE, NULL },
+  { "1000.1.1.1", LN_AF_NONE, NULL },
+  { "01.2.3.4", LN_AF_NONE, NULL },
+  { "1.2.3.04", LN_AF_NONE, NULL },
+  { "1.02.3.4", LN_AF_NONE, NULL },
+  { "00.0.0.0", LN_AF_NONE, NULL },
+  { "1.2.3.000", LN_AF_NONE, NULL },
+  { "0x1.2.3.4", LN_AF_NONE, NULL },
+  { "1.2.3", LN_AF_NONE, NULL },
+  { "1.2", LN_AF_NONE, NULL },
+  { "1", LN_AF_NONE, NULL },
+  { "1.2.3.4.5", LN_AF_NONE, NULL },
+  { "1.2.3.4.", LN_AF_NONE, NULL },
+  { ".1.2.3.4", LN_AF_NONE, NULL },
+  { "1..2.3", LN_AF_NONE, NULL },
+  { "1.2..3.4", LN_AF_NONE, NULL },
+  { "1.2.3.-4", LN_AF_NONE, NULL },
+  { "1.2.3.4 ", LN_AF_NONE, NULL },
+  { " 1.2.3.4", LN_AF_NONE, NULL },
+  { "1.2.3.a", LN_AF_NONE, NULL },
+  { "", LN_AF_NONE, NULL },
+  { ".", LN_AF_NONE, NULL },
+  { "...", LN_AF_NONE, NULL },
+  { "localhost", LN_AF_NONE, NULL },
+  { "-", LN_AF_NONE, NULL },
+  /* IPv6 */
+  { "::", LN_AF_INET6, "::" },
+  { "::1", LN_AF_INET6, "::1" },
+  { "::0", LN_AF_INET6, "::" },
+  { "0:0:0:0:0:0:0:0", LN_AF_INET6, "::" },
+  { "0000:0000:0000:0000:0000:0000:0000:0001", LN_AF_INET6, "::1" },
+  { "1::", LN_AF_INET6, "1::" },
+  { "2001:db8::1", LN_AF_INET6, "2001:db8::1" },
+  { "2001:DB8::1", LN_AF_INET6, "2001:db8::1" },
+  { "2001:Db8:0:0:0:0:0:ABCD", LN_AF_INET6, "2001:db8::abcd" },
+  { "2001:0db8:85a3:0000:0000:8a2e:0370:7334", LN_AF_INET6, "2001:db8:85a3::8a2e:370:7334" },
+  { "2001:db8:0:1:1:1:1:1", LN_AF_INET6, "2001:db8:0:1:1:1:1:1" },
+  { "2001:db8:0:0:1:0:0:1", LN_AF_INET6, "2001:db8::1:0:0:1" },
+  { "2001:0:0:1:0:0:0:1", LN_AF_INET6, "2001:0:0:1::1" },
+  { "fe80::1", LN_AF_INET6, "fe80::1" },
+  { "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", LN_AF_INET6,
+    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
+  { "::ffff:1.2.3.4", LN_AF_INET6, "::ffff:1.2.3.4" },
+  { "::FFFF:1.2.3.4", LN_AF_INET6, "::ffff:1.2.3.4" },
+  { "::ffff:0.0.0.0", LN_AF_INET6, "::ffff:0.0.0.0" },
+  { "::ffff:0:0", LN_AF_INET6, "::ffff:0.0.0.0" },
+  { "0:0:0:0:0:ffff:192.0.2.128", LN_AF_INET6, "::ffff:192.0.2.128" },
+  { "0000:0000:0000:0000:0000:ffff:255.255.255.255", LN_AF_INET6,
+    "::ffff:255.255.255.255" },            /* 45 bytes: LN_ADDR_TEXT_MAX */
+  { "::1.2.3.4", LN_AF_INET6, "::102:304" },  /* compat: RFC 5952, see top */
+  { "::0.0.0.1", LN_AF_INET6, "::1" },
+  { "::ffff:0:1.2.3.4", LN_AF_INET6, "::ffff:0:102:304" },
+  { "1::1.2.3.4", LN_AF_INET6, "1::102:304" },
+  { "1:2:3:4:5:6:1.2.3.4", LN_AF_INET6, "1:2:3:4:5:6:102:304" },
+  { "::1:2:3:4:5:6:7", LN_AF_INET6, "0:1:2:3:4:5:6:7" },
+  { "1:2:3:4:5:6:7::", LN_AF_INET6, "1:2:3:4:5:6:7:0" },
+  { "1:2:3:4:5:6:7:8", LN_AF_INET6, "1:2:3:4:5:6:7:8" },
+  { "1:0:0:2:0:0:0:3", LN_AF_INET6, "1:0:0:2::3" },
+  { "1:0:0:2:0:0:3:4", LN_AF_INET6, "1::2:0:0:3:4" },  /* tie: first run */
+  { "1:0:2:3:4:5:6:7", LN_AF_INET6, "1:0:2:3:4:5:6:7" },  /* one group: no :: */
+  /* invalid IPv6 */
+  { ":::", LN_AF_NONE, NULL },
+  { "1:::2", LN_AF_NONE, NULL },
+  { "12345::", LN_AF_NONE, NULL },
+  { "::12345", LN_AF_NONE, NULL },
+  { "1:2:3:4:5:6:7:8:9", LN_AF_NONE, NULL },
+  { "1:2:3:4:5:6:7:8::", LN_AF_NONE, NULL },
+  { "::1:2:3:4:5:6:7:8", LN_AF_NONE, NULL },
+  { "1:2:3:4:5:6:7::8", LN_AF_NONE, NULL },
+  { "2001:db8:2ce:1", LN_AF_NONE, NULL },
+  { "1:2:3:4:5:6:7", LN_AF_NONE, NULL },
+  { "1:2:3:4:5:6:7:", LN_AF_NONE, NULL },
+  { "2001:db8::1:", LN_AF_NONE, NULL },
+  { ":1:2:3:4:5:6:7", LN_AF_NONE, NULL },
+  { ":1::", LN_AF_NONE, NULL },
+  { "1::2::3", LN_AF_NONE, NULL },
+  { "::1::", LN_AF_NONE, NULL },
+  { ":", LN_AF_NONE, NULL },
+  { "1:", LN_AF_NONE, NULL },
+  { ":1", LN_AF_NONE, NULL },
+  { "g::1", LN_AF_NONE, NULL },
+  { "2001:db8::1%eth0", LN_AF_NONE, NULL },
+  { "[::1]", LN_AF_NONE, NULL },
+  { "::ffff:1.2.3", LN_AF_NONE, NULL },
+  { "::ffff:1.2.3.4.5", LN_AF_NONE, NULL },
+  { "::ffff:01.2.3.4", LN_AF_NONE, NULL },
+  { "::ffff:256.2.3.4", LN_AF_NONE, NULL },
+  { "::1.2.3.4:5", LN_AF_NONE, NULL },
+  { "::1.2.3.4::", LN_AF_NONE, NULL },
+  { "1.2.3.4::", LN_AF_NONE, NULL },
+  { "1:2:3:4:5:6:7:1.2.3.4", LN_AF_NONE, NULL },
+  { "1:2:3:4:5:6::1.2.3.4", LN_AF_NONE, NULL },
+  { "::ffff:a.2.3.4", LN_AF_NONE, NULL },
+  { "1.2.3.4:80", LN_AF_NONE, NULL },
+  { "2001:db8::1 ", LN_AF_NONE, NULL },
+  { "0000:0000:0000:0000:0000:0000:0000:00001", LN_AF_NONE, NULL },
+};
+
+Test (ipaddr, parse_table_against_inet_pton)
+{
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (parse_cases); i++)
+    {
+      const ParseCase *c = &parse_cases[i];
+      uint8_t libc_bytes[16];
+      int libc_family = libc_parse (c->text, libc_bytes);
+      LnAddr a;
+      bool ok;
+
+      memset (&a, 0xaa, sizeof a);
+      ok = parse_exact (c->text, strlen (c->text), &a);
+      cr_expect_eq (libc_family, c->family, "table vs inet_pton for \"%s\"", c->text);
+      cr_assert_eq (ok, c->family != LN_AF_NONE, "ipaddr_parse(\"%s\") returned %d",
+                    c->text, ok);
+      cr_assert_eq (a.family, c->family, "family of \"%s\": %d", c->text, a.family);
+      if (!ok)
+        continue;
+      if (c->family == LN_AF_INET)
+        {
+          static const uint8_t zero[12];
+          cr_assert_arr_eq (a.bytes, libc_bytes, 4, "bytes of \"%s\"", c->text);
+          /* the unused tail is cleared, so digests of LnAddr are stable */
+          cr_assert_arr_eq (a.bytes + 4, zero, 12, "tail of \"%s\" not zeroed", c->text);
+        }
+      else
+        cr_assert_arr_eq (a.bytes, libc_bytes, 16, "bytes of \"%s\"", c->text);
+    }
+}
+
+Test (ipaddr, format_table)
+{
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (parse_cases); i++)
+    {
+      const ParseCase *c = &parse_cases[i];
+      LnAddr a;
+      char *text;
+
+      if (c->family == LN_AF_NONE)
+        continue;
+      a = addr_of (c->text);
+      text = lognym_format (&a);
+      cr_assert_str_eq (text, c->canonical, "format of \"%s\"", c->text);
+      g_free (text);
+      check_format_roundtrip (&a);
+    }
+}
+
+Test (ipaddr, compat_range_differs_from_glibc_only_in_form)
+{
+  /* Documents the exception: glibc writes the dotted tail, lognym does not,
+   * and both texts denote the same address. */
+  LnAddr a = addr_of ("::192.0.2.1");
+  char ntop[INET6_ADDRSTRLEN];
+  char *mine = lognym_format (&a);
+
+  libc_format (&a, ntop, sizeof ntop);
+  cr_assert_str_eq (ntop, "::192.0.2.1");
+  cr_assert_str_eq (mine, "::c000:201");
+  cr_assert (!ipaddr_is_v4_mapped (&a));
+  g_free (mine);
+}
+
+Test (ipaddr, parse_respects_length)
+{
+  LnAddr a;
+  /* only the first len bytes count: a valid prefix of a longer buffer */
+  cr_assert (ipaddr_parse ("1.2.3.4xyz", 7, &a));
+  cr_assert_eq (a.family, LN_AF_INET);
+  cr_assert_eq (a.bytes[3], 4);
+  cr_assert (ipaddr_parse ("2001:db8::1]:443", 11, &a));
+  cr_assert_eq (a.family, LN_AF_INET6);
+  cr_assert_eq (a.bytes[15], 1);
+  cr_assert (ipaddr_parse ("1.2.3.45", 7, &a));
+  cr_assert_eq (a.bytes[3], 4);
+  /* an embedded NUL is an ordinary invalid byte */
+  cr_assert (!parse_exact ("1.2.3.4\0", 8, &a));
+  cr_assert_eq (a.family, LN_AF_NONE);
+  cr_assert (!parse_exact ("1.2\0.3.4", 8, &a));
+  cr_assert (!parse_exact ("::1\0", 4, &a));
+  cr_assert (!parse_exact ("\0::1", 4, &a));
+  /* zero length, and longer than any address text */
+  cr_assert (!ipaddr_parse ("1.2.3.4", 0, &a));
+  cr_assert_eq (a.family, LN_AF_NONE);
+  {
+    static const char longer[] = "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000";
+    cr_assert (!parse_exact (longer, sizeof longer - 1, &a));
+    /* 46 bytes of a valid-looking prefix: still too long */
+    cr_assert (!parse_exact ("0000:0000:0000:0000:0000:ffff:255.255.255.2550", 46, &a));
+  }
+  /* non-ASCII bytes */
+  cr_assert (!parse_exact ("1.2.3.\xb4", 7, &a));
+  cr_assert (!parse_exact ("::\xff", 3, &a));
+}
+
+Test (ipaddr, failure_leaves_family_none)
+{
+  LnAddr a = addr_of ("192.0.2.1");
+
+  cr_assert (!ipaddr_parse ("1.2.3", 5, &a));
+  cr_assert_eq (a.family, LN_AF_NONE);
+  a = addr_of ("::1");
+  cr_assert (!ipaddr_parse ("1::2::3", 7, &a));
+  cr_assert_eq (a.family, LN_AF_NONE);
+}
+
+/* ------------------------------------------------- random cross-check */
+
+#define RANDOM_ROUNDS 200000
+
+static unsigned
+random_group (GRand *r)
+{
+  switch (g_rand_int_range (r, 0, 6))
+    {
+    case 0: case 1: return 0;                         /* zero runs */
+    case 2: return (unsigned) g_rand_int_range (r, 0, 0x10);
+    case 3: return (unsigned) g_rand_int_range (r, 0, 0x1000);
+    case 4: return 0xffff;
+    default: return g_rand_int (r) & 0xffff;
+    }
+}
+
+static void
+random_v6 (GRand *r, LnAddr *a)
+{
+  int i;
+
+  a->family = LN_AF_INET6;
+  switch (g_rand_int_range (r, 0, 8))
+    {
+    case 0:                                           /* uniform */
+      for (i = 0; i < 16; i++)
+        a->bytes[i] = (uint8_t) g_rand_int (r);
+      return;
+    case 1:                                           /* IPv4-mapped */
+      memset (a->bytes, 0, 10);
+      a->bytes[10] = a->bytes[11] = 0xff;
+      for (i = 12; i < 16; i++)
+        a->bytes[i] = (uint8_t) (g_rand_boolean (r) ? 0 : g_rand_int (r));
+      return;
+    case 2:                                           /* ::/96 compat */
+      memset (a->bytes, 0, 12);
+      for (i = 12; i < 16; i++)
+        a->bytes[i] = (uint8_t) (g_rand_boolean (r) ? 0 : g_rand_int (r));
+      return;
+    default:                                          /* zero-run heavy */
+      for (i = 0; i < 8; i++)
+        {
+          unsigned w = random_group (r);
+          a->bytes[2 * i] = (uint8_t) (w >> 8);
+          a->bytes[2 * i + 1] = (uint8_t) w;
+        }
+      return;
+    }
+}
+
+static void
+random_v4 (GRand *r, LnAddr *a)
+{
+  int i;
+
+  memset (a, 0, sizeof *a);
+  a->family = LN_AF_INET;
+  for (i = 0; i < 4; i++)
+    switch (g_rand_int_range (r, 0, 4))
+      {
+      case 0: a->bytes[i] = (uint8_t) g_rand_int_range (r, 0, 10); break;
+      case 1: a->bytes[i] = (uint8_t) g_rand_int_range (r, 10, 100); break;
+      case 2: a->bytes[i] = g_rand_boolean (r) ? 0 : 255; break;
+      default: a->bytes[i] = (uint8_t) g_rand_int (r); break;
+      }
+}
+
+Test (ipaddr, random_v6_roundtrip_against_libc)
+{
+  GRand *r = g_rand_new_with_seed (20260101);
+  int i, compat = 0;
+
+  for (i = 0; i < RANDOM_ROUNDS; i++)
+    {
+      LnAddr a;
+
+      random_v6 (r, &a);
+      compat += is_v4_compat (&a);
+      check_format_roundtrip (&a);
+    }
+  cr_assert_gt (compat, 1000, "the compat range was exercised");
+  g_rand_free (r);
+}
+
+Test (ipaddr, random_v4_roundtrip_against_libc)
+{
+  GRand *r = g_rand_new_with_seed (4242);
+  int i;
+
+  for (i = 0; i < RANDOM_ROUNDS; i++)
+    {
+      LnAddr a;
+
+      random_v4 (r, &a);
+      check_format_roundtrip (&a);
+    }
+  g_rand_free (r);
+}
+
+Test (ipaddr, random_text_against_inet_pton)
+{
+  /* Random strings over the address alphabet: the verdict and the bytes
+   * must match inet_pton's. */
+  static const char alphabet[] = "0123456789abcdefABCDEF:.:.0001f";
+  GRand *r = g_rand_new_with_seed (77);
+  int i, accepted = 0;
+
+  for (i = 0; i < 100000; i++)
+    {
+      char text[48];
+      int len = g_rand_int_range (r, 1, 24), j;
+      uint8_t libc_bytes[16];
+      int fam;
+      LnAddr a;
+      bool ok;
+
+      for (j = 0; j < len; j++)
+        text[j] = alphabet[g_rand_int_range (r, 0, (gint32) sizeof alphabet - 1)];
+      text[len] = '\0';
+      fam = libc_parse (text, libc_bytes);
+      ok = parse_exact (text, (size_t) len, &a);
+      cr_assert_eq (ok, fam != LN_AF_NONE, "\"%s\": ipaddr_parse %d, inet_pton family %d",
+                    text, ok, fam);
+      if (ok)
+        {
+          accepted++;
+          cr_assert_eq (a.family, fam, "\"%s\"", text);
+          cr_assert_arr_eq (a.bytes, libc_bytes, fam == LN_AF_INET ? 4 : 16, "\"%s\"", text);
+        }
+    }
+  cr_assert_gt (accepted, 100);
+  g_rand_free (r);
+}
+
+/* ------------------------------------------------------- host tokens */
+
+typedef struct {
+  const char *token;
+  bool ok;
+  const char *before, *text, *after;
+  int family;
+} HostCase;
+
+static const HostCase host_cases[] = {
+  { "192.0.2.7", true, "", "192.0.2.7", "", LN_AF_INET },
+  { "192.0.2.7:5678", true, "", "192.0.2.7", ":5678", LN_AF_INET },
+  { "2001:db8::1", true, "", "2001:db8::1", "", LN_AF_INET6 },
+  { "::ffff:192.0.2.7", true, "", "::ffff:192.0.2.7", "", LN_AF_INET6 },
+  { "[2001:db8::1]:443", true, "[", "2001:db8::1", "]:443", LN_AF_INET6 },
+  { "[2001:db8::1]", true, "[", "2001:db8::1", "]", LN_AF_INET6 },
+  { "[::1]:8080", true, "[", "::1", "]:8080", LN_AF_INET6 },
+  { "fe80::1%eth0", true, "", "fe80::1", "%eth0", LN_AF_INET6 },
+  { "[fe80::1%eth0]:80", true, "[", "fe80::1", "%eth0]:80", LN_AF_INET6 },
+  { "[fe80::1%eth0]", true, "[", "fe80::1", "%eth0]", LN_AF_INET6 },
+  { "localhost", false, NULL, NULL, NULL, 0 },
+  { "www.example.com", false, NULL, NULL, NULL, 0 },
+  { "-", false, NULL, NULL, NULL, 0 },
+  { "unix:", false, NULL, NULL, NULL, 0 },
+  { "", false, NULL, NULL, NULL, 0 },
+  { "1.2.3.4:", false, NULL, NULL, NULL, 0 },
+  { "1.2.3.4:80x", false, NULL, NULL, NULL, 0 },
+  { "[::1]x", false, NULL, NULL, NULL, 0 },
+  { "[::1]:", false, NULL, NULL, NULL, 0 },
+  { "[::1]:8o", false, NULL, NULL, NULL, 0 },
+  { "[::1", false, NULL, NULL, NULL, 0 },
+  { "[1.2.3.4]", false, NULL, NULL, NULL, 0 },
+  { "[1.2.3.4]:80", false, NULL, NULL, NULL, 0 },
+  { "[]", false, NULL, NULL, NULL, 0 },
+  { "fe80::1%", false, NULL, NULL, NULL, 0 },
+  { "example.com:80", false, NULL, NULL, NULL, 0 },
+  { "1.2.3:80", false, NULL, NULL, NULL, 0 },
+  { "256.1.1.1", false, NULL, NULL, NULL, 0 },
+};
+
+Test (ipaddr, parse_host_tokens)
+{
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (host_cases); i++)
+    {
+      const HostCase *c = &host_cases[i];
+      size_t len = strlen (c->token);
+      char *copy = g_malloc (len ? len : 1);   /* exact size, no NUL */
+      LnHostToken tok;
+      bool ok;
+
+      memcpy (copy, c->token, len);
+      memset (&tok, 0x55, sizeof tok);
+      ok = ipaddr_parse_host (span_make (copy, len), &tok);
+      cr_assert_eq (ok, c->ok, "ipaddr_parse_host(\"%s\") returned %d", c->token, ok);
+      if (ok)
+        {
+          LnAddr expected = addr_of (c->text);
+
+          assert_span_str (tok.before, c->before);
+          assert_span_str (tok.text, c->text);
+          assert_span_str (tok.after, c->after);
+          /* the three spans tile the token */
+          cr_assert_eq (tok.before.p, copy, "\"%s\": before does not start the token", c->token);
+          cr_assert_eq (tok.text.p, tok.before.p + tok.before.len, "\"%s\"", c->token);
+          cr_assert_eq (tok.after.p, tok.text.p + tok.text.len, "\"%s\"", c->token);
+          cr_assert_eq (tok.after.p + tok.after.len, copy + len, "\"%s\"", c->token);
+          cr_assert_eq (tok.addr.family, c->family, "\"%s\"", c->token);
+          cr_assert_arr_eq (tok.addr.bytes, expected.bytes, 16, "\"%s\"", c->token);
+        }
+      g_free (copy);
+    }
+}
+
+/* -------------------------------------------------------- truncation */
+
+typedef struct {
+  const char *in;
+  unsigned v4_bits, v6_bits;
+  const char *out;
+} TruncCase;
+
+static const TruncCase trunc_cases[] = {
+  { "192.0.2.77", 24, 48, "192.0.2.0" },
+  { "192.0.2.77", 16, 48, "192.0.0.0" },
+  { "192.0.2.77", 8, 48, "192.0.0.0" },
+  { "192.0.2.77", 0, 48, "0.0.0.0" },
+  { "192.0.2.77", 32, 48, "192.0.2.77" },
+  { "192.0.2.200", 25, 48, "192.0.2.128" },
+  { "192.0.2.255", 31, 48, "192.0.2.254" },
+  { "255.255.255.255", 1, 48, "128.0.0.0" },
+  { "255.255.255.255", 23, 48, "255.255.254.0" },
+  { "2001:db8:1234:5678:9abc:def0:1234:5679", 24, 48, "2001:db8:1234::" },
+  { "2001:db8:1234:5678:9abc:def0:1234:5679", 24, 64, "2001:db8:1234:5678::" },
+  { "2001:db8:1234:5678:9abc:def0:1234:5679", 24, 0, "::" },
+  { "2001:db8:1234:5678:9abc:def0:1234:5679", 24, 128,
+    "2001:db8:1234:5678:9abc:def0:1234:5679" },
+  { "2001:db8:1234:5678:9abc:def0:1234:5679", 24, 127,
+    "2001:db8:1234:5678:9abc:def0:1234:5678" },
+  { "2001:db8:1234:5678:9abc:def0:1234:5679", 24, 56, "2001:db8:1234:5600::" },
+  { "2001:db8:1234:5678:9abc:def0:1234:5679", 24, 52, "2001:db8:1234:5000::" },
+  { "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 24, 1, "8000::" },
+  { "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 24, 127,
+    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe" },
+  { "7fff::1", 24, 1, "::" },
+  { "::1", 24, 48, "::" },
+  { "::1", 24, 128, "::1" },
+  /* IPv4-mapped: the IPv4 rule, whatever the IPv6 rule says */
+  { "::ffff:192.0.2.77", 24, 48, "::ffff:192.0.2.0" },
+  { "::ffff:192.0.2.77", 16, 0, "::ffff:192.0.0.0" },
+  { "::ffff:192.0.2.77", 0, 128, "::ffff:0.0.0.0" },
+  { "::ffff:192.0.2.77", 32, 0, "::ffff:192.0.2.77" },
+  /* not mapped (::ffff:0:0:0/96 is something else): the IPv6 rule */
+  { "::ffff:0:192.0.2.77", 24, 48, "::" },
+};
+
+Test (ipaddr, truncate)
+{
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (trunc_cases); i++)
+    {
+      const TruncCase *c = &trunc_cases[i];
+      LnAddr a = addr_of (c->in);
+      LnAddr expected = addr_of (c->out);
+      char *text;
+
+      ipaddr_truncate (&a, c->v4_bits, c->v6_bits);
+      text = lognym_format (&a);
+      cr_assert_str_eq (text, c->out, "%s with /%u /%u", c->in, c->v4_bits, c->v6_bits);
+      cr_assert_eq (a.family, expected.family);
+      cr_assert_arr_eq (a.bytes, expected.bytes, 16, "%s with /%u /%u", c->in,
+                        c->v4_bits, c->v6_bits);
+      g_free (text);
+    }
+}
+
+Test (ipaddr, truncate_none_is_noop)
+{
+  LnAddr a;
+
+  memset (&a, 0x5a, sizeof a);
+  a.family = LN_AF_NONE;
+  ipaddr_truncate (&a, 0, 0);
+  cr_assert_eq (a.family, LN_AF_NONE);
+  cr_assert_eq (a.bytes[0], 0x5a);
+  cr_assert_eq (a.bytes[15], 0x5a);
+}
+
+Test (ipaddr, format_none_writes_nothing)
+{
+  LnAddr a;
+  char out[LN_ADDR_TEXT_MAX];
+
+  memset (&a, 0, sizeof a);
+  a.family = LN_AF_NONE;
+  cr_assert_eq (ipaddr_format (&a, out), 0);
+}
+
+/* ----------------------------------------- v4-mapped and 16-byte form */
+
+Test (ipaddr, is_v4_mapped)
+{
+  LnAddr a;
+
+  cr_assert (ipaddr_is_v4_mapped ((a = addr_of ("::ffff:1.2.3.4"), &a)));
+  cr_assert (ipaddr_is_v4_mapped ((a = addr_of ("::ffff:0.0.0.0"), &a)));
+  cr_assert (ipaddr_is_v4_mapped ((a = addr_of ("0:0:0:0:0:ffff:ffff:ffff"), &a)));
+  cr_assert (!ipaddr_is_v4_mapped ((a = addr_of ("::1.2.3.4"), &a)));
+  cr_assert (!ipaddr_is_v4_mapped ((a = addr_of ("1.2.3.4"), &a)));
+  cr_assert (!ipaddr_is_v4_mapped ((a = addr_of ("::ffff:0:1.2.3.4"), &a)));
+  cr_assert (!ipaddr_is_v4_mapped ((a = addr_of ("1::ffff:1.2.3.4"), &a)));
+  cr_assert (!ipaddr_is_v4_mapped ((a = addr_of ("ffff::"), &a)));
+  cr_assert (!ipaddr_is_v4_mapped ((a = addr_of ("::"), &a)));
+  /* a v4 LnAddr whose bytes happen to look mapped is still not v6 */
+  memset (&a, 0, sizeof a);
+  a.family = LN_AF_INET;
+  a.bytes[10] = a.bytes[11] = 0xff;
+  cr_assert (!ipaddr_is_v4_mapped (&a));
+}
+
+Test (ipaddr, to_v6_bytes)
+{
+  LnAddr v4 = addr_of ("192.0.2.7");
+  LnAddr mapped = addr_of ("::ffff:192.0.2.7");
+  LnAddr v6 = addr_of ("2001:db8::7");
+  uint8_t out[16], out2[16];
+  static const uint8_t expected_v4[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+                                           192, 0, 2, 7 };
+
+  memset (out, 0xee, sizeof out);
+  ipaddr_to_v6_bytes (&v4, out);
+  cr_assert_arr_eq (out, expected_v4, 16);
+  ipaddr_to_v6_bytes (&mapped, out2);
+  cr_assert_arr_eq (out2, out, 16, "192.0.2.7 and ::ffff:192.0.2.7 must agree");
+  ipaddr_to_v6_bytes (&v6, out);
+  cr_assert_arr_eq (out, v6.bytes, 16);
+  cr_assert_eq (out[15], 7);
+  cr_assert_eq (out[0], 0x20);
+}

@@ -1,0 +1,306 @@
+/* test_residual.c - the address scanner for free text. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "ipaddr.h"
+#include "residual.h"
+
+/* residual_find over an exact-size heap copy of @text (no NUL), so that
+ * AddressSanitizer catches reads outside [p, end).  On success *@offset is
+ * the token's offset in @text. */
+static bool
+find_in (const char *text, size_t len, LnResidualMatch *m, size_t *offset)
+{
+  char *copy = g_malloc (len ? len : 1);
+  bool found;
+
+  memcpy (copy, text, len);
+  memset (m, 0, sizeof *m);
+  found = residual_find (copy, copy + len, m);
+  if (found)
+    {
+      cr_assert (m->token.p >= copy && m->token.p + m->token.len <= copy + len,
+                 "token outside the text");
+      *offset = (size_t) (m->token.p - copy);
+      /* point the token back at the caller's text before the copy goes */
+      m->token.p = text + *offset;
+    }
+  g_free (copy);
+  return found;
+}
+
+typedef struct {
+  const char *text;
+  const char *token;     /* the expected match */
+} Positive;
+
+static const Positive positives[] = {
+  { "1.2.3.4", "1.2.3.4" },
+  { "1.2.3.4:80", "1.2.3.4" },
+  { "client 1.2.3.4 port", "1.2.3.4" },
+  { "[2001:db8::1]:443", "2001:db8::1" },
+  { "http://203.0.113.8/probe", "203.0.113.8" },
+  { "http://203.0.113.8:8080/probe", "203.0.113.8" },
+  { "http://[2001:db8::8]:8080/", "2001:db8::8" },
+  { "/?from=203.0.113.8&x=1", "203.0.113.8" },
+  { "from=203.0.113.8&x", "203.0.113.8" },
+  { "::ffff:1.2.3.4", "::ffff:1.2.3.4" },
+  { "x ::ffff:1.2.3.4 y", "::ffff:1.2.3.4" },
+  { "::1", "::1" },
+  { "peer 2001:db8::1: closed", "2001:db8::1" },      /* colon ends a sentence */
+  { "address 2001:db8::1", "2001:db8::1" },
+  { "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "2001:0db8:85a3:0000:0000:8a2e:0370:7334" },
+  { "a1.2.3.4", "1.2.3.4" },
+  { "v=10.0.0.1;", "10.0.0.1" },
+  { "GET /?ip=192.168.1.1 HTTP/1.1", "192.168.1.1" },
+  { "0.0.0.0", "0.0.0.0" },
+  { "255.255.255.255", "255.255.255.255" },
+  { "(198.51.100.7)", "198.51.100.7" },
+  { "\"198.51.100.7\"", "198.51.100.7" },
+  { "203.0.113.9, 10.0.0.1", "203.0.113.9" },
+  { "ip 198.51.100.7.", "198.51.100.7" },             /* full stop after a v4 */
+  { "x=fe80::1%25eth0", "fe80::1" },
+  { "%2F203.0.113.5%2F", "203.0.113.5" },
+  { "Chrome/120.0.6099.109 from 203.0.113.77", "203.0.113.77" },
+  { "(2001:db8::1)", "2001:db8::1" },
+  { "2001:db8::1;", "2001:db8::1" },
+  { "2001:db8::1, 10.0.0.1", "2001:db8::1" },
+  { "net 2001:db8::1/64", "2001:db8::1" },
+  { "peer:[2001:db8::1]", "2001:db8::1" },
+  { "=2001:db8::1", "2001:db8::1" },
+  { "host:198.51.100.1", "198.51.100.1" },
+  { "fe80::1%eth0.", "fe80::1" },
+};
+
+Test (residual, true_positives)
+{
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (positives); i++)
+    {
+      const Positive *c = &positives[i];
+      LnResidualMatch m;
+      LnAddr expected;
+      size_t off = 0;
+
+      cr_assert (find_in (c->text, strlen (c->text), &m, &off), "no address found in \"%s\"",
+                 c->text);
+      assert_span_str (m.token, c->token);
+      cr_assert_eq (off, (size_t) (strstr (c->text, c->token) - c->text), "\"%s\"", c->text);
+      cr_assert (ipaddr_parse (c->token, strlen (c->token), &expected));
+      cr_assert_eq (m.addr.family, expected.family, "\"%s\"", c->text);
+      cr_assert_arr_eq (m.addr.bytes, expected.bytes, 16, "\"%s\"", c->text);
+    }
+}
+
+Test (residual, ipv6_before_full_stop)
+{
+  /* an IPv6 address at the end of a sentence, like the IPv4 one above */
+  LnResidualMatch m;
+  size_t off = 0;
+  static const char *const texts[] = { "blocked 2001:db8::1.", "2001:db8::a." };
+  static const char *const tokens[] = { "2001:db8::1", "2001:db8::a" };
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (texts); i++)
+    {
+      cr_expect (find_in (texts[i], strlen (texts[i]), &m, &off), "no address found in \"%s\"",
+                 texts[i]);
+      if (m.token.p)
+        assert_span_str (m.token, tokens[i]);
+    }
+}
+
+Test (residual, ipv6_after_a_label_and_colon)
+{
+  /* "ip:1.2.3.4" is found; the IPv6 equivalent must be too */
+  static const char *const texts[] = {
+    "ip:2001:db8::1", "client:2001:db8::1 closed", "x:2001:db8::1", "from:[2001:db8::1]",
+  };
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (texts); i++)
+    {
+      LnResidualMatch m;
+      size_t off = 0;
+
+      cr_expect (find_in (texts[i], strlen (texts[i]), &m, &off),
+                 "no address found in \"%s\"", texts[i]);
+      if (m.token.p)
+        assert_span_str (m.token, "2001:db8::1");
+    }
+  {
+    LnResidualMatch m;
+    size_t off = 0;
+    cr_assert (find_in ("ip:1.2.3.4", 10, &m, &off));
+    assert_span_str (m.token, "1.2.3.4");
+  }
+}
+
+static const char *const negatives[] = {
+  "Chrome/120.0.6099.109",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+  "Chrome/120.0.6099.109 Safari/537.36",
+  "Safari/537.36",
+  "HTTP/1.1",
+  "GET /index.html HTTP/1.0",
+  "rv:35.0",
+  "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0",
+  "13:55:36",
+  "10/Oct/2000:13:55:36 -0700",
+  "1.2.3",
+  "1.2.3.4.5",
+  "v1.2.3.4.5.6",
+  "999.1.1.1",
+  "1.2.3.256",
+  "01.2.3.4",
+  "deadbeef",
+  "cafe:babe",
+  "http://www.example.org/",
+  "https://example.com:8443/a.b.c?d=e:f",
+  "00:1a:2b:3c:4d:5e",                          /* a MAC address */
+  "12:34:56:78",
+  "version 2.4.58 (Unix)",
+  "3.14159",
+  "...",
+  "a:b",
+  "",
+  "-",
+};
+
+Test (residual, false_positives)
+{
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (negatives); i++)
+    {
+      LnResidualMatch m;
+      size_t off = 0;
+      bool found = find_in (negatives[i], strlen (negatives[i]), &m, &off);
+
+      cr_assert (!found, "\"%s\": found \"%.*s\"", negatives[i], (int) m.token.len,
+                 m.token.p ? m.token.p : "");
+    }
+}
+
+Test (residual, iterates_in_order)
+{
+  static const char text[] =
+    "a 192.0.2.1 b [2001:db8::2]:443 c Chrome/120.0.6099.109 198.51.100.3:8080 "
+    "d ::ffff:10.0.0.4 e http://203.0.113.5/x?y=2001:db8::5&z=1.2.3.4.5 f 10.9.8.7.";
+  static const char *const expected[] = {
+    "192.0.2.1", "2001:db8::2", "198.51.100.3", "::ffff:10.0.0.4", "203.0.113.5",
+    "2001:db8::5", "10.9.8.7",
+  };
+  const char *end = text + sizeof text - 1;
+  const char *pos = text;
+  LnResidualMatch m;
+  size_t n = 0;
+
+  while (residual_find (pos, end, &m))
+    {
+      cr_assert_lt (n, N_ELEMS (expected), "extra match \"%.*s\"", (int) m.token.len,
+                    m.token.p);
+      assert_span_str (m.token, expected[n]);
+      cr_assert_eq (m.token.p, strstr (text, expected[n]), "match %zu is not the first "
+                    "occurrence", n);
+      cr_assert (m.token.p >= pos);
+      pos = m.token.p + m.token.len;
+      n++;
+    }
+  cr_assert_eq (n, N_ELEMS (expected), "found %zu of %zu addresses", n, N_ELEMS (expected));
+}
+
+Test (residual, bounds)
+{
+  LnResidualMatch m;
+  static const char text[] = "x 192.0.2.1 y";
+
+  /* an empty range, and a range that ends inside an address */
+  cr_assert (!residual_find (text, text, &m));
+  cr_assert (residual_find (text, text + 11, &m));
+  assert_span_str (m.token, "192.0.2.1");
+  cr_assert (!residual_find (text, text + 9, &m), "\"192.0.2\" is not an address");
+  /* a range that starts inside an address sees only its tail */
+  cr_assert (residual_find (text + 4, text + sizeof text - 1, &m));
+  assert_span_str (m.token, "2.0.2.1");
+  cr_assert_eq (m.token.p, text + 4);
+}
+
+Test (residual, long_text_with_nul_and_binary)
+{
+  /* the scanner takes explicit ends: NUL bytes are ordinary separators */
+  static const char text[] = "\xff\xfe\0""198.51.100.20\0\x80" "2001:db8::20\0";
+  LnResidualMatch m;
+  const char *end = text + sizeof text - 1;
+
+  cr_assert (residual_find (text, end, &m));
+  assert_span_str (m.token, "198.51.100.20");
+  cr_assert (residual_find (m.token.p + m.token.len, end, &m));
+  assert_span_str (m.token, "2001:db8::20");
+  cr_assert (!residual_find (m.token.p + m.token.len, end, &m));
+}
+
+Test (residual, find_in_agrees_with_find)
+{
+  /* residual_find_in may read [base, p) but must find what residual_find
+   * finds in [p, end), from every start offset and for every end */
+  static const char text[] =
+    "GET /a?x=192.0.2.1&y=[2001:db8::2]:80 HTTP/1.1 Chrome/120.0.6099.109 "
+    "10.1.2.3:8080 ::ffff:198.51.100.4 13:55:36 1.2.3.4.5 fe80::1%eth0 203.0.113.9.";
+  const size_t len = sizeof text - 1;
+  char *copy = g_malloc (len);
+  size_t start, stop;
+
+  memcpy (copy, text, len);
+  for (start = 0; start < len; start++)
+    for (stop = start; stop <= len; stop += (stop < start + 40 ? 1 : 13))
+      {
+        LnResidualMatch a, b;
+        bool fa, fb;
+
+        memset (&a, 0, sizeof a);
+        memset (&b, 0, sizeof b);
+        fa = residual_find (copy + start, copy + stop, &a);
+        fb = residual_find_in (copy, copy + start, copy + stop, &b);
+        cr_assert_eq (fa, fb, "[%zu, %zu)", start, stop);
+        if (fa)
+          {
+            cr_assert_eq (a.token.p, b.token.p, "[%zu, %zu)", start, stop);
+            cr_assert_eq (a.token.len, b.token.len, "[%zu, %zu)", start, stop);
+            cr_assert (a.token.p >= copy + start && a.token.p + a.token.len <= copy + stop);
+            cr_assert_arr_eq (a.addr.bytes, b.addr.bytes, 16);
+          }
+      }
+  g_free (copy);
+}
+
+Test (residual, many_version_strings_are_fast_and_silent)
+{
+  /* a 64 KiB user agent of version numbers: no match, no quadratic time */
+  GString *s = g_string_new (NULL);
+  LnResidualMatch m;
+
+  while (s->len < 64 * 1024)
+    g_string_append (s, "Chrome/120.0.6099.109 Safari/537.36 13:55:36 ");
+  cr_assert (!residual_find (s->str, s->str + s->len, &m));
+  g_string_free (s, TRUE);
+}
+
+Test (residual, lenient_finds_run_together_lines)
+{
+  /* two log lines run together: the client of the second is glued to the
+   * version number that ended the first (found by the benchmark log) */
+  static const char text[] = "\"curl/8.5.073.50.254.197 - - [25/Nov/2026";
+  const char *end = text + sizeof text - 1;
+  LnResidualMatch m;
+
+  cr_assert (!residual_find (text, end, &m), "the strict scan is precise");
+  cr_assert (residual_find_lenient (text, text, end, &m));
+  assert_span_str (m.token, "73.50.254.197");
+  cr_assert (residual_find_lenient (text, text, text + 14, &m) == false);
+}
