@@ -272,6 +272,9 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
         case LN_FIELD_BYTES:
         case LN_FIELD_PORT:
         case LN_FIELD_NUMBER:
+        case LN_FIELD_DURATION_US:
+        case LN_FIELD_DURATION_MS:
+        case LN_FIELD_DURATION_S:
         case LN_FIELD__COUNT:
         default:
           break;

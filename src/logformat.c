@@ -52,7 +52,17 @@ directive_type (char letter, const char *arg)
       return LN_FIELD_VHOST;
     case 'p':
       return LN_FIELD_PORT;
-    case 'D': case 'T': case 'P': case 'k':
+    case 'D':
+      return LN_FIELD_DURATION_US;
+    case 'T':
+      if (arg == NULL || strcmp (arg, "s") == 0)
+        return LN_FIELD_DURATION_S;
+      if (strcmp (arg, "ms") == 0)
+        return LN_FIELD_DURATION_MS;
+      if (strcmp (arg, "us") == 0)
+        return LN_FIELD_DURATION_US;
+      return -1;
+    case 'P': case 'k':
       return LN_FIELD_NUMBER;
     case 'A': case 'f': case 'H': case 'm': case 'q': case 'U': case 'R':
     case 'L': case 'X':

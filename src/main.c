@@ -5,11 +5,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "errors.h"
@@ -27,20 +31,50 @@ print_error (const GError *error)
 }
 
 /* Refuses to append to a file that is also an input: it would read its own
- * output forever or corrupt the original. */
+ * output forever or corrupt the original.  Checked for every input before
+ * anything is written. */
 static gboolean
-check_not_output (LnReader *reader, LnOutput *output, GError **error)
+check_inputs_not_output (const LnOptions *options, LnOutput *output, GError **error)
 {
-  uint64_t idev, iino, odev, oino;
+  uint64_t odev, oino;
+  size_t i;
 
-  if (reader_stat (reader, &idev, &iino) && output_stat (output, &odev, &oino)
-      && idev == odev && iino == oino)
+  if (!output_stat (output, &odev, &oino))
+    return TRUE;
+  for (i = 0; options->files[i]; i++)
     {
-      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
-                   _("%s: input file is also the output file"), reader_name (reader));
-      return FALSE;
+      const char *path = options->files[i];
+      struct stat st;
+      int r = strcmp (path, "-") == 0 ? fstat (STDIN_FILENO, &st) : stat (path, &st);
+
+      if (r == 0 && S_ISREG (st.st_mode) && (uint64_t) st.st_dev == odev
+          && (uint64_t) st.st_ino == oino)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                       _("%s: input file is also the output file"),
+                       strcmp (path, "-") == 0 ? _("(standard input)") : path);
+          return FALSE;
+        }
     }
   return TRUE;
+}
+
+/* A closed standard descriptor would be handed to the first file we open,
+ * and our output would go into an input.  Occupy it with a descriptor on
+ * which our reads and writes fail loudly instead. */
+static void
+reserve_std_fds (void)
+{
+  int fd;
+
+  for (fd = 0; fd <= 2; fd++)
+    if (fcntl (fd, F_GETFD) < 0 && errno == EBADF)
+      {
+        /* fd 1 read-only: writes fail with EBADF, never silently succeed */
+        int got = open ("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY);
+        if (got >= 0 && got != fd)
+          close (got);
+      }
 }
 
 static int
@@ -59,7 +93,8 @@ run (const LnOptions *options)
       print_error (error);
       return ln_error_exit_status (error);
     }
-  if (!pipeline_init (&pipeline, options, output, &error))
+  if (!check_inputs_not_output (options, output, &error)
+      || !pipeline_init (&pipeline, options, output, &error))
     {
       print_error (error);
       return ln_error_exit_status (error);
@@ -69,8 +104,7 @@ run (const LnOptions *options)
     {
       g_autoptr (LnReader) reader = reader_open (options->files[i], &error);
 
-      if (reader == NULL || !check_not_output (reader, output, &error)
-          || !pipeline_process (&pipeline, reader, &error))
+      if (reader == NULL || !pipeline_process (&pipeline, reader, &error))
         {
           /* an unreadable input is reported and the batch goes on; the
            * output side and --malformed=fail end the run */
@@ -137,6 +171,7 @@ main (int argc, char **argv)
   g_autoptr (LnOptions) options = NULL;
   const char *localedir = g_getenv ("LOGNYM_LOCALEDIR");
 
+  reserve_std_fds ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -18,6 +18,7 @@ static const struct {
   [LN_PARSE_BAD_TIME] = { "time", N_("invalid timestamp") },
   [LN_PARSE_BAD_STATUS] = { "status", N_("invalid status code") },
   [LN_PARSE_BAD_BYTES] = { "bytes", N_("invalid byte count") },
+  [LN_PARSE_BAD_NUMBER] = { "number", N_("invalid number") },
   [LN_PARSE_TRAILING_TEXT] = { "trailing", N_("unexpected text after the last field") },
   [LN_PARSE_TOO_MANY_FIELDS] = { "fields", N_("too many fields") },
   [LN_PARSE_RESIDUAL] = { "residual", N_("address outside the client field") },
@@ -128,6 +129,28 @@ valid_bytes (LnSpan s)
     return false;
   for (i = 0; i < s.len; i++)
     if ((unsigned) (s.p[i] - '0') > 9)
+      return false;
+  return true;
+}
+
+/* Digits with at most one '.', or "-". */
+static bool
+valid_number (LnSpan s)
+{
+  size_t i;
+  int dots = 0;
+
+  if (span_is_dash (s))
+    return true;
+  if (s.len == 0 || s.len > 24 || s.p[0] == '.' || s.p[s.len - 1] == '.')
+    return false;
+  for (i = 0; i < s.len; i++)
+    if (s.p[i] == '.')
+      {
+        if (++dots > 1)
+          return false;
+      }
+    else if ((unsigned) (s.p[i] - '0') > 9)
       return false;
   return true;
 }
@@ -243,6 +266,15 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
         case LN_FIELD_PORT:
           if (!valid_bytes (value) || span_is_dash (value))
             FAIL (LN_PARSE_EXPECTED_TEXT, p);
+          break;
+        case LN_FIELD_NUMBER:
+        case LN_FIELD_DURATION_US:
+        case LN_FIELD_DURATION_MS:
+        case LN_FIELD_DURATION_S:
+          /* numbers only: a field that can hold anything would have to be
+           * scanned for addresses */
+          if (!valid_number (value))
+            FAIL (LN_PARSE_BAD_NUMBER, p);
           break;
         case LN_FIELD_VHOST:
           /* "10.0.0.2, 192.0.2.9 - - [" is a forwarded-for list, not a

@@ -21,6 +21,7 @@ typedef enum {
   LN_PARSE_BAD_TIME,
   LN_PARSE_BAD_STATUS,
   LN_PARSE_BAD_BYTES,
+  LN_PARSE_BAD_NUMBER,
   LN_PARSE_TRAILING_TEXT,
   LN_PARSE_TOO_MANY_FIELDS,
   LN_PARSE_RESIDUAL,      /* set by the anonymiser under --residual=malformed */

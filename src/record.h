@@ -28,7 +28,10 @@ typedef enum {
   LN_FIELD_USER_AGENT,  /* %{User-Agent}i */
   LN_FIELD_VHOST,       /* %v %V */
   LN_FIELD_PORT,        /* %p %{...}p */
-  LN_FIELD_NUMBER,      /* %D %T %P %k ...: numbers, kept */
+  LN_FIELD_NUMBER,      /* %P %k ...: numbers, kept */
+  LN_FIELD_DURATION_US, /* %D, %{us}T: time to serve, microseconds */
+  LN_FIELD_DURATION_MS, /* %{ms}T */
+  LN_FIELD_DURATION_S,  /* %T, %{s}T */
   LN_FIELD_OTHER,       /* anything else: kept, scanned for addresses */
   LN_FIELD_TRAILING,    /* extra fields after a combined line (nginx XFF) */
   LN_FIELD__COUNT
@@ -52,6 +55,7 @@ typedef struct {
   bool has_time;
   LnTime time;
   int status;           /* -1 when "-" or absent */
+  char country[3];      /* set by the anonymiser with --geo-db, else "" */
 } LnRecord;
 
 #endif /* LN_RECORD_H */
