@@ -35,6 +35,8 @@ anon_address (const LnAnon *anon, LnAddr *addr, char *out)
 
   if (LN_IP_MODE_KEYED (mode) && (anon->fallback || anon->key == NULL))
     mode = LN_IP_TRUNCATE;
+  if (mode == LN_IP_COUNTRY)
+    mode = LN_IP_DROP;    /* an address outside the client field: no geo */
   switch (mode)
     {
     case LN_IP_TRUNCATE:
@@ -96,9 +98,11 @@ select_key (LnAnon *anon, const LnRecord *rec)
 }
 
 /* One hop of a client field: an address (kept shape: brackets, zone,
- * port), or a placeholder.  Returns the family seen. */
+ * port), or a placeholder.  The first hop is the client: with a geo
+ * database its country is looked up here, on the raw address, before it
+ * is anonymised.  Returns the family seen. */
 static int
-client_hop (const LnAnon *anon, LnSpan hop, LnBuf *arena)
+client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *arena)
 {
   LnHostToken tok;
   char text[LN_ANON_TEXT_MAX];
@@ -111,12 +115,27 @@ client_hop (const LnAnon *anon, LnSpan hop, LnBuf *arena)
     }
   if (!ipaddr_parse_host (hop, &tok))
     {
-      buf_append_span (arena, placeholder);
+      if (anon->config.ip_mode == LN_IP_COUNTRY)
+        buf_append (arena, "--", 2);
+      else
+        buf_append_span (arena, placeholder);
       return LN_AF_NONE;
     }
   {
     int family = tok.addr.family;
     LnIpMode mode = anon->config.ip_mode;
+    char code[3] = "--";
+
+    if (anon->geo && (first || mode == LN_IP_COUNTRY))
+      geo_lookup (anon->geo, &tok.addr, code);
+    if (first && anon->geo)
+      memcpy (rec->country, code, 3);
+    if (mode == LN_IP_COUNTRY)
+      {
+        wipe_memory (&tok.addr, sizeof tok.addr);
+        buf_append (arena, code, 2);
+        return family;
+      }
 
     n = anon_address (anon, &tok.addr, text);
     /* A token is not an address: brackets, zone and port would make it
@@ -134,7 +153,7 @@ client_hop (const LnAnon *anon, LnSpan hop, LnBuf *arena)
 }
 
 static void
-rewrite_client (LnAnon *anon, LnField *f, LnBuf *arena)
+rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, LnBuf *arena)
 {
   const char *p = f->raw.p;
   const char *end = f->raw.p + f->raw.len;
@@ -143,6 +162,17 @@ rewrite_client (LnAnon *anon, LnField *f, LnBuf *arena)
 
   if (anon->config.ip_mode == LN_IP_DROP)
     {
+      if (anon->geo)
+        {
+          const char *comma = memchr (p, ',', (size_t) (end - p));
+          LnHostToken tok;
+
+          if (ipaddr_parse_host (span_make (p, (size_t) ((comma ? comma : end) - p)), &tok))
+            {
+              geo_lookup (anon->geo, &tok.addr, rec->country);
+              wipe_memory (&tok.addr, sizeof tok.addr);
+            }
+        }
       f->out = placeholder;
       anon->stats.clients_other++;
       return;
@@ -151,7 +181,8 @@ rewrite_client (LnAnon *anon, LnField *f, LnBuf *arena)
     {
       const char *comma = memchr (p, ',', (size_t) (end - p));
       const char *hop_end = comma ? comma : end;
-      int fam = client_hop (anon, span_make (p, (size_t) (hop_end - p)), arena);
+      int fam = client_hop (anon, span_make (p, (size_t) (hop_end - p)), rec,
+                            family < 0, arena);
 
       if (family < 0)
         family = fam;
@@ -227,6 +258,7 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
   size_t i;
 
   buf_reset (arena);
+  rec->country[0] = '\0';
   if (LN_IP_MODE_KEYED (cfg->ip_mode) && !select_key (anon, rec))
     return LN_PARSE_KEY_ERASED;
   for (i = 0; i < rec->nfields; i++)
@@ -236,7 +268,17 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
       switch (f->type)
         {
         case LN_FIELD_CLIENT:
-          rewrite_client (anon, f, arena);
+          if (rec->first[LN_FIELD_CLIENT] == (int8_t) i)
+            rewrite_client (anon, rec, f, arena);
+          else
+            {
+              /* a second client field (%h and %a both): same rule, no geo */
+              LnGeo *geo = anon->geo;
+
+              anon->geo = NULL;
+              rewrite_client (anon, rec, f, arena);
+              anon->geo = geo;
+            }
           break;
         /* A field that already is "-" keeps its own bytes, so the writer
          * copies it along with its neighbours instead of splicing. */

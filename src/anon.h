@@ -12,6 +12,7 @@
 #include <glib.h>
 #include "buf.h"
 #include "ipaddr.h"
+#include "geo.h"
 #include "key.h"
 #include "pseudonym.h"
 #include "parse.h"
@@ -31,10 +32,11 @@ typedef enum {
   LN_IP_HMAC,            /* base32 token */
   LN_IP_HMAC_IPV6,       /* token as an address in 2001:db8::/32 */
   LN_IP_TRUNCATE_HMAC,   /* "NETWORK-TOKEN" */
+  LN_IP_COUNTRY,         /* the country code of --geo-db, nothing finer */
 } LnIpMode;
 
 /* True for the modes that need a key. */
-#define LN_IP_MODE_KEYED(m) ((m) >= LN_IP_HMAC)
+#define LN_IP_MODE_KEYED(m) ((m) >= LN_IP_HMAC && (m) <= LN_IP_TRUNCATE_HMAC)
 
 typedef enum {
   LN_RESIDUAL_MASK,
@@ -66,6 +68,7 @@ typedef struct {
   LnAnonStats stats;
   LnKeyring *keyring;        /* borrowed; NULL unless a keyed mode */
   LnPseudonymCache *cache;   /* borrowed */
+  LnGeo *geo;                /* borrowed; NULL without --geo-db */
   const LnHmacKey *key;      /* the current record's period key */
   int64_t period;
   gboolean fallback;         /* current record: key erased, truncate */

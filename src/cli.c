@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "i18n.h"
 #include "parse.h"
+#include "writer.h"
 
 typedef struct {
   const char *name;
@@ -60,7 +61,8 @@ on_ip (const char *name, const char *value, gpointer data, GError **error)
 {
   static const Choice c[] = {
     { "truncate", LN_IP_TRUNCATE }, { "drop", LN_IP_DROP }, { "hmac", LN_IP_HMAC },
-    { "hmac-ipv6", LN_IP_HMAC_IPV6 }, { "truncate+hmac", LN_IP_TRUNCATE_HMAC }, { 0 }
+    { "hmac-ipv6", LN_IP_HMAC_IPV6 }, { "truncate+hmac", LN_IP_TRUNCATE_HMAC },
+    { "country", LN_IP_COUNTRY }, { 0 }
   };
   LnOptions *o = data;
   int v;
@@ -253,7 +255,72 @@ check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
     }
   if (o->key_dir && o->rotate == LN_PERIOD_NONE)
     o->rotate = LN_PERIOD_DAILY;
+  if (o->anon.ip_mode == LN_IP_COUNTRY && o->geo_db == NULL)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--ip=country needs --geo-db"));
+      return FALSE;
+    }
+  if (o->geo_path && o->geo_db == NULL)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--geo-path needs --geo-db"));
+      return FALSE;
+    }
+  if (o->fields && strcmp (o->output_format, "log") == 0)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("--fields applies to --output-format=csv or jsonl"));
+      return FALSE;
+    }
   return TRUE;
+}
+
+/* Stores a string option into the LnOptions member at @offset. */
+static gboolean
+set_string (gpointer data, size_t offset, const char *value)
+{
+  char **slot = (char **) (void *) ((char *) data + offset);
+
+  g_free (*slot);
+  *slot = g_strdup (value);
+  return TRUE;
+}
+
+static gboolean
+on_output_format (const char *name, const char *value, gpointer data, GError **error)
+{
+  static const Choice c[] = { { "log", 0 }, { "csv", 1 }, { "jsonl", 2 }, { 0 } };
+  int v;
+
+  if (!parse_choice (name, value, c, &v, error))
+    return FALSE;
+  return set_string (data, G_STRUCT_OFFSET (LnOptions, output_format), value);
+}
+
+static gboolean
+on_fields (const char *name, const char *value, gpointer data, GError **error)
+{
+  LnColumn cols[LN_MAX_COLUMNS];
+
+  (void) name;
+  if (columns_parse (value, cols, LN_MAX_COLUMNS, error) == 0)
+    return FALSE;
+  return set_string (data, G_STRUCT_OFFSET (LnOptions, fields), value);
+}
+
+static gboolean
+on_geo_db (const char *name, const char *value, gpointer data, GError **error)
+{
+  (void) name;
+  (void) error;
+  return set_string (data, G_STRUCT_OFFSET (LnOptions, geo_db), value);
+}
+
+static gboolean
+on_geo_path (const char *name, const char *value, gpointer data, GError **error)
+{
+  (void) name;
+  (void) error;
+  return set_string (data, G_STRUCT_OFFSET (LnOptions, geo_path), value);
 }
 
 static gboolean
@@ -328,6 +395,18 @@ cli_parse (int argc, char **argv, GError **error)
       N_("POLICY") },
     { "allow-core-dumps", 0, 0, G_OPTION_ARG_NONE, &o->allow_core_dumps,
       N_("Let the process dump core (off by default: a core holds raw lines)"), NULL },
+    { "output-format", 'O', 0, G_OPTION_ARG_CALLBACK, (void *) on_output_format,
+      N_("Output: log (default, the input format), csv or jsonl"), N_("FORMAT") },
+    { "fields", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_fields,
+      N_("Columns of csv and jsonl output, separated by commas (see lognym(1))"),
+      N_("LIST") },
+    { "geo-db", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_geo_db,
+      N_("Look client countries up in a MaxMind-format database"), N_("FILE") },
+    { "geo-path", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_geo_path,
+      N_("Where the country code is in the database's records, e.g. "
+         "country/iso_code"), N_("PATH") },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &o->strict,
+      N_("Stop at the first geo database lookup error"), NULL },
     { "output", 'o', 0, G_OPTION_ARG_CALLBACK, (void *) on_output,
       N_("Append the output to FILE instead of standard output"), N_("FILE") },
     { "stats", 0, 0, G_OPTION_ARG_NONE, &o->stats,
@@ -348,6 +427,7 @@ cli_parse (int argc, char **argv, GError **error)
   o->retain = G_MAXUINT;    /* "not given"; defaulted below */
   o->rotate = LN_PERIOD_NONE;
   o->derive = LN_PERIOD_NONE;
+  o->output_format = g_strdup ("log");
 
   ctx = g_option_context_new (_("- make web server access logs safe to keep"));
   group = g_option_group_new ("lognym", "", "", o, NULL);
@@ -411,6 +491,10 @@ cli_options_free (LnOptions *options)
   g_free (options->output);
   g_free (options->key_file);
   g_free (options->key_dir);
+  g_free (options->output_format);
+  g_free (options->fields);
+  g_free (options->geo_db);
+  g_free (options->geo_path);
   g_strfreev (options->files);
   g_free (options);
 }

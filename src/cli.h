@@ -30,6 +30,11 @@ typedef struct {
   unsigned retain;            /* periods kept before erasure */
   LnPeriod derive;            /* --derive: HKDF period keys from key_file */
   gboolean allow_core_dumps;
+  char *output_format;        /* writer name: log (default), csv, jsonl */
+  char *fields;               /* columns for csv/jsonl */
+  char *geo_db;               /* --geo-db FILE.mmdb */
+  char *geo_path;             /* --geo-path a/b/c */
+  gboolean strict;            /* geo lookup errors end the run */
   char **files;               /* NULL-terminated; never empty ("-") */
 } LnOptions;
 

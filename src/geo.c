@@ -1,6 +1,7 @@
 /* geo.c - libmaxminddb country lookups (see geo.h). */
 #include "config.h"
 
+#include <inttypes.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -219,8 +220,8 @@ geo_report_errors (const LnGeo *geo)
 
   for (i = 0; i < MAX_ERRORS; i++)
     if (geo->errors[i])
-      g_printerr (_("lognym: %s: %" G_GUINT64_FORMAT " lookups failed: %s\n"),
-                  geo->path, geo->errors[i], MMDB_strerror (i));
+      g_printerr (_("lognym: %s: lookup error (count: %" PRIu64 "): %s\n"),
+                  geo->path, (uint64_t) geo->errors[i], MMDB_strerror (i));
 }
 
 void

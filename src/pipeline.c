@@ -46,9 +46,45 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
           return FALSE;
         }
     }
+  if (options->geo_db)
+    {
+      p->geo = geo_open (options->geo_db, options->geo_path, error);
+      if (p->geo == NULL)
+        {
+          pipeline_clear (p);
+          return FALSE;
+        }
+    }
   anon_init (&p->anon, &options->anon, p->keyring, p->cache);
+  p->anon.geo = p->geo;
   buf_init (&p->arena, 4096);
-  p->writer.ops = writer_lookup ("log");
+  p->writer.ops = writer_lookup (options->output_format);
+  g_assert (p->writer.ops != NULL);
+  if (p->writer.ops != &writer_log_ops)
+    {
+      g_autofree char *fallback = NULL;
+      const char *fields = options->fields;
+
+      if (fields == NULL)
+        {
+          /* the default columns, less country without a database */
+          fallback = g_strdup (LN_COLUMNS_DEFAULT);
+          if (options->geo_db == NULL)
+            {
+              char *c = strstr (fallback, ",country");
+              memmove (c, c + 8, strlen (c + 8) + 1);
+            }
+          fields = fallback;
+        }
+      p->writer.ncolumns = columns_parse (fields, p->writer.columns, LN_MAX_COLUMNS, error);
+      if (p->writer.ncolumns == 0)
+        {
+          pipeline_clear (p);
+          return FALSE;
+        }
+    }
+  if (p->writer.ops->begin)
+    p->writer.ops->begin (&p->writer, &p->output->buf);
   return TRUE;
 }
 
@@ -59,6 +95,10 @@ pipeline_clear (LnPipeline *p)
   anon_clear (&p->anon);
   keyring_free (p->keyring);
   pseudonym_cache_free (p->cache);
+  geo_free (p->geo);
+  p->geo = NULL;
+  p->keyring = NULL;
+  p->cache = NULL;
   buf_clear (&p->arena);
   memset (&p->record, 0, sizeof p->record);
 }
@@ -151,6 +191,13 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
               break;
             }
         }
+      if (G_UNLIKELY (p->geo != NULL) && o->strict && geo_error_count (p->geo) > 0)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
+                       _("%s:%" PRIu64 ": geo database lookup failed (--strict)"),
+                       reader_name (reader), (uint64_t) reader_line_number (reader));
+          return FALSE;
+        }
       if (!output_maybe_flush (p->output, error))
         return FALSE;
     }
@@ -162,6 +209,8 @@ pipeline_finish (LnPipeline *p, GError **error)
 {
   if (p->writer.ops->finish)
     p->writer.ops->finish (&p->writer, &p->output->buf);
+  if (p->geo)
+    geo_report_errors (p->geo);
   return output_flush (p->output, error);
 }
 

@@ -35,6 +35,7 @@ typedef struct {
   LnWriter writer;
   LnKeyring *keyring;              /* keyed modes only */
   LnPseudonymCache *cache;
+  LnGeo *geo;                      /* --geo-db */
   LnPipelineStats stats;
   guint reported;                  /* malformed lines reported so far */
 } LnPipeline;

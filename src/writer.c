@@ -6,6 +6,8 @@
 
 static const LnWriterOps *const writers[] = {
   &writer_log_ops,
+  &writer_csv_ops,
+  &writer_jsonl_ops,
 };
 
 const LnWriterOps *

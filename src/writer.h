@@ -10,21 +10,27 @@
 
 #include <glib.h>
 #include "buf.h"
+#include "columns.h"
 #include "record.h"
 
 typedef struct LnWriter LnWriter;
 
 typedef struct {
   const char *name;
+  /* Appends what comes before the first record, e.g. a header (may be NULL). */
+  void (*begin) (LnWriter *writer, LnBuf *out);
   /* Appends @rec to @out. */
   void (*write_record) (LnWriter *writer, const LnRecord *rec, LnBuf *out);
   /* Appends anything due at the end of the output (may be NULL). */
   void (*finish) (LnWriter *writer, LnBuf *out);
 } LnWriterOps;
 
+#define LN_MAX_COLUMNS 32
+
 struct LnWriter {
   const LnWriterOps *ops;
-  void *state;
+  LnColumn columns[LN_MAX_COLUMNS];   /* csv and jsonl */
+  size_t ncolumns;
 };
 
 /* The writer registered as @name, or NULL. */
@@ -35,5 +41,7 @@ const LnWriterOps *writer_lookup (const char *name);
 void writer_end_line (LnBuf *out, LnSpan eol);
 
 extern const LnWriterOps writer_log_ops;
+extern const LnWriterOps writer_csv_ops;
+extern const LnWriterOps writer_jsonl_ops;
 
 #endif /* LN_WRITER_H */

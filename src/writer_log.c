@@ -35,6 +35,7 @@ log_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
 
 const LnWriterOps writer_log_ops = {
   .name = "log",
+  .begin = NULL,
   .write_record = log_write_record,
   .finish = NULL,
 };

@@ -1,0 +1,320 @@
+/* columns.c - record values by column name (see columns.h). */
+#include "config.h"
+
+#include <string.h>
+#include "clftime.h"
+#include "columns.h"
+#include "errors.h"
+#include "i18n.h"
+
+static const char *const names[LN_COL__COUNT] = {
+  [LN_COL_TIME] = "time",
+  [LN_COL_CLIENT] = "client",
+  [LN_COL_COUNTRY] = "country",
+  [LN_COL_VHOST] = "vhost",
+  [LN_COL_PORT] = "port",
+  [LN_COL_USER] = "user",
+  [LN_COL_METHOD] = "method",
+  [LN_COL_PATH] = "path",
+  [LN_COL_QUERY] = "query",
+  [LN_COL_PROTOCOL] = "protocol",
+  [LN_COL_REQUEST] = "request",
+  [LN_COL_STATUS] = "status",
+  [LN_COL_BYTES] = "bytes",
+  [LN_COL_REFERER] = "referer",
+  [LN_COL_USER_AGENT] = "user_agent",
+  [LN_COL_DURATION_US] = "duration_us",
+};
+
+const char *
+column_name (LnColumn column)
+{
+  return column < LN_COL__COUNT ? names[column] : "?";
+}
+
+size_t
+columns_parse (const char *list, LnColumn *out, size_t max, GError **error)
+{
+  g_auto (GStrv) words = g_strsplit (list, ",", -1);
+  size_t n = 0, i;
+  int c;
+
+  for (i = 0; words[i]; i++)
+    {
+      const char *w = g_strstrip (words[i]);
+
+      for (c = 0; c < LN_COL__COUNT; c++)
+        if (strcmp (w, names[c]) == 0)
+          break;
+      if (c == LN_COL__COUNT || n == max)
+        {
+          g_autoptr (GString) valid = g_string_new (NULL);
+
+          for (c = 0; c < LN_COL__COUNT; c++)
+            g_string_append_printf (valid, "%s%s", c ? ", " : "", names[c]);
+          if (n == max)
+            g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--fields: too many columns"));
+          else
+            g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                         _("--fields: unknown column '%s' (valid: %s)"), w, valid->str);
+          return 0;
+        }
+      out[n++] = (LnColumn) c;
+    }
+  if (n == 0)
+    g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--fields: no columns given"));
+  return n;
+}
+
+static const LnField *
+first_field (const LnRecord *rec, LnFieldType type)
+{
+  size_t i;
+
+  for (i = 0; i < rec->nfields; i++)
+    if (rec->fields[i].type == type)
+      return &rec->fields[i];
+  return NULL;
+}
+
+static LnValue
+string_or_null (LnSpan s)
+{
+  LnValue v = { LN_VALUE_STRING, s };
+
+  if (s.len == 0 || span_is_dash (s))
+    v.kind = LN_VALUE_NULL;
+  return v;
+}
+
+static LnValue
+number_or_null (LnSpan s)
+{
+  LnValue v = { LN_VALUE_NUMBER, s };
+  size_t i;
+
+  if (s.len == 0 || span_is_dash (s))
+    {
+      v.kind = LN_VALUE_NULL;
+      return v;
+    }
+  if (s.len > 1 && s.p[0] == '0')
+    v.kind = LN_VALUE_STRING;           /* JSON numbers have no leading zero */
+  for (i = 0; i < s.len; i++)
+    if ((unsigned) (s.p[i] - '0') > 9)
+      {
+        v.kind = LN_VALUE_STRING;
+        break;
+      }
+  return v;
+}
+
+static size_t
+put2 (char *o, unsigned v)
+{
+  o[0] = (char) ('0' + v / 10 % 10);
+  o[1] = (char) ('0' + v % 10);
+  return 2;
+}
+
+static LnSpan
+iso_time (int64_t epoch, char *o)
+{
+  int64_t days = clftime_floor_div (epoch, 86400);
+  int64_t secs = epoch - days * 86400;
+  int64_t y;
+  unsigned m, d;
+  size_t n = 0;
+
+  clftime_civil_from_days (days, &y, &m, &d);
+  if (y < 0 || y > 9999)
+    return span_make (o, 0);
+  n += put2 (o + n, (unsigned) (y / 100));
+  n += put2 (o + n, (unsigned) (y % 100));
+  o[n++] = '-';
+  n += put2 (o + n, m);
+  o[n++] = '-';
+  n += put2 (o + n, d);
+  o[n++] = 'T';
+  n += put2 (o + n, (unsigned) (secs / 3600));
+  o[n++] = ':';
+  n += put2 (o + n, (unsigned) (secs / 60 % 60));
+  o[n++] = ':';
+  n += put2 (o + n, (unsigned) (secs % 60));
+  o[n++] = 'Z';
+  return span_make (o, n);
+}
+
+/* "1.25" seconds (or ms) scaled to whole microseconds. */
+static LnValue
+scaled_micros (LnSpan s, unsigned decimals, char *o)
+{
+  LnValue v = { LN_VALUE_NULL, span_make (o, 0) };
+  guint64 whole = 0, frac = 0;
+  unsigned fdigits = 0;
+  size_t i = 0;
+  int n = 0;
+  char tmp[24];
+
+  if (s.len == 0 || span_is_dash (s))
+    return v;
+  for (; i < s.len && s.p[i] != '.'; i++)
+    {
+      if ((unsigned) (s.p[i] - '0') > 9 || whole > G_MAXUINT64 / 100)
+        return v;
+      whole = whole * 10 + (guint64) (s.p[i] - '0');
+    }
+  if (i < s.len)
+    for (i++; i < s.len; i++)
+      {
+        if ((unsigned) (s.p[i] - '0') > 9)
+          return v;
+        if (fdigits < decimals)
+          {
+            frac = frac * 10 + (guint64) (s.p[i] - '0');
+            fdigits++;
+          }
+      }
+  while (fdigits < decimals)
+    {
+      frac *= 10;
+      fdigits++;
+    }
+  {
+    guint64 scale = decimals == 6 ? 1000000 : 1000;
+    guint64 total = whole * scale + frac;
+
+    do
+      tmp[n++] = (char) ('0' + total % 10);
+    while ((total /= 10) != 0);
+  }
+  for (i = 0; n > 0; i++)
+    o[i] = tmp[--n];
+  v.kind = LN_VALUE_NUMBER;
+  v.text = span_make (o, i);
+  return v;
+}
+
+/* Splits "GET /path?query HTTP/1.1" into its parts; any may be empty. */
+static void
+split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protocol)
+{
+  const char *end = r.p + r.len;
+  const char *sp1 = memchr (r.p, ' ', r.len);
+  const char *sp2 = end;
+
+  *method = *target = *protocol = span_make (r.p, 0);
+  if (sp1 == NULL)
+    {
+      *target = r;    /* "-" or garbage: keep it whole as the path */
+      return;
+    }
+  while (sp2 > sp1 && sp2[-1] != ' ')
+    sp2--;
+  *method = span_make (r.p, (size_t) (sp1 - r.p));
+  if (sp2 - 1 > sp1)
+    {
+      *target = span_make (sp1 + 1, (size_t) (sp2 - 1 - sp1 - 1));
+      *protocol = span_make (sp2, (size_t) (end - sp2));
+    }
+  else
+    *target = span_make (sp1 + 1, (size_t) (end - sp1 - 1));
+}
+
+LnValue
+column_value (const LnRecord *rec, LnColumn column, char scratch[LN_COLUMN_SCRATCH])
+{
+  LnValue none = { LN_VALUE_NULL, span_make ("", 0) };
+  const LnField *f;
+
+  switch (column)
+    {
+    case LN_COL_TIME:
+      if (!rec->has_time)
+        return none;
+      {
+        LnValue v = { LN_VALUE_STRING, iso_time (rec->time.epoch, scratch) };
+        return v.text.len ? v : none;
+      }
+    case LN_COL_CLIENT:
+      f = first_field (rec, LN_FIELD_CLIENT);
+      return f ? string_or_null (f->out) : none;
+    case LN_COL_COUNTRY:
+      if (rec->country[0] == '\0')
+        return none;
+      {
+        LnValue v = { LN_VALUE_STRING, span_make (rec->country, 2) };
+        return v;
+      }
+    case LN_COL_VHOST:
+      f = first_field (rec, LN_FIELD_VHOST);
+      return f ? string_or_null (f->out) : none;
+    case LN_COL_PORT:
+      f = first_field (rec, LN_FIELD_PORT);
+      return f ? number_or_null (f->out) : none;
+    case LN_COL_USER:
+      f = first_field (rec, LN_FIELD_USER);
+      return f ? string_or_null (f->out) : none;
+    case LN_COL_METHOD:
+    case LN_COL_PATH:
+    case LN_COL_QUERY:
+    case LN_COL_PROTOCOL:
+      f = first_field (rec, LN_FIELD_REQUEST);
+      if (f == NULL || f->out.len == 0 || span_is_dash (f->out))
+        return none;
+      {
+        LnSpan method, target, protocol, part;
+        const char *q;
+
+        split_request (f->out, &method, &target, &protocol);
+        q = target.len ? memchr (target.p, '?', target.len) : NULL;
+        if (column == LN_COL_METHOD)
+          part = method;
+        else if (column == LN_COL_PROTOCOL)
+          part = protocol;
+        else if (column == LN_COL_PATH)
+          part = q ? span_make (target.p, (size_t) (q - target.p)) : target;
+        else
+          part = q ? span_make (q + 1, (size_t) (target.p + target.len - q - 1))
+                   : span_make (target.p, 0);
+        if (part.len == 0)
+          return none;
+        {
+          LnValue v = { LN_VALUE_STRING, part };
+          return v;
+        }
+      }
+    case LN_COL_REQUEST:
+      f = first_field (rec, LN_FIELD_REQUEST);
+      return f ? string_or_null (f->out) : none;
+    case LN_COL_STATUS:
+      f = first_field (rec, LN_FIELD_STATUS);
+      return f ? number_or_null (f->out) : none;
+    case LN_COL_BYTES:
+      f = first_field (rec, LN_FIELD_BYTES);
+      if (f && span_is_dash (f->out))
+        {
+          /* %b writes "-" for zero bytes */
+          LnValue v = { LN_VALUE_NUMBER, span_make ("0", 1) };
+          return v;
+        }
+      return f ? number_or_null (f->out) : none;
+    case LN_COL_REFERER:
+      f = first_field (rec, LN_FIELD_REFERER);
+      return f ? string_or_null (f->out) : none;
+    case LN_COL_USER_AGENT:
+      f = first_field (rec, LN_FIELD_USER_AGENT);
+      return f ? string_or_null (f->out) : none;
+    case LN_COL_DURATION_US:
+      if ((f = first_field (rec, LN_FIELD_DURATION_US)) != NULL)
+        return number_or_null (f->out);
+      if ((f = first_field (rec, LN_FIELD_DURATION_MS)) != NULL)
+        return scaled_micros (f->out, 3, scratch);
+      if ((f = first_field (rec, LN_FIELD_DURATION_S)) != NULL)
+        return scaled_micros (f->out, 6, scratch);
+      return none;
+    case LN_COL__COUNT:
+    default:
+      return none;
+    }
+}

@@ -1,0 +1,59 @@
+/* columns.h - named values of a record, for the CSV and JSON Lines writers.
+ *
+ * Column names are part of the output format and never translated.  Values
+ * come from the fields' anonymised "out" spans only.
+ */
+#ifndef LN_COLUMNS_H
+#define LN_COLUMNS_H
+
+#include <glib.h>
+#include "record.h"
+
+typedef enum {
+  LN_COL_TIME,          /* ISO 8601 UTC: 2026-11-25T08:15:02Z */
+  LN_COL_CLIENT,
+  LN_COL_COUNTRY,
+  LN_COL_VHOST,
+  LN_COL_PORT,
+  LN_COL_USER,
+  LN_COL_METHOD,
+  LN_COL_PATH,
+  LN_COL_QUERY,
+  LN_COL_PROTOCOL,
+  LN_COL_REQUEST,
+  LN_COL_STATUS,
+  LN_COL_BYTES,
+  LN_COL_REFERER,
+  LN_COL_USER_AGENT,
+  LN_COL_DURATION_US,
+  LN_COL__COUNT
+} LnColumn;
+
+typedef enum {
+  LN_VALUE_NULL,        /* absent or "-" */
+  LN_VALUE_STRING,
+  LN_VALUE_NUMBER,      /* digits only, safe to write bare */
+} LnValueKind;
+
+typedef struct {
+  LnValueKind kind;
+  LnSpan text;
+} LnValue;
+
+/* Scratch space a value may be formatted into. */
+#define LN_COLUMN_SCRATCH 48
+
+#define LN_COLUMNS_DEFAULT "time,client,country,vhost,method,path,query,protocol,status,bytes,referer,user_agent,duration_us"
+
+/* Parses a comma-separated list of column names into @out (at most
+ * LN_COL__COUNT * 2 entries), returning how many; 0 with @error set
+ * (LN_ERROR_USAGE) for an unknown or empty name. */
+size_t columns_parse (const char *list, LnColumn *out, size_t max, GError **error);
+
+const char *column_name (LnColumn column);
+
+/* The value of @column in @rec; may point into @scratch. */
+LnValue column_value (const LnRecord *rec, LnColumn column,
+                      char scratch[LN_COLUMN_SCRATCH]);
+
+#endif /* LN_COLUMNS_H */
