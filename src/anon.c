@@ -5,6 +5,7 @@
 #include "anon.h"
 #include "errors.h"
 #include "residual.h"
+#include "siphash.h"
 #include "wipe.h"
 
 static const LnSpan dash = { "-", 1 };
@@ -130,6 +131,15 @@ client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *ar
       geo_lookup (anon->geo, &tok.addr, code);
     if (first && anon->geo)
       memcpy (rec->country, code, 3);
+    if (first && anon->visitor_key)
+      {
+        uint8_t v6[16];
+
+        ipaddr_to_v6_bytes (&tok.addr, v6);
+        rec->visitor = siphash24 (anon->visitor_key, v6, sizeof v6);
+        rec->has_visitor = true;
+        wipe_memory (v6, sizeof v6);
+      }
     if (mode == LN_IP_COUNTRY)
       {
         wipe_memory (&tok.addr, sizeof tok.addr);
@@ -170,6 +180,22 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, LnBuf *arena)
           if (ipaddr_parse_host (span_make (p, (size_t) ((comma ? comma : end) - p)), &tok))
             {
               geo_lookup (anon->geo, &tok.addr, rec->country);
+              wipe_memory (&tok.addr, sizeof tok.addr);
+            }
+        }
+      if (anon->visitor_key)
+        {
+          const char *comma = memchr (p, ',', (size_t) (end - p));
+          LnHostToken tok;
+
+          if (ipaddr_parse_host (span_make (p, (size_t) ((comma ? comma : end) - p)), &tok))
+            {
+              uint8_t v6[16];
+
+              ipaddr_to_v6_bytes (&tok.addr, v6);
+              rec->visitor = siphash24 (anon->visitor_key, v6, sizeof v6);
+              rec->has_visitor = true;
+              wipe_memory (v6, sizeof v6);
               wipe_memory (&tok.addr, sizeof tok.addr);
             }
         }
@@ -259,6 +285,7 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
 
   buf_reset (arena);
   rec->country[0] = '\0';
+  rec->has_visitor = false;
   if (LN_IP_MODE_KEYED (cfg->ip_mode) && !select_key (anon, rec))
     return LN_PARSE_KEY_ERASED;
   for (i = 0; i < rec->nfields; i++)

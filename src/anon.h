@@ -69,6 +69,7 @@ typedef struct {
   LnKeyring *keyring;        /* borrowed; NULL unless a keyed mode */
   LnPseudonymCache *cache;   /* borrowed */
   LnGeo *geo;                /* borrowed; NULL without --geo-db */
+  const uint8_t *visitor_key; /* 16 bytes of secure memory, for --aggregate */
   const LnHmacKey *key;      /* the current record's period key */
   int64_t period;
   gboolean fallback;         /* current record: key erased, truncate */

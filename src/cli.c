@@ -265,6 +265,45 @@ check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--geo-path needs --geo-db"));
       return FALSE;
     }
+  if (o->aggregate || o->merge)
+    {
+      gboolean country = FALSE;
+      size_t i;
+
+      for (i = 0; i < o->agg.nkeys; i++)
+        country |= o->agg.keys[i] == LN_AGG_COUNTRY;
+      if (country && o->geo_db == NULL)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                       _("--aggregate country needs --geo-db"));
+          return FALSE;
+        }
+      if (strcmp (o->output_format, "log") == 0)
+        {
+          g_free (o->output_format);
+          o->output_format = g_strdup ("csv");
+        }
+      o->agg.jsonl = strcmp (o->output_format, "jsonl") == 0;
+      if (o->fields)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                       _("--fields does not apply to aggregates"));
+          return FALSE;
+        }
+      if (o->agg.partial && !o->merge && o->key_file == NULL && o->sketch_key_file == NULL)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                       _("--partial needs a shared sketch key: --key-file or "
+                         "--sketch-key-file (else visitor counts cannot merge)"));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (o->agg.partial)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--partial needs --aggregate"));
+      return FALSE;
+    }
   if (o->fields && strcmp (o->output_format, "log") == 0)
     {
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
@@ -324,6 +363,56 @@ on_geo_path (const char *name, const char *value, gpointer data, GError **error)
 }
 
 static gboolean
+on_aggregate (const char *name, const char *value, gpointer data, GError **error)
+{
+  LnOptions *o = data;
+
+  (void) name;
+  if (!agg_parse_keys (value, &o->agg, error))
+    return FALSE;
+  return set_string (data, G_STRUCT_OFFSET (LnOptions, aggregate), value);
+}
+
+static gboolean
+on_sketch_key_file (const char *name, const char *value, gpointer data, GError **error)
+{
+  (void) name;
+  (void) error;
+  return set_string (data, G_STRUCT_OFFSET (LnOptions, sketch_key_file), value);
+}
+
+static gboolean
+parse_count (const char *option, const char *value, guint64 *out, GError **error)
+{
+  if (!g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT32, out, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("invalid value '%s' for %s (a number from 1 to %u)"),
+                   value, option, G_MAXUINT32);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+on_min_visitors (const char *name, const char *value, gpointer data, GError **error)
+{
+  return parse_count (name, value, &((LnOptions *) data)->agg.min_visitors, error);
+}
+
+static gboolean
+on_min_requests (const char *name, const char *value, gpointer data, GError **error)
+{
+  return parse_count (name, value, &((LnOptions *) data)->agg.min_requests, error);
+}
+
+static gboolean
+on_path_depth (const char *name, const char *value, gpointer data, GError **error)
+{
+  return parse_bits (name, value, 1000, &((LnOptions *) data)->agg.path_depth, error);
+}
+
+static gboolean
 on_format (const char *name, const char *value, gpointer data, GError **error)
 {
   LnOptions *o = data;
@@ -347,8 +436,22 @@ on_output (const char *name, const char *value, gpointer data, GError **error)
   return TRUE;
 }
 
+static LnOptions *parse (int argc, char **argv, gboolean merge, GError **error);
+
 LnOptions *
 cli_parse (int argc, char **argv, GError **error)
+{
+  return parse (argc, argv, FALSE, error);
+}
+
+LnOptions *
+cli_parse_merge (int argc, char **argv, GError **error)
+{
+  return parse (argc, argv, TRUE, error);
+}
+
+static LnOptions *
+parse (int argc, char **argv, gboolean merge, GError **error)
 {
   g_autoptr (LnOptions) o = g_new0 (LnOptions, 1);
   g_autoptr (GOptionContext) ctx = NULL;
@@ -407,6 +510,21 @@ cli_parse (int argc, char **argv, GError **error)
          "country/iso_code"), N_("PATH") },
     { "strict", 0, 0, G_OPTION_ARG_NONE, &o->strict,
       N_("Stop at the first geo database lookup error"), NULL },
+    { "aggregate", 'a', 0, G_OPTION_ARG_CALLBACK, (void *) on_aggregate,
+      N_("Write counts per KEYS instead of records, e.g. day,country "
+         "(see lognym(1))"), N_("KEYS") },
+    { "path-depth", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_path_depth,
+      N_("Aggregate paths by their first N segments (0: whole path, the default)"), "N" },
+    { "min-visitors", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_min_visitors,
+      N_("Fold aggregate rows of fewer than K visitors into (other) "
+         "(default 5; 1 turns it off)"), "K" },
+    { "min-requests", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_min_requests,
+      N_("Fold aggregate rows of fewer than K requests into (other) (default 1)"), "K" },
+    { "partial", 0, 0, G_OPTION_ARG_NONE, &o->agg.partial,
+      N_("Write unsuppressed, mergeable aggregates for lognym merge"), NULL },
+    { "sketch-key-file", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_sketch_key_file,
+      N_("Key for visitor sketches that must merge (default: derived from "
+         "--key-file)"), N_("FILE") },
     { "output", 'o', 0, G_OPTION_ARG_CALLBACK, (void *) on_output,
       N_("Append the output to FILE instead of standard output"), N_("FILE") },
     { "stats", 0, 0, G_OPTION_ARG_NONE, &o->stats,
@@ -428,8 +546,12 @@ cli_parse (int argc, char **argv, GError **error)
   o->rotate = LN_PERIOD_NONE;
   o->derive = LN_PERIOD_NONE;
   o->output_format = g_strdup ("log");
+  o->merge = merge;
+  o->agg.min_visitors = 5;
+  o->agg.min_requests = 1;
 
-  ctx = g_option_context_new (_("- make web server access logs safe to keep"));
+  ctx = g_option_context_new (merge ? _("- combine partial aggregates (lognym merge)")
+                                    : _("- make web server access logs safe to keep"));
   group = g_option_group_new ("lognym", "", "", o, NULL);
   g_option_group_add_entries (group, entries);
   g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
@@ -495,6 +617,8 @@ cli_options_free (LnOptions *options)
   g_free (options->fields);
   g_free (options->geo_db);
   g_free (options->geo_path);
+  g_free (options->aggregate);
+  g_free (options->sketch_key_file);
   g_strfreev (options->files);
   g_free (options);
 }

@@ -7,6 +7,7 @@
 #define LN_CLI_H
 
 #include <glib.h>
+#include "agg.h"
 #include "anon.h"
 #include "key.h"
 
@@ -35,6 +36,10 @@ typedef struct {
   char *geo_db;               /* --geo-db FILE.mmdb */
   char *geo_path;             /* --geo-path a/b/c */
   gboolean strict;            /* geo lookup errors end the run */
+  char *aggregate;            /* --aggregate keys, or NULL */
+  LnAggConfig agg;
+  char *sketch_key_file;
+  gboolean merge;             /* the "lognym merge" subcommand */
   char **files;               /* NULL-terminated; never empty ("-") */
 } LnOptions;
 
@@ -42,6 +47,9 @@ typedef struct {
  * (G_OPTION_ERROR or LN_ERROR_USAGE: exit status 1).  --help prints and
  * exits 0 inside GLib. */
 LnOptions *cli_parse (int argc, char **argv, GError **error);
+
+/* The same for "lognym merge [OPTION…] [FILE…]" (@argv starts at "merge"). */
+LnOptions *cli_parse_merge (int argc, char **argv, GError **error);
 
 void cli_options_free (LnOptions *options);
 

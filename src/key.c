@@ -43,8 +43,8 @@ struct LnKeyring {
 
 /* ------------------------------------------------------------ randomness */
 
-static gboolean
-random_bytes (uint8_t *out, size_t len, GError **error)
+gboolean
+key_random_bytes (uint8_t *out, size_t len, GError **error)
 {
   size_t done = 0;
 
@@ -142,7 +142,7 @@ key_generate_file (const char *path, GError **error)
   if (!secmem_init (64 * 1024, error))
     return FALSE;
   key = secmem_alloc (LN_KEY_BYTES);
-  if (!random_bytes (key, LN_KEY_BYTES, error))
+  if (!key_random_bytes (key, LN_KEY_BYTES, error))
     return FALSE;
   fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
@@ -637,7 +637,7 @@ rotating_key (LnKeyring *ring, int64_t index, uint8_t *out, size_t *len, GError 
                        tmp, g_strerror (err));
           return FALSE;
         }
-      if (!random_bytes (out, LN_KEY_BYTES, error)
+      if (!key_random_bytes (out, LN_KEY_BYTES, error)
           || !write_key (tfd, out, LN_KEY_BYTES, tmp, error))
         {
           wipe_memory (out, LN_KEY_MAX_BYTES);

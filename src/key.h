@@ -31,6 +31,10 @@ typedef enum {
 
 typedef struct LnKeyring LnKeyring;
 
+/* @len random bytes from getrandom(2) (or /dev/urandom).  FALSE with
+ * @error if the kernel gives none. */
+gboolean key_random_bytes (uint8_t *out, size_t len, GError **error);
+
 /* Writes a new random key to @path (O_EXCL, mode 0600); refuses to
  * overwrite.  FALSE with @error (LN_ERROR_SETUP) on failure. */
 gboolean key_generate_file (const char *path, GError **error);

@@ -188,7 +188,10 @@ main (int argc, char **argv)
       return keygen (argc, argv);
     }
 
-  options = cli_parse (argc, argv, &error);
+  if (argc > 1 && strcmp (argv[1], "merge") == 0)
+    options = cli_parse_merge (argc - 1, argv + 1, &error);
+  else
+    options = cli_parse (argc, argv, &error);
   if (options == NULL)
     {
       print_error (error);

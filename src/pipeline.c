@@ -8,9 +8,49 @@
 #include "errors.h"
 #include "i18n.h"
 #include "pipeline.h"
+#include "secmem.h"
+#include "wipe.h"
 
 /* Without --verbose, only this many malformed lines are reported. */
 #define REPORT_LIMIT 10
+
+/* The key of the visitor sketches: derived from --sketch-key-file or
+ * --key-file so that partials from many machines merge, or random for a
+ * run on its own.  @id names it (a digest, not the key) in partials. */
+static gboolean
+sketch_key (const LnOptions *o, uint8_t **key, char **id, GError **error)
+{
+  static const char salt[] = "lognym-sketch-v1";
+  const char *file = o->sketch_key_file ? o->sketch_key_file : o->key_file;
+  uint8_t digest[8];
+  uint8_t *master;
+  size_t len;
+
+  if (!secmem_init (64 * 1024, error))
+    return FALSE;
+  *key = secmem_alloc (16);
+  master = secmem_alloc (LN_KEY_MAX_BYTES);
+  if (file)
+    {
+      len = key_load_file (file, master, error);
+      if (len == 0)
+        return FALSE;
+    }
+  else
+    {
+      len = 32;
+      if (!key_random_bytes (master, len, error))
+        return FALSE;
+    }
+  hkdf_sha256 ((const uint8_t *) salt, sizeof salt - 1, master, len,
+               (const uint8_t *) "visitor sketch", 14, *key, 16);
+  hkdf_sha256 ((const uint8_t *) salt, sizeof salt - 1, master, len,
+               (const uint8_t *) "sketch key id", 13, digest, sizeof digest);
+  wipe_memory (master, LN_KEY_MAX_BYTES);
+  *id = g_strdup_printf ("%02x%02x%02x%02x%02x%02x%02x%02x", digest[0], digest[1],
+                         digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]);
+  return TRUE;
+}
 
 gboolean
 pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
@@ -57,6 +97,25 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
     }
   anon_init (&p->anon, &options->anon, p->keyring, p->cache);
   p->anon.geo = p->geo;
+  if (options->aggregate || options->merge)
+    {
+      g_autofree char *key_id = NULL;
+
+      if (!options->merge)
+        {
+          uint8_t *key = NULL;
+
+          if (!sketch_key (options, &key, &key_id, error))
+            {
+              pipeline_clear (p);
+              return FALSE;
+            }
+          p->anon.visitor_key = key;
+        }
+      p->agg = agg_new (&options->agg, key_id);
+      buf_init (&p->arena, 4096);
+      return TRUE;
+    }
   buf_init (&p->arena, 4096);
   p->writer.ops = writer_lookup (options->output_format);
   g_assert (p->writer.ops != NULL);
@@ -97,6 +156,8 @@ pipeline_clear (LnPipeline *p)
   pseudonym_cache_free (p->cache);
   geo_free (p->geo);
   p->geo = NULL;
+  agg_free (p->agg);
+  p->agg = NULL;
   p->keyring = NULL;
   p->cache = NULL;
   buf_clear (&p->arena);
@@ -140,6 +201,8 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
 
   p->stats.files++;
   reader_set_idle_func (reader, on_input_idle, p);
+  if (o->merge)
+    return agg_merge_from (p->agg, reader, error);
   while ((got = reader_next (reader, &line, &eol, error)) > 0)
     {
       size_t column = 0;
@@ -156,7 +219,10 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
       if (G_LIKELY (status == LN_PARSE_OK))
         {
           rec->eol = eol;
-          p->writer.ops->write_record (&p->writer, rec, out);
+          if (p->agg)
+            agg_add (p->agg, rec, rec->has_visitor, rec->visitor);
+          else
+            p->writer.ops->write_record (&p->writer, rec, out);
           p->stats.lines_written++;
         }
       else if (status == LN_PARSE_KEY_ERASED)
@@ -175,6 +241,8 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
           switch (o->malformed)
             {
             case LN_MALFORMED_REDACT:
+              if (p->agg)
+                break;    /* nothing to count: the line has no fields */
               anon_redact (&p->anon, line, out);
               writer_end_line (out, eol);
               p->stats.redacted++;
@@ -207,7 +275,9 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
 gboolean
 pipeline_finish (LnPipeline *p, GError **error)
 {
-  if (p->writer.ops->finish)
+  if (p->agg)
+    agg_write (p->agg, &p->output->buf);
+  else if (p->writer.ops->finish)
     p->writer.ops->finish (&p->writer, &p->output->buf);
   if (p->geo)
     geo_report_errors (p->geo);

@@ -8,6 +8,7 @@
 #define LN_PIPELINE_H
 
 #include <glib.h>
+#include "agg.h"
 #include "anon.h"
 #include "cli.h"
 #include "output.h"
@@ -36,6 +37,7 @@ typedef struct {
   LnKeyring *keyring;              /* keyed modes only */
   LnPseudonymCache *cache;
   LnGeo *geo;                      /* --geo-db */
+  LnAgg *agg;                      /* --aggregate and merge */
   LnPipelineStats stats;
   guint reported;                  /* malformed lines reported so far */
 } LnPipeline;

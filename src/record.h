@@ -56,6 +56,8 @@ typedef struct {
   LnTime time;
   int status;           /* -1 when "-" or absent */
   char country[3];      /* set by the anonymiser with --geo-db, else "" */
+  bool has_visitor;     /* set by the anonymiser for --aggregate: */
+  uint64_t visitor;     /* keyed digest of the raw client address */
 } LnRecord;
 
 #endif /* LN_RECORD_H */

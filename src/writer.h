@@ -40,6 +40,9 @@ const LnWriterOps *writer_lookup (const char *name);
  * output line is terminated while CRLF input stays CRLF. */
 void writer_end_line (LnBuf *out, LnSpan eol);
 
+/* Appends @s as a JSON string (see writer_jsonl.c for invalid UTF-8). */
+void writer_json_string (LnBuf *out, LnSpan s);
+
 extern const LnWriterOps writer_log_ops;
 extern const LnWriterOps writer_csv_ops;
 extern const LnWriterOps writer_jsonl_ops;

@@ -50,8 +50,8 @@ utf8_sequence (const unsigned char *p, const unsigned char *end)
   return n;
 }
 
-static void
-json_string (LnBuf *out, LnSpan s)
+void
+writer_json_string (LnBuf *out, LnSpan s)
 {
   const unsigned char *p = (const unsigned char *) s.p;
   const unsigned char *end = p + s.len;
@@ -113,7 +113,7 @@ jsonl_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
       if (v.kind == LN_VALUE_NUMBER)
         buf_append_span (out, v.text);
       else if (v.kind == LN_VALUE_STRING)
-        json_string (out, v.text);
+        writer_json_string (out, v.text);
       else
         buf_append (out, "null", 4);
     }

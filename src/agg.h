@@ -1,0 +1,83 @@
+/* agg.h - aggregates instead of records: counts per key, safe to keep.
+ *
+ * --aggregate day,country counts requests, bytes and distinct visitors per
+ * row.  Visitors are a HyperLogLog sketch over keyed digests of the raw
+ * address (hll.h), never a set of addresses.  Rows that describe fewer than
+ * --min-visitors people (or fewer than --min-requests requests) are folded
+ * into one "(other)" row per time bucket, so totals still add up.
+ *
+ * --partial writes the unsuppressed rows with their sketches in a
+ * line-oriented text form that "lognym merge" combines (in any order, any
+ * number of streams, concatenated or sorted as Hadoop's shuffle leaves
+ * them); suppression is applied after the merge.  Memory grows with the
+ * number of rows, not lines: about 100 bytes plus the key text per row,
+ * plus 16 to 512 bytes for a sparse sketch or 4 KiB for a dense one.
+ */
+#ifndef LN_AGG_H
+#define LN_AGG_H
+
+#include <glib.h>
+#include <stdint.h>
+#include "buf.h"
+#include "reader.h"
+#include "record.h"
+
+typedef enum {
+  LN_AGG_MINUTE,
+  LN_AGG_HOUR,
+  LN_AGG_DAY,
+  LN_AGG_WEEK,
+  LN_AGG_MONTH,
+  LN_AGG_COUNTRY,
+  LN_AGG_VHOST,
+  LN_AGG_STATUS,
+  LN_AGG_STATUS_CLASS,
+  LN_AGG_METHOD,
+  LN_AGG_PATH,
+  LN_AGG_REFERER_ORIGIN,
+  LN_AGG__COUNT
+} LnAggKey;
+
+#define LN_AGG_MAX_KEYS 8
+#define LN_AGG_OTHER "(other)"
+
+typedef struct {
+  LnAggKey keys[LN_AGG_MAX_KEYS];
+  size_t nkeys;
+  unsigned path_depth;
+  guint64 min_visitors;
+  guint64 min_requests;
+  gboolean partial;        /* write the mergeable form */
+  gboolean jsonl;          /* final rows as JSON Lines instead of CSV */
+} LnAggConfig;
+
+typedef struct LnAgg LnAgg;
+
+/* Parses "day,country" into @cfg->keys.  FALSE with @error (usage). */
+gboolean agg_parse_keys (const char *list, LnAggConfig *cfg, GError **error);
+
+const char *agg_key_name (LnAggKey key);
+
+/* @key_id names the sketch key (a digest of it, not the key) so that merge
+ * can refuse sketches made under different keys. */
+LnAgg *agg_new (const LnAggConfig *cfg, const char *key_id);
+
+/* Counts @rec; @visitor is the keyed digest of its client address, if
+ * @has_visitor. */
+void agg_add (LnAgg *agg, const LnRecord *rec, gboolean has_visitor, uint64_t visitor);
+
+/* Reads a partial stream (merge).  FALSE with @error naming file and line
+ * on malformed input or a header that does not match earlier ones. */
+gboolean agg_merge_from (LnAgg *agg, LnReader *reader, GError **error);
+
+/* Appends the result: partial rows, or suppressed rows in CSV/JSONL. */
+void agg_write (LnAgg *agg, LnBuf *out);
+
+guint64 agg_row_count (const LnAgg *agg);
+size_t agg_memory (const LnAgg *agg);
+
+void agg_free (LnAgg *agg);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LnAgg, agg_free)
+
+#endif /* LN_AGG_H */

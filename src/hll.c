@@ -1,0 +1,206 @@
+/* hll.c - HyperLogLog (Flajolet et al. 2007) with a sparse start. */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include "hll.h"
+
+/* Past an eighth of the dense array's size the sparse list's linear
+ * search costs more than the memory it saves. */
+#define SPARSE_MAX (LN_HLL_M / 32)
+
+void
+hll_init (LnHll *hll)
+{
+  memset (hll, 0, sizeof *hll);
+}
+
+void
+hll_clear (LnHll *hll)
+{
+  g_free (hll->dense);
+  g_free (hll->sparse);
+  memset (hll, 0, sizeof *hll);
+}
+
+static void
+to_dense (LnHll *hll)
+{
+  uint32_t i;
+
+  hll->dense = g_malloc0 (LN_HLL_M);
+  for (i = 0; i < hll->nsparse; i++)
+    {
+      uint32_t idx = hll->sparse[i] >> 8;
+      uint8_t rank = (uint8_t) (hll->sparse[i] & 0xff);
+
+      if (rank > hll->dense[idx])
+        hll->dense[idx] = rank;
+    }
+  g_free (hll->sparse);
+  hll->sparse = NULL;
+  hll->nsparse = hll->capsparse = 0;
+}
+
+static void
+set_register (LnHll *hll, uint32_t idx, uint8_t rank)
+{
+  uint32_t i;
+
+  if (hll->dense)
+    {
+      if (rank > hll->dense[idx])
+        hll->dense[idx] = rank;
+      return;
+    }
+  for (i = 0; i < hll->nsparse; i++)
+    if (hll->sparse[i] >> 8 == idx)
+      {
+        if (rank > (hll->sparse[i] & 0xff))
+          hll->sparse[i] = idx << 8 | rank;
+        return;
+      }
+  if (hll->nsparse == SPARSE_MAX)
+    {
+      to_dense (hll);
+      set_register (hll, idx, rank);
+      return;
+    }
+  if (hll->nsparse == hll->capsparse)
+    {
+      hll->capsparse = hll->capsparse ? hll->capsparse * 2 : 4;
+      hll->sparse = g_renew (uint32_t, hll->sparse, hll->capsparse);
+    }
+  hll->sparse[hll->nsparse++] = idx << 8 | rank;
+}
+
+void
+hll_add (LnHll *hll, uint64_t hash)
+{
+  uint32_t idx = (uint32_t) (hash >> (64 - LN_HLL_P));
+  uint64_t rest = hash << LN_HLL_P;
+  uint8_t rank = rest ? (uint8_t) (__builtin_clzll (rest) + 1) : (uint8_t) (64 - LN_HLL_P + 1);
+
+  set_register (hll, idx, rank);
+}
+
+void
+hll_merge (LnHll *dst, const LnHll *src)
+{
+  uint32_t i;
+
+  if (src->dense)
+    {
+      if (!dst->dense)
+        to_dense (dst);
+      for (i = 0; i < LN_HLL_M; i++)
+        if (src->dense[i] > dst->dense[i])
+          dst->dense[i] = src->dense[i];
+      return;
+    }
+  for (i = 0; i < src->nsparse; i++)
+    set_register (dst, src->sparse[i] >> 8, (uint8_t) (src->sparse[i] & 0xff));
+}
+
+double
+hll_estimate (const LnHll *hll)
+{
+  const double m = LN_HLL_M;
+  const double alpha = 0.7213 / (1.0 + 1.079 / m);
+  double sum = 0.0, estimate;
+  uint32_t zeros = 0, i;
+
+  if (!hll->dense)
+    {
+      /* every register not in the list is zero: linear counting */
+      if (hll->nsparse == 0)
+        return 0.0;
+      return m * log (m / (m - hll->nsparse));
+    }
+  for (i = 0; i < LN_HLL_M; i++)
+    {
+      sum += ldexp (1.0, -hll->dense[i]);
+      zeros += hll->dense[i] == 0;
+    }
+  estimate = alpha * m * m / sum;
+  if (estimate <= 2.5 * m && zeros > 0)
+    estimate = m * log (m / zeros);
+  return estimate;
+}
+
+size_t
+hll_memory (const LnHll *hll)
+{
+  return sizeof *hll + (hll->dense ? LN_HLL_M : hll->capsparse * sizeof (uint32_t));
+}
+
+void
+hll_serialize (const LnHll *hll, GString *out)
+{
+  g_autofree char *b64 = NULL;
+
+  if (hll->dense)
+    {
+      b64 = g_base64_encode (hll->dense, LN_HLL_M);
+      g_string_append (out, b64);
+      return;
+    }
+  {
+    /* big-endian 3-byte entries, sorted, so equal sketches serialise alike */
+    g_autofree uint8_t *bytes = g_malloc (3 * (size_t) hll->nsparse + 1);
+    g_autofree uint32_t *sorted = g_memdup2 (hll->sparse, hll->nsparse * sizeof (uint32_t));
+    uint32_t i, j;
+
+    for (i = 1; i < hll->nsparse; i++)
+      for (j = i; j > 0 && sorted[j - 1] > sorted[j]; j--)
+        {
+          uint32_t t = sorted[j];
+          sorted[j] = sorted[j - 1];
+          sorted[j - 1] = t;
+        }
+    for (i = 0; i < hll->nsparse; i++)
+      {
+        bytes[3 * i] = (uint8_t) (sorted[i] >> 16);
+        bytes[3 * i + 1] = (uint8_t) (sorted[i] >> 8);
+        bytes[3 * i + 2] = (uint8_t) sorted[i];
+      }
+    b64 = g_base64_encode (bytes, 3 * (size_t) hll->nsparse);
+    g_string_append (out, "s:");
+    g_string_append (out, b64);
+  }
+}
+
+gboolean
+hll_deserialize (LnHll *hll, const char *text)
+{
+  g_autofree guchar *bytes = NULL;
+  gsize len = 0, i;
+
+  hll_init (hll);
+  if (strncmp (text, "s:", 2) == 0)
+    {
+      bytes = g_base64_decode (text + 2, &len);
+      if (len % 3 != 0)
+        return FALSE;
+      for (i = 0; i < len; i += 3)
+        {
+          uint32_t packed = (uint32_t) bytes[i] << 16 | (uint32_t) bytes[i + 1] << 8 | bytes[i + 2];
+          uint32_t idx = packed >> 8;
+          if (idx >= LN_HLL_M || (packed & 0xff) > 64 - LN_HLL_P + 1)
+            {
+              hll_clear (hll);
+              return FALSE;
+            }
+          set_register (hll, idx, (uint8_t) (packed & 0xff));
+        }
+      return TRUE;
+    }
+  bytes = g_base64_decode (text, &len);
+  if (len != LN_HLL_M)
+    return FALSE;
+  for (i = 0; i < LN_HLL_M; i++)
+    if (bytes[i] > 64 - LN_HLL_P + 1)
+      return FALSE;
+  hll->dense = g_steal_pointer (&bytes);
+  return TRUE;
+}
