@@ -23,6 +23,7 @@
 #include "pipeline.h"
 #include "reader.h"
 #include "secmem.h"
+#include "signals.h"
 
 static void
 print_error (const GError *error)
@@ -100,7 +101,7 @@ run (const LnOptions *options)
       return ln_error_exit_status (error);
     }
 
-  for (i = 0; options->files[i] && !stop; i++)
+  for (i = 0; options->files[i] && !stop && !signals_stop_requested (); i++)
     {
       g_autoptr (LnReader) reader = reader_open (options->files[i], &error);
 
@@ -203,6 +204,7 @@ main (int argc, char **argv)
       cli_print_version ();
       return LN_EXIT_OK;
     }
+  signals_install ();
   /* raw lines and keys are in this process's memory: no core files */
   if (!options->allow_core_dumps)
     secmem_forbid_core_dumps ();

@@ -11,6 +11,17 @@
 #include "i18n.h"
 #include "output.h"
 
+static int
+open_append (const char *path)
+{
+  int fd;
+
+  do
+    fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+  while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
 LnOutput *
 output_open (const char *path, GError **error)
 {
@@ -24,9 +35,7 @@ output_open (const char *path, GError **error)
     }
   else
     {
-      do
-        fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
-      while (fd < 0 && errno == EINTR);
+      fd = open_append (path);
       if (fd < 0)
         {
           int err = errno;
@@ -39,6 +48,7 @@ output_open (const char *path, GError **error)
   out->fd = fd;
   out->close_fd = path != NULL;
   out->name = g_strdup (path ? path : _("(standard output)"));
+  out->path = g_strdup (path);
   buf_init (&out->buf, LN_OUTPUT_BLOCK + 64 * 1024);
   return out;
 }
@@ -78,6 +88,29 @@ output_flush (LnOutput *out, GError **error)
       left -= (size_t) n;
     }
   buf_reset (&out->buf);
+  return TRUE;
+}
+
+gboolean
+output_reopen (LnOutput *out, GError **error)
+{
+  int fd;
+
+  if (out->path == NULL || out->failed)
+    return TRUE;
+  if (!output_flush (out, error))
+    return FALSE;
+  fd = open_append (out->path);
+  if (fd < 0)
+    {
+      int err = errno;
+      out->failed = TRUE;
+      g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: cannot open for writing: %s"),
+                   out->path, g_strerror (err));
+      return FALSE;
+    }
+  close (out->fd);
+  out->fd = fd;
   return TRUE;
 }
 
@@ -124,5 +157,6 @@ output_free (LnOutput *out)
     close (out->fd);
   buf_clear (&out->buf);
   g_free (out->name);
+  g_free (out->path);
   g_free (out);
 }

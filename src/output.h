@@ -20,6 +20,7 @@ typedef struct {
   int fd;
   gboolean close_fd;
   char *name;
+  char *path;             /* NULL for standard output */
   LnBuf buf;
   gboolean failed;        /* an error was reported; later writes are no-ops */
 } LnOutput;
@@ -39,6 +40,10 @@ output_maybe_flush (LnOutput *out, GError **error)
     return output_flush (out, error);
   return TRUE;
 }
+
+/* Flushes, closes and opens the -o file again (after logrotate moved it).
+ * A no-op for standard output.  FALSE with @error if it cannot. */
+gboolean output_reopen (LnOutput *out, GError **error);
 
 /* Device and inode of the output when it is a regular file. */
 gboolean output_stat (const LnOutput *out, uint64_t *dev, uint64_t *ino);

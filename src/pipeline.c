@@ -9,6 +9,7 @@
 #include "i18n.h"
 #include "pipeline.h"
 #include "secmem.h"
+#include "signals.h"
 #include "wipe.h"
 
 /* Without --verbose, only this many malformed lines are reported. */
@@ -187,6 +188,8 @@ on_input_idle (void *data, GError **error)
 {
   LnPipeline *p = data;
 
+  if (signals_take_reopen ())
+    return output_reopen (p->output, error);
   return output_flush (p->output, error);
 }
 
@@ -267,6 +270,8 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
           return FALSE;
         }
       if (!output_maybe_flush (p->output, error))
+        return FALSE;
+      if (G_UNLIKELY (signals_take_reopen ()) && !output_reopen (p->output, error))
         return FALSE;
     }
   return got == 0;

@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "i18n.h"
 #include "reader.h"
+#include "signals.h"
 #include "wipe.h"
 
 /* 256 KiB: large enough that read(2) and memchr dominate nothing, small
@@ -148,13 +149,21 @@ raw_read (LnReader *r, void *dst, size_t len, GError **error)
 
       do
         ready = poll (&pfd, 1, 0);
-      while (ready < 0 && errno == EINTR);
+      while (ready < 0 && errno == EINTR && !signals_stop_requested ());
       if (ready == 0 && !r->idle (r->idle_data, error))
         return -1;
     }
-  do
-    n = read (r->fd, dst, len);
-  while (n < 0 && errno == EINTR);
+  for (;;)
+    {
+      n = read (r->fd, dst, len);
+      if (n >= 0 || errno != EINTR)
+        break;
+      /* SIGTERM/SIGINT: end of input, so that what was read is written */
+      if (signals_stop_requested ())
+        return 0;
+      if (r->idle && !r->idle (r->idle_data, error))
+        return -1;
+    }
   if (n < 0)
     set_io_error (error, r, errno);
   return n;
