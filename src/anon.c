@@ -243,7 +243,8 @@ scan_field (LnAnon *anon, const char *line, LnField *f, LnBuf *arena)
   size_t off = 0;
   bool started = false;
 
-  while (residual_find_in (line, search, end, &m))
+  /* the lenient scan: recall matters more than a masked version number */
+  while (residual_find_lenient (line, search, end, &m))
     {
       char text[LN_ANON_TEXT_MAX];
       size_t n = anon_address (anon, &m.addr, text);

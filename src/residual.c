@@ -142,12 +142,14 @@ try_v6 (const char *lo, const char *hi, const char *s, const char *e, LnResidual
 
   while (e > s && e[-1] == '.')     /* "... from 2001:db8::1." */
     e--;
-  if (e - s > 2 && e[-1] == ':' && e[-2] != ':')
-    e--;                            /* "peer 2001:db8::1: closed" */
   for (attempt = 0; attempt < 3 && s < e; attempt++)
     {
       const char *colon;
+      const char *bare = e;
 
+      /* "peer 2001:db8::1: closed", "2001:db8::9::" */
+      while (bare > s && bare[-1] == ':')
+        bare--;
       if (s[0] == ':' && s + 1 < e && s[1] != ':')
         s++;                        /* "ip:2001:db8::1" */
       if ((s == lo || !wordish (s[-1])) && (e == hi || !wordish (*e)))
@@ -155,6 +157,11 @@ try_v6 (const char *lo, const char *hi, const char *s, const char *e, LnResidual
           if (ipaddr_parse (s, (size_t) (e - s), &m->addr))
             {
               m->token = span_make (s, (size_t) (e - s));
+              return true;
+            }
+          if (bare < e && bare > s && ipaddr_parse (s, (size_t) (bare - s), &m->addr))
+            {
+              m->token = span_make (s, (size_t) (bare - s));
               return true;
             }
           /* an unbracketed address with a ":port" */

@@ -409,7 +409,7 @@ Test (parse, logformat_other_directives)
   static const F f[] = {
     { LN_FIELD_CLIENT, "192.0.2.1" }, { LN_FIELD_CLIENT, "10.0.0.1" },
     { LN_FIELD_VHOST, "example.org" }, { LN_FIELD_PORT, "443" },
-    { LN_FIELD_NUMBER, "1234" }, { LN_FIELD_NUMBER, "0" },
+    { LN_FIELD_DURATION_US, "1234" }, { LN_FIELD_DURATION_S, "0" },
     { LN_FIELD_OTHER, "10/Oct/2000" }, { LN_FIELD_TIME, TIME_TEXT },
     { LN_FIELD_REQUEST, "GET /x?y=1 HTTP/2.0" }, { LN_FIELD_STATUS, "500" },
     { LN_FIELD_BYTES, "-" }, { LN_FIELD_BYTES, "11" }, { LN_FIELD_BYTES, "22" },
