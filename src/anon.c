@@ -152,6 +152,16 @@ client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *ar
      * look like one, so only the address modes keep the shape. */
     if (mode == LN_IP_HMAC || mode == LN_IP_TRUNCATE_HMAC)
       buf_append (arena, text, n);
+    else if (mode == LN_IP_HMAC_IPV6 && tok.before.len == 0 && tok.after.len > 0
+             && tok.after.p[0] == ':')
+      {
+        /* an IPv4 address with a port became IPv6: the port needs brackets
+         * now ("192.0.2.7:51234" -> "[2001:db8:...]:51234") */
+        buf_append_c (arena, '[');
+        buf_append (arena, text, n);
+        buf_append_c (arena, ']');
+        buf_append_span (arena, tok.after);
+      }
     else
       {
         buf_append_span (arena, tok.before);

@@ -425,6 +425,124 @@ on_format (const char *name, const char *value, gpointer data, GError **error)
 }
 
 static gboolean
+on_nginx_format (const char *name, const char *value, gpointer data, GError **error)
+{
+  LnOptions *o = data;
+
+  (void) name;
+  (void) error;
+  o->nginx = TRUE;
+  return set_string (data, G_STRUCT_OFFSET (LnOptions, format), value);
+}
+
+/* --format-file FILE: the first line that is not blank or a # comment,
+ * without surrounding white space and one pair of surrounding quotes. */
+static gboolean
+on_format_file (const char *name, const char *value, gpointer data, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  size_t i;
+
+  (void) name;
+  if (!g_file_get_contents (value, &text, NULL, error))
+    {
+      g_prefix_error (error, "--format-file: ");
+      return FALSE;
+    }
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 0; lines[i]; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+      size_t n = strlen (line);
+
+      if (n == 0 || line[0] == '#')
+        continue;
+      if (n >= 2 && line[0] == '"' && line[n - 1] == '"')
+        {
+          line[n - 1] = '\0';
+          line++;
+        }
+      ((LnOptions *) data)->nginx = FALSE;
+      return set_string (data, G_STRUCT_OFFSET (LnOptions, format), line);
+    }
+  g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("%s: no log format in the file"), value);
+  return FALSE;
+}
+
+static gboolean
+on_apache_config (const char *name, const char *value, gpointer data, GError **error)
+{
+  (void) name;
+  (void) error;
+  return set_string (data, G_STRUCT_OFFSET (LnOptions, apache_config), value);
+}
+
+static gboolean
+on_log_name (const char *name, const char *value, gpointer data, GError **error)
+{
+  (void) name;
+  (void) error;
+  return set_string (data, G_STRUCT_OFFSET (LnOptions, log_name), value);
+}
+
+/* Finds 'LogFormat "..." NAME' in an Apache configuration file.  The
+ * quoted string keeps its \" escapes: logformat_compile undoes them. */
+static gboolean
+read_apache_config (LnOptions *o, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  size_t i;
+
+  if (!g_file_get_contents (o->apache_config, &text, NULL, error))
+    {
+      g_prefix_error (error, "--apache-config: ");
+      return FALSE;
+    }
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 0; lines[i]; i++)
+    {
+      const char *p = lines[i];
+      const char *q;
+      g_autofree char *fmt = NULL;
+
+      while (g_ascii_isspace (*p))
+        p++;
+      if (g_ascii_strncasecmp (p, "LogFormat", 9) != 0 || !g_ascii_isspace (p[9]))
+        continue;
+      p += 9;
+      while (g_ascii_isspace (*p))
+        p++;
+      if (*p != '"')
+        continue;
+      for (q = p + 1; *q && *q != '"'; q++)
+        if (*q == '\\' && q[1])
+          q++;
+      if (*q != '"')
+        continue;
+      fmt = g_strndup (p + 1, (gsize) (q - p - 1));
+      q++;
+      while (g_ascii_isspace (*q))
+        q++;
+      {
+        g_autofree char *nick = g_strstrip (g_strdup (q));
+
+        if (strcmp (nick, o->log_name) == 0)
+          {
+            g_free (o->format);
+            o->format = g_steal_pointer (&fmt);
+            o->nginx = FALSE;
+            return TRUE;
+          }
+      }
+    }
+  g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+               _("%s: no LogFormat named '%s'"), o->apache_config, o->log_name);
+  return FALSE;
+}
+
+static gboolean
 on_output (const char *name, const char *value, gpointer data, GError **error)
 {
   LnOptions *o = data;
@@ -462,6 +580,16 @@ parse (int argc, char **argv, gboolean merge, GError **error)
     { "format", 'f', 0, G_OPTION_ARG_CALLBACK, (void *) on_format,
       N_("Input log format: auto (default), common, combined, vhost_common, "
          "vhost_combined, or an Apache LogFormat string"), N_("FORMAT") },
+    { "nginx-format", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_nginx_format,
+      N_("Input log format as an nginx log_format body"), N_("FORMAT") },
+    { "format-file", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_format_file,
+      N_("Read the LogFormat string from FILE"), N_("FILE") },
+    { "apache-config", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_apache_config,
+      N_("Take the format from the LogFormat line named by --log-name in FILE"),
+      N_("FILE") },
+    { "log-name", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_log_name,
+      N_("Nickname of the LogFormat to use with --apache-config (e.g. combined)"),
+      N_("NAME") },
     { "ip", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_ip,
       N_("Client address handling: truncate (default), drop, hmac, hmac-ipv6 "
          "or truncate+hmac"), N_("MODE") },
@@ -592,12 +720,24 @@ parse (int argc, char **argv, gboolean merge, GError **error)
     if (!o->version && !check_key_options (o, o->rotate != LN_PERIOD_NONE, retain_given, error))
       return NULL;
   }
+  if (!o->version && (o->apache_config || o->log_name))
+    {
+      if (o->apache_config == NULL || o->log_name == NULL)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                       _("--apache-config and --log-name go together"));
+          return NULL;
+        }
+      if (!read_apache_config (o, error))
+        return NULL;
+    }
   if (!o->version)
     {
       /* compile once here so a bad format is a usage error before any I/O */
       LnParser probe;
 
-      if (!parser_init (&probe, o->format, error))
+      if (!(o->nginx ? parser_init_nginx (&probe, o->format, error)
+                     : parser_init (&probe, o->format, error)))
         return NULL;
       parser_clear (&probe);
     }
@@ -618,6 +758,8 @@ cli_options_free (LnOptions *options)
   g_free (options->geo_db);
   g_free (options->geo_path);
   g_free (options->aggregate);
+  g_free (options->apache_config);
+  g_free (options->log_name);
   g_free (options->sketch_key_file);
   g_strfreev (options->files);
   g_free (options);

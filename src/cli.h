@@ -19,6 +19,9 @@ typedef enum {
 
 typedef struct {
   char *format;               /* "auto", preset or LogFormat string */
+  gboolean nginx;             /* format is an nginx log_format body */
+  char *apache_config;        /* --apache-config FILE */
+  char *log_name;             /* --log-name NAME */
   LnAnonConfig anon;
   LnMalformedPolicy malformed;
   char *output;               /* NULL: standard output */

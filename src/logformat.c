@@ -117,126 +117,61 @@ typedef struct {
   gsize len;
 } Piece;
 
-LnLogFormat *
-logformat_compile (const char *format, GError **error)
-{
-  g_autoptr (LnLogFormat) lf = g_new0 (LnLogFormat, 1);
-  g_autoptr (GString) lits = g_string_new (NULL);
-  g_autofree char *src = NULL;
+/* Collects literal text and fields; both dialects (Apache, nginx) feed it
+ * and builder_finish() turns it into the operation table. */
+typedef struct {
+  GString *lits;
   Piece pieces[LN_MAX_FIELDS + 1];  /* literal after field i is pieces[i+1] */
-  gsize lit_start = 0;
-  size_t nfields = 0;
-  const char *preset;
-  const char *p;
-  size_t i;
+  LnFieldType types[LN_MAX_FIELDS];
+  gsize lit_start;
+  size_t nfields;
+} Builder;
 
-  preset = logformat_preset (format);
-  lf->name = g_strdup (format);
-  src = unescape (preset ? preset : format);
-  if (*src == '\0')
-    {
-      g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("empty log format"));
-      return NULL;
-    }
-
-  for (p = src; *p; p++)
-    {
-      const char *directive = p;
-      g_autofree char *arg = NULL;
-      char letter;
-      int type;
-
-      if (*p != '%')
-        {
-          g_string_append_c (lits, *p);
-          continue;
-        }
-      p++;
-      if (*p == '%')
-        {
-          g_string_append_c (lits, '%');
-          continue;
-        }
-      /* status conditions (%400,501{...}i, %!200u) and < > modifiers */
-      while (*p == '!' || *p == ',' || *p == '<' || *p == '>' || g_ascii_isdigit (*p))
-        p++;
-      if (*p == '{')
-        {
-          const char *close = strchr (p, '}');
-          if (close == NULL)
-            {
-              g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
-                           _("log format, column %d: unterminated '{'"),
-                           (int) (p - src + 1));
-              return NULL;
-            }
-          arg = g_strndup (p + 1, (gsize) (close - p - 1));
-          p = close + 1;
-        }
-      letter = *p;
-      if (letter == '\0')
-        {
-          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
-                       _("log format, column %d: incomplete directive '%s'"),
-                       (int) (directive - src + 1), directive);
-          return NULL;
-        }
-      type = directive_type (letter, arg);
-      if (type < 0 || (needs_argument (letter) && arg == NULL))
-        {
-          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
-                       _("log format, column %d: unknown directive '%.*s'"),
-                       (int) (directive - src + 1), (int) (p - directive + 1), directive);
-          return NULL;
-        }
-      if (type == LN_FIELD_CLIENT && arg && strcmp (arg, "c") != 0)
-        {
-          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
-                       _("log format, column %d: unknown directive '%.*s'"),
-                       (int) (directive - src + 1), (int) (p - directive + 1), directive);
-          return NULL;
-        }
-      if (nfields + 1 >= LN_MAX_FIELDS)
-        {
-          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
-                       _("log format has more than %d fields"), LN_MAX_FIELDS - 1);
-          return NULL;
-        }
-      if (type == LN_FIELD_TIME)
-        g_string_append_c (lits, '[');
-      if (nfields > 0 && lits->len == lit_start)
-        {
-          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
-                       _("log format, column %d: directive '%.*s' must be separated "
-                         "from the one before it"),
-                       (int) (directive - src + 1), (int) (p - directive + 1), directive);
-          return NULL;
-        }
-      pieces[nfields].off = lit_start;
-      pieces[nfields].len = lits->len - lit_start;
-      lf->ops[nfields].type = (LnFieldType) type;
-      nfields++;
-      lit_start = lits->len;
-      if (type == LN_FIELD_TIME)
-        g_string_append_c (lits, ']');
-    }
-  if (nfields == 0)
+static gboolean
+builder_field (Builder *b, LnFieldType type, const char *what, int column, GError **error)
+{
+  if (b->nfields + 1 >= LN_MAX_FIELDS)
     {
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
-                   _("log format has no directive"));
+                   _("log format has more than %d fields"), LN_MAX_FIELDS - 1);
+      return FALSE;
+    }
+  if (b->nfields > 0 && b->lits->len == b->lit_start)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("log format, column %d: directive '%s' must be separated "
+                     "from the one before it"), column, what);
+      return FALSE;
+    }
+  b->pieces[b->nfields].off = b->lit_start;
+  b->pieces[b->nfields].len = b->lits->len - b->lit_start;
+  b->types[b->nfields++] = type;
+  b->lit_start = b->lits->len;
+  return TRUE;
+}
+
+static LnLogFormat *
+builder_finish (Builder *b, LnLogFormat *lf, GError **error)
+{
+  size_t n = b->nfields, i;
+
+  if (n == 0)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("log format has no directive"));
       return NULL;
     }
-  pieces[nfields].off = lit_start;
-  pieces[nfields].len = lits->len - lit_start;
-
-  lf->nops = nfields;
-  lf->text = g_string_free (g_steal_pointer (&lits), FALSE);
-  lf->leading = span_make (lf->text + pieces[0].off, pieces[0].len);
-  for (i = 0; i < nfields; i++)
+  b->pieces[n].off = b->lit_start;
+  b->pieces[n].len = b->lits->len - b->lit_start;
+  lf->nops = n;
+  lf->text = g_string_free (b->lits, FALSE);
+  b->lits = NULL;
+  lf->leading = span_make (lf->text + b->pieces[0].off, b->pieces[0].len);
+  for (i = 0; i < n; i++)
     {
       LnOp *op = &lf->ops[i];
-      const Piece *before = &pieces[i], *after = &pieces[i + 1];
+      const Piece *before = &b->pieces[i], *after = &b->pieces[i + 1];
 
+      op->type = b->types[i];
       op->literal = span_make (lf->text + after->off, after->len);
       if (before->len > 0 && lf->text[before->off + before->len - 1] == '"'
           && after->len > 0 && lf->text[after->off] == '"')
@@ -251,9 +186,194 @@ logformat_compile (const char *format, GError **error)
   /* nginx appends "$http_x_forwarded_for" (and others) to combined; accept
    * extra fields after a trailing user agent and treat them as opaque text
    * that the residual scanner masks. */
-  lf->trailing_fields = lf->ops[nfields - 1].type == LN_FIELD_USER_AGENT
-                        && lf->ops[nfields - 1].literal.len <= 1;
+  lf->trailing_fields = lf->ops[n - 1].type == LN_FIELD_USER_AGENT
+                        && lf->ops[n - 1].literal.len <= 1;
+  return lf;
+}
+
+LnLogFormat *
+logformat_compile (const char *format, GError **error)
+{
+  g_autoptr (LnLogFormat) lf = g_new0 (LnLogFormat, 1);
+  g_autofree char *src = NULL;
+  Builder b = { 0 };
+  const char *preset;
+  const char *p;
+
+  preset = logformat_preset (format);
+  lf->name = g_strdup (format);
+  src = unescape (preset ? preset : format);
+  if (*src == '\0')
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("empty log format"));
+      return NULL;
+    }
+  b.lits = g_string_new (NULL);
+
+  for (p = src; *p; p++)
+    {
+      const char *directive = p;
+      g_autofree char *arg = NULL;
+      g_autofree char *what = NULL;
+      char letter;
+      int type;
+
+      if (*p != '%')
+        {
+          g_string_append_c (b.lits, *p);
+          continue;
+        }
+      p++;
+      if (*p == '%')
+        {
+          g_string_append_c (b.lits, '%');
+          continue;
+        }
+      /* status conditions (%400,501{...}i, %!200u) and < > modifiers */
+      while (*p == '!' || *p == ',' || *p == '<' || *p == '>' || g_ascii_isdigit (*p))
+        p++;
+      if (*p == '{')
+        {
+          const char *close = strchr (p, '}');
+          if (close == NULL)
+            {
+              g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                           _("log format, column %d: unterminated '{'"),
+                           (int) (p - src + 1));
+              goto fail;
+            }
+          arg = g_strndup (p + 1, (gsize) (close - p - 1));
+          p = close + 1;
+        }
+      letter = *p;
+      if (letter == '\0')
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                       _("log format, column %d: incomplete directive '%s'"),
+                       (int) (directive - src + 1), directive);
+          goto fail;
+        }
+      what = g_strndup (directive, (gsize) (p - directive + 1));
+      type = directive_type (letter, arg);
+      if (type < 0 || (needs_argument (letter) && arg == NULL)
+          || (type == LN_FIELD_CLIENT && arg && strcmp (arg, "c") != 0))
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                       _("log format, column %d: unknown directive '%s'"),
+                       (int) (directive - src + 1), what);
+          goto fail;
+        }
+      if (type == LN_FIELD_TIME)
+        g_string_append_c (b.lits, '[');
+      if (!builder_field (&b, (LnFieldType) type, what, (int) (directive - src + 1), error))
+        goto fail;
+      if (type == LN_FIELD_TIME)
+        g_string_append_c (b.lits, ']');
+    }
+  if (builder_finish (&b, lf, error) == NULL)
+    goto fail;
   return g_steal_pointer (&lf);
+
+fail:
+  if (b.lits)
+    g_string_free (b.lits, TRUE);
+  return NULL;
+}
+
+/* nginx variables and the field type each becomes; anything not listed is
+ * opaque text (scanned for addresses), as nginx's own documentation lists
+ * hundreds of variables and modules add more. */
+static const struct {
+  const char *name;
+  LnFieldType type;
+} nginx_vars[] = {
+  { "remote_addr", LN_FIELD_CLIENT }, { "binary_remote_addr", LN_FIELD_CLIENT },
+  { "realip_remote_addr", LN_FIELD_CLIENT },
+  { "remote_user", LN_FIELD_USER }, { "time_local", LN_FIELD_TIME },
+  { "request", LN_FIELD_REQUEST }, { "status", LN_FIELD_STATUS },
+  { "body_bytes_sent", LN_FIELD_BYTES }, { "bytes_sent", LN_FIELD_BYTES },
+  { "request_length", LN_FIELD_BYTES },
+  { "http_referer", LN_FIELD_REFERER }, { "http_user_agent", LN_FIELD_USER_AGENT },
+  { "host", LN_FIELD_VHOST }, { "server_name", LN_FIELD_VHOST },
+  { "http_host", LN_FIELD_VHOST },
+  { "server_port", LN_FIELD_PORT }, { "remote_port", LN_FIELD_PORT },
+  { "request_time", LN_FIELD_DURATION_S },
+  { "connection", LN_FIELD_NUMBER }, { "connection_requests", LN_FIELD_NUMBER },
+  { "pid", LN_FIELD_NUMBER }, { "msec", LN_FIELD_NUMBER },
+};
+
+LnLogFormat *
+logformat_compile_nginx (const char *format, GError **error)
+{
+  g_autoptr (LnLogFormat) lf = g_new0 (LnLogFormat, 1);
+  Builder b = { 0 };
+  const char *p;
+
+  lf->name = g_strdup (format);
+  if (*format == '\0')
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("empty log format"));
+      return NULL;
+    }
+  b.lits = g_string_new (NULL);
+  for (p = format; *p; p++)
+    {
+      const char *start = p;
+      g_autofree char *name = NULL;
+      LnFieldType type = LN_FIELD_OTHER;
+      size_t i;
+
+      if (*p != '$')
+        {
+          g_string_append_c (b.lits, *p);
+          continue;
+        }
+      if (p[1] == '{')
+        {
+          const char *close = strchr (p, '}');
+
+          if (close == NULL)
+            {
+              g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                           _("log format, column %d: unterminated '{'"),
+                           (int) (p - format + 2));
+              goto fail;
+            }
+          name = g_strndup (p + 2, (gsize) (close - p - 2));
+          p = close;
+        }
+      else
+        {
+          const char *q = p + 1;
+
+          while (g_ascii_isalnum (*q) || *q == '_')
+            q++;
+          if (q == p + 1)
+            {
+              g_string_append_c (b.lits, '$');
+              continue;
+            }
+          name = g_strndup (p + 1, (gsize) (q - p - 1));
+          p = q - 1;
+        }
+      for (i = 0; i < G_N_ELEMENTS (nginx_vars); i++)
+        if (strcmp (name, nginx_vars[i].name) == 0)
+          type = nginx_vars[i].type;
+      {
+        g_autofree char *what = g_strdup_printf ("$%s", name);
+
+        if (!builder_field (&b, type, what, (int) (start - format + 1), error))
+          goto fail;
+      }
+    }
+  if (builder_finish (&b, lf, error) == NULL)
+    goto fail;
+  return g_steal_pointer (&lf);
+
+fail:
+  if (b.lits)
+    g_string_free (b.lits, TRUE);
+  return NULL;
 }
 
 void

@@ -42,6 +42,11 @@ const char *logformat_preset (const char *name);
  * NULL and sets @error (LN_ERROR_USAGE) naming the offending column. */
 LnLogFormat *logformat_compile (const char *format, GError **error);
 
+/* Compiles the body of an nginx log_format ("$remote_addr - $remote_user
+ * [$time_local] ...").  Known variables get their field type; unknown ones
+ * are opaque text, scanned for addresses like every free-text field. */
+LnLogFormat *logformat_compile_nginx (const char *format, GError **error);
+
 void logformat_free (LnLogFormat *format);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LnLogFormat, logformat_free)

@@ -75,6 +75,17 @@ parser_init (LnParser *parser, const char *format, GError **error)
   return TRUE;
 }
 
+gboolean
+parser_init_nginx (LnParser *parser, const char *format, GError **error)
+{
+  memset (parser, 0, sizeof *parser);
+  parser->formats[0] = logformat_compile_nginx (format, error);
+  if (parser->formats[0] == NULL)
+    return FALSE;
+  parser->nformats = 1;
+  return TRUE;
+}
+
 void
 parser_clear (LnParser *parser)
 {

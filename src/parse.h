@@ -40,6 +40,9 @@ typedef struct {
  * Returns FALSE and sets @error (LN_ERROR_USAGE) for a bad format. */
 gboolean parser_init (LnParser *parser, const char *format, GError **error);
 
+/* The same for an nginx log_format body. */
+gboolean parser_init_nginx (LnParser *parser, const char *format, GError **error);
+
 void parser_clear (LnParser *parser);
 
 /* Parses @line (without its terminator) into @rec.  Returns LN_PARSE_OK or

@@ -60,7 +60,8 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
   memset (p, 0, sizeof *p);
   p->options = options;
   p->output = output;
-  if (!parser_init (&p->parser, options->format, error))
+  if (!(options->nginx ? parser_init_nginx (&p->parser, options->format, error)
+                       : parser_init (&p->parser, options->format, error)))
     return FALSE;
   if (LN_IP_MODE_KEYED (options->anon.ip_mode))
     {

@@ -71,6 +71,8 @@ sha256_update (LnSha256 *ctx, const void *data, size_t len)
 {
   const uint8_t *p = data;
 
+  if (len == 0)
+    return;
   ctx->total += len;
   if (ctx->fill)
     {

@@ -1,0 +1,504 @@
+/* test_pseudonym.c - keyed pseudonyms and their cache (src/pseudonym.c).
+ *
+ * Digests are checked against GLib's GHmac over the 16-byte address built
+ * here (IPv4 as ::ffff:a.b.c.d), not against the library's own helpers. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "ipaddr.h"
+#include "pseudonym.h"
+#include "sha256.h"
+
+#define SEED 20261125
+
+static const uint8_t test_key[32] = {
+  0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee,
+  0xff, 0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78, 0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2,
+  0xe1, 0xf0,
+};
+
+static LnHmacKey *
+make_key (const uint8_t *secret, size_t len)
+{
+  LnHmacKey *k = g_new0 (LnHmacKey, 1);
+
+  hmac_sha256_init (k, secret, len);
+  return k;
+}
+
+/* The first 12 bytes of HMAC-SHA-256(@secret, @v6) by GLib. */
+static void
+glib_digest (const uint8_t *secret, size_t len, const uint8_t v6[16],
+             uint8_t out[LN_PSEUDONYM_BYTES])
+{
+  GHmac *h = g_hmac_new (G_CHECKSUM_SHA256, secret, len);
+  uint8_t full[32];
+  gsize n = sizeof full;
+
+  g_hmac_update (h, v6, 16);
+  g_hmac_get_digest (h, full, &n);
+  g_hmac_unref (h);
+  cr_assert_eq (n, 32);
+  memcpy (out, full, LN_PSEUDONYM_BYTES);
+}
+
+static LnAddr
+v4 (uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+  LnAddr x;
+
+  memset (&x, 0, sizeof x);
+  x.family = LN_AF_INET;
+  x.bytes[0] = a;
+  x.bytes[1] = b;
+  x.bytes[2] = c;
+  x.bytes[3] = d;
+  return x;
+}
+
+static LnAddr
+parse (const char *text)
+{
+  LnAddr x;
+
+  memset (&x, 0, sizeof x);
+  cr_assert (ipaddr_parse (text, strlen (text), &x), "cannot parse %s", text);
+  return x;
+}
+
+static void
+v6_form (const LnAddr *a, uint8_t out[16])
+{
+  if (a->family == LN_AF_INET)
+    {
+      static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+      memcpy (out, prefix, 12);
+      memcpy (out + 12, a->bytes, 4);
+    }
+  else
+    memcpy (out, a->bytes, 16);
+}
+
+static char *
+hex12 (const uint8_t *d)
+{
+  GString *s = g_string_new (NULL);
+  int i;
+
+  for (i = 0; i < LN_PSEUDONYM_BYTES; i++)
+    g_string_append_printf (s, "%02x", d[i]);
+  return g_string_free (s, FALSE);
+}
+
+/* A straightforward base32 of the first 80 bits, one bit at a time. */
+static void
+reference_token (const uint8_t digest[LN_PSEUDONYM_BYTES], char out[LN_TOKEN_LEN + 1])
+{
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  int i, b;
+
+  for (i = 0; i < LN_TOKEN_LEN; i++)
+    {
+      unsigned v = 0;
+      for (b = 0; b < 5; b++)
+        {
+          int bit = i * 5 + b;
+          v = v << 1 | ((digest[bit / 8] >> (7 - bit % 8)) & 1);
+        }
+      out[i] = alphabet[v];
+    }
+  out[LN_TOKEN_LEN] = '\0';
+}
+
+static void
+format_token (const uint8_t digest[LN_PSEUDONYM_BYTES], char out[64])
+{
+  size_t n;
+
+  memset (out, '#', 64);
+  n = pseudonym_format_token (digest, out);
+  cr_assert_eq (n, LN_TOKEN_LEN, "token of %zu characters", n);
+  cr_assert_eq (out[n], '#', "the encoder wrote past its token");
+  out[n] = '\0';
+}
+
+/* ------------------------------------------------------------- encoding */
+
+Test (token, known_digests)
+{
+  /* The 5-bit groups 0, 1, ..., 15 are the letters a..p:
+   *   00000 00001 00010 00011 00100 00101 00110 00111
+   *   01000 01001 01010 01011 01100 01101 01110 01111
+   * regrouped by 8 bits: 00000000 01000100 00110010 00010100 11000111
+   *   01000010 01010100 10110110 00110101 11001111
+   * = 00 44 32 14 c7 42 54 b6 35 cf.  Bytes 10 and 11 are not encoded. */
+  static const uint8_t a_to_p[LN_PSEUDONYM_BYTES] = {
+    0x00, 0x44, 0x32, 0x14, 0xc7, 0x42, 0x54, 0xb6, 0x35, 0xcf, 0xff, 0xff,
+  };
+  /* The groups 16..31 are q..z, 2..7:
+   *   10000 10001 10010 10011 10100 10101 10110 10111
+   *   11000 11001 11010 11011 11100 11101 11110 11111
+   * = 10000100 01100101 00111010 01010110 11010111 11000110 01110101
+   *   10111110 01110111 11011111 = 84 65 3a 56 d7 c6 75 be 77 df. */
+  static const uint8_t q_to_7[LN_PSEUDONYM_BYTES] = {
+    0x84, 0x65, 0x3a, 0x56, 0xd7, 0xc6, 0x75, 0xbe, 0x77, 0xdf, 0x00, 0x00,
+  };
+  static const uint8_t zeros[LN_PSEUDONYM_BYTES];
+  uint8_t ones[LN_PSEUDONYM_BYTES];
+  char tok[64];
+
+  format_token (a_to_p, tok);
+  cr_assert_str_eq (tok, "abcdefghijklmnop");
+  format_token (q_to_7, tok);
+  cr_assert_str_eq (tok, "qrstuvwxyz234567");
+  format_token (zeros, tok);
+  cr_assert_str_eq (tok, "aaaaaaaaaaaaaaaa");
+  memset (ones, 0xff, sizeof ones);
+  format_token (ones, tok);
+  cr_assert_str_eq (tok, "7777777777777777");
+  /* only the first 80 bits count */
+  ones[10] = ones[11] = 0;
+  format_token (ones, tok);
+  cr_assert_str_eq (tok, "7777777777777777");
+  {
+    uint8_t last_bit[LN_PSEUDONYM_BYTES] = { 0 };
+    last_bit[9] = 0x01;
+    format_token (last_bit, tok);
+    cr_assert_str_eq (tok, "aaaaaaaaaaaaaaab");
+  }
+}
+
+Test (token, random_digests_against_reference)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (SEED);
+  int round;
+
+  for (round = 0; round < 2000; round++)
+    {
+      uint8_t d[LN_PSEUDONYM_BYTES];
+      char tok[64], want[LN_TOKEN_LEN + 1];
+      int i;
+
+      for (i = 0; i < LN_PSEUDONYM_BYTES; i++)
+        d[i] = (uint8_t) g_rand_int_range (rand, 0, 256);
+      format_token (d, tok);
+      reference_token (d, want);
+      cr_assert_str_eq (tok, want);
+      for (i = 0; i < LN_TOKEN_LEN; i++)
+        cr_assert (strchr ("abcdefghijklmnopqrstuvwxyz234567", tok[i]) != NULL);
+    }
+}
+
+Test (token, ipv6_form)
+{
+  static const struct {
+    uint8_t d[LN_PSEUDONYM_BYTES];
+    const char *text;
+  } cases[] = {
+    { { 0x00, 0x44, 0x32, 0x14, 0xc7, 0x42, 0x54, 0xb6, 0x35, 0xcf, 0xff, 0xff },
+      "2001:db8:44:3214:c742:54b6:35cf:ffff" },
+    { { 0x4f, 0x2a, 0x91, 0xc3, 0x77, 0xe0, 0x1b, 0x5d, 0xc2, 0x9a, 0x03, 0xfe },
+      "2001:db8:4f2a:91c3:77e0:1b5d:c29a:3fe" },
+    { { 0 }, "2001:db8::" },
+    /* two runs of two zero groups: the first is compressed (RFC 5952) */
+    { { 0, 0, 0, 0, 0x12, 0x34, 0, 0, 0, 0, 0, 1 }, "2001:db8::1234:0:0:1" },
+    /* a single zero group is not compressed */
+    { { 0x12, 0x34, 0, 0, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34 },
+      "2001:db8:1234:0:5678:9abc:def0:1234" },
+  };
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (cases); i++)
+    {
+      char out[64];
+      size_t n;
+
+      memset (out, '#', sizeof out);
+      n = pseudonym_format_ipv6 (cases[i].d, out);
+      cr_assert_eq (out[n], '#');
+      out[n] = '\0';
+      cr_assert_str_eq (out, cases[i].text);
+    }
+}
+
+Test (token, ipv6_form_in_documentation_prefix)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 1);
+  int round;
+
+  for (round = 0; round < 2000; round++)
+    {
+      uint8_t d[LN_PSEUDONYM_BYTES];
+      char out[64];
+      struct in6_addr parsed;
+      size_t n;
+      int i;
+
+      for (i = 0; i < LN_PSEUDONYM_BYTES; i++)
+        d[i] = (uint8_t) (g_rand_int_range (rand, 0, 4) == 0 ? 0
+                                                               : g_rand_int_range (rand, 0, 256));
+      n = pseudonym_format_ipv6 (d, out);
+      cr_assert_lt (n, sizeof out);
+      out[n] = '\0';
+      cr_assert_eq (inet_pton (AF_INET6, out, &parsed), 1, "not an IPv6 address: %s", out);
+      cr_assert (parsed.s6_addr[0] == 0x20 && parsed.s6_addr[1] == 0x01
+                 && parsed.s6_addr[2] == 0x0d && parsed.s6_addr[3] == 0xb8,
+                 "%s is not in 2001:db8::/32", out);
+      cr_assert (memcmp (parsed.s6_addr + 4, d, 12) == 0, "%s does not carry the digest", out);
+      {
+        /* the canonical text form, as inet_ntop writes it */
+        char canon[INET6_ADDRSTRLEN];
+        cr_assert_not_null (inet_ntop (AF_INET6, &parsed, canon, sizeof canon));
+        cr_assert_str_eq (out, canon);
+      }
+    }
+}
+
+/* -------------------------------------------------------------- digests */
+
+Test (digest, equals_hmac_of_16_byte_address, .timeout = 10)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 2);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new (1024, &error);
+  g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
+  int round;
+
+  cr_assert_not_null (cache, "%s", error ? error->message : "");
+  for (round = 0; round < 3000; round++)
+    {
+      LnAddr a, before;
+      uint8_t v6[16], got[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES];
+      int i;
+
+      memset (&a, 0, sizeof a);
+      if (round % 2)
+        {
+          a.family = LN_AF_INET;
+          for (i = 0; i < 4; i++)
+            a.bytes[i] = (uint8_t) g_rand_int_range (rand, 0, 256);
+        }
+      else
+        {
+          a.family = LN_AF_INET6;
+          for (i = 0; i < 16; i++)
+            a.bytes[i] = (uint8_t) g_rand_int_range (rand, 0, 256);
+        }
+      before = a;
+      v6_form (&a, v6);
+      glib_digest (test_key, sizeof test_key, v6, want);
+      pseudonym_compute (cache, key, 0, &a, got);
+      cr_assert (memcmp (got, want, sizeof got) == 0, "round %d: %s, expected %s", round,
+                 hex12 (got), hex12 (want));
+      cr_assert (memcmp (&a, &before, sizeof a) == 0, "pseudonym_compute modified @addr");
+      /* and again, now from the cache */
+      memset (got, 0, sizeof got);
+      pseudonym_compute (cache, key, 0, &a, got);
+      cr_assert (memcmp (got, want, sizeof got) == 0, "round %d (cached)", round);
+    }
+}
+
+Test (digest, known_value, .timeout = 10)
+{
+  /* HMAC-SHA-256(key 00 11 22 .. f0, ::ffff:192.0.2.7): first 12 bytes,
+   * computed with Python's hmac module */
+  g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new (64, NULL);
+  g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
+  LnAddr a = v4 (192, 0, 2, 7);
+  uint8_t got[LN_PSEUDONYM_BYTES];
+  g_autofree char *hex = NULL;
+  char tok[64];
+
+  pseudonym_compute (cache, key, 0, &a, got);
+  hex = hex12 (got);
+  cr_assert_str_eq (hex, "c54523954a25a9468d95a9f8");
+  format_token (got, tok);
+  cr_assert_str_eq (tok, "yvcshfkkewuundmv");
+}
+
+Test (digest, ipv4_and_mapped_agree, .timeout = 10)
+{
+  g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new (64, NULL);
+  g_autoptr (LnPseudonymCache) fresh = pseudonym_cache_new (64, NULL);
+  g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
+  static const char *const forms[] = { "192.0.2.7", "::ffff:192.0.2.7", "::FFFF:c000:0207",
+                                       "0:0:0:0:0:ffff:192.0.2.7" };
+  uint8_t first[LN_PSEUDONYM_BYTES], got[LN_PSEUDONYM_BYTES];
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (forms); i++)
+    {
+      LnAddr a = parse (forms[i]);
+
+      /* each form on a fresh cache, so no cache hit can hide a difference */
+      pseudonym_compute (i == 0 ? cache : fresh, key, 0, &a, got);
+      if (i == 0)
+        memcpy (first, got, sizeof first);
+      else
+        cr_assert (memcmp (first, got, sizeof got) == 0, "%s and %s differ", forms[0],
+                   forms[i]);
+      pseudonym_cache_free (fresh);
+      fresh = pseudonym_cache_new (64, NULL);
+    }
+  /* the IPv4-compatible and NAT64 forms are other addresses */
+  {
+    static const char *const others[] = { "::192.0.2.7", "64:ff9b::192.0.2.7",
+                                          "::ffff:192.0.2.8", "192.0.2.70" };
+    for (i = 0; i < N_ELEMS (others); i++)
+      {
+        LnAddr a = parse (others[i]);
+        pseudonym_compute (cache, key, 0, &a, got);
+        cr_assert (memcmp (first, got, sizeof got) != 0, "%s has the digest of 192.0.2.7",
+                   others[i]);
+      }
+  }
+}
+
+/* ---------------------------------------------------------------- cache */
+
+Test (cache, repeated_address_hits, .timeout = 10)
+{
+  g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new (64, NULL);
+  g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
+  LnAddr a = v4 (198, 51, 100, 23), b = parse ("2001:db8::23");
+  uint8_t d1[LN_PSEUDONYM_BYTES], d2[LN_PSEUDONYM_BYTES];
+  guint64 hits = 99, misses = 99;
+
+  cr_assert_not_null (cache);
+  pseudonym_cache_counts (cache, &hits, &misses);
+  cr_assert_eq (hits, 0);
+  cr_assert_eq (misses, 0);
+  pseudonym_compute (cache, key, 7, &a, d1);
+  pseudonym_cache_counts (cache, &hits, &misses);
+  cr_assert_eq (hits, 0);
+  cr_assert_eq (misses, 1);
+  pseudonym_compute (cache, key, 7, &a, d2);
+  pseudonym_cache_counts (cache, &hits, &misses);
+  cr_assert_eq (hits, 1, "a repeated address was not answered from the cache");
+  cr_assert_eq (misses, 1);
+  cr_assert (memcmp (d1, d2, sizeof d1) == 0);
+  pseudonym_compute (cache, key, 7, &b, d2);
+  pseudonym_cache_counts (cache, &hits, &misses);
+  cr_assert_eq (misses, 2);
+  cr_assert (memcmp (d1, d2, sizeof d1) != 0);
+  /* the same address in another period is another cache entry */
+  pseudonym_compute (cache, key, 8, &a, d2);
+  pseudonym_cache_counts (cache, &hits, &misses);
+  cr_assert_eq (misses, 3, "another period was answered from the cache");
+}
+
+Test (cache, identical_after_clearing, .timeout = 10)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 3);
+  g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new (64, NULL);
+  g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
+  enum { N = 200 };
+  LnAddr addrs[N];
+  uint8_t first[N][LN_PSEUDONYM_BYTES];
+  guint64 hits, misses;
+  int i, pass;
+
+  cr_assert_not_null (cache);
+  for (i = 0; i < N; i++)
+    {
+      int j;
+
+      memset (&addrs[i], 0, sizeof addrs[i]);
+      addrs[i].family = i % 3 ? LN_AF_INET : LN_AF_INET6;
+      for (j = 0; j < (i % 3 ? 4 : 16); j++)
+        addrs[i].bytes[j] = (uint8_t) g_rand_int_range (rand, 0, 256);
+    }
+  /* 200 distinct addresses through 64 slots, cleared at half load (32) */
+  for (i = 0; i < N; i++)
+    pseudonym_compute (cache, key, 1, &addrs[i], first[i]);
+  pseudonym_cache_counts (cache, &hits, &misses);
+  cr_assert_eq (misses, N);
+  cr_assert_eq (hits, 0);
+  for (pass = 0; pass < 3; pass++)
+    for (i = 0; i < N; i++)
+      {
+        uint8_t again[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES], v6[16];
+
+        /* interleave a recent address so that both hits and misses occur */
+        pseudonym_compute (cache, key, 1, &addrs[i], again);
+        cr_assert (memcmp (again, first[i], sizeof again) == 0,
+                   "address %d changed its digest on pass %d", i, pass);
+        pseudonym_compute (cache, key, 1, &addrs[i], again);
+        cr_assert (memcmp (again, first[i], sizeof again) == 0);
+        v6_form (&addrs[i], v6);
+        glib_digest (test_key, sizeof test_key, v6, want);
+        cr_assert (memcmp (want, first[i], sizeof want) == 0);
+      }
+  pseudonym_cache_counts (cache, &hits, &misses);
+  /* every address was evicted by the clearing before it came round again,
+   * and each second lookup hit */
+  cr_assert_eq (misses, N + 3 * N, "misses %" G_GUINT64_FORMAT, misses);
+  cr_assert_eq (hits, 3 * N, "hits %" G_GUINT64_FORMAT, hits);
+}
+
+/* (Each test that computes pseudonyms has a timeout: a cache that never
+ * clears would probe forever once full.) */
+
+/* The cache is keyed by (address, period): an entry of one period must not
+ * answer for another period, whose key differs. */
+Test (cache, periods_do_not_share_entries, .timeout = 10)
+{
+  g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new (64, NULL);
+  uint8_t secret2[32];
+  g_autofree LnHmacKey *k1 = make_key (test_key, sizeof test_key);
+  g_autofree LnHmacKey *k2 = NULL;
+  LnAddr a = v4 (203, 0, 113, 9);
+  uint8_t d1[LN_PSEUDONYM_BYTES], d2[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES], v6[16];
+
+  memcpy (secret2, test_key, sizeof secret2);
+  secret2[0] ^= 1;
+  k2 = make_key (secret2, sizeof secret2);
+  pseudonym_compute (cache, k1, 100, &a, d1);
+  pseudonym_compute (cache, k2, 101, &a, d2);
+  cr_assert (memcmp (d1, d2, sizeof d1) != 0,
+             "two periods with different keys gave the same digest (stale cache entry)");
+  v6_form (&a, v6);
+  glib_digest (secret2, sizeof secret2, v6, want);
+  cr_assert (memcmp (d2, want, sizeof d2) == 0, "period 101 did not use its own key");
+  /* and back to the first period: its own entry */
+  pseudonym_compute (cache, k1, 100, &a, d2);
+  cr_assert (memcmp (d1, d2, sizeof d1) == 0);
+}
+
+/* The digest is HMAC(period key, address): what separates periods is their
+ * key, the period number only keys the cache. */
+Test (cache, same_key_in_two_periods, .timeout = 10)
+{
+  g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new (64, NULL);
+  g_autofree LnHmacKey *k = make_key (test_key, sizeof test_key);
+  LnAddr a = parse ("2001:db8:85a3::8a2e:370:7334");
+  uint8_t d1[LN_PSEUDONYM_BYTES], d2[LN_PSEUDONYM_BYTES];
+
+  pseudonym_compute (cache, k, 1, &a, d1);
+  pseudonym_compute (cache, k, 2, &a, d2);
+  cr_assert (memcmp (d1, d2, sizeof d1) == 0);
+}
+
+Test (cache, two_caches_agree, .timeout = 10)
+{
+  /* the cache key is random per cache; results must not depend on it */
+  g_autoptr (LnPseudonymCache) c1 = pseudonym_cache_new (64, NULL);
+  g_autoptr (LnPseudonymCache) c2 = pseudonym_cache_new (100000, NULL);
+  g_autofree LnHmacKey *k = make_key (test_key, sizeof test_key);
+  int i;
+
+  for (i = 0; i < 500; i++)
+    {
+      LnAddr a = v4 (10, (uint8_t) (i >> 8), (uint8_t) i, 1);
+      uint8_t d1[LN_PSEUDONYM_BYTES], d2[LN_PSEUDONYM_BYTES];
+
+      pseudonym_compute (c1, k, 0, &a, d1);
+      pseudonym_compute (c2, k, 0, &a, d2);
+      cr_assert (memcmp (d1, d2, sizeof d1) == 0, "address %d", i);
+    }
+}
