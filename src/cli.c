@@ -554,23 +554,32 @@ on_output (const char *name, const char *value, gpointer data, GError **error)
   return TRUE;
 }
 
-static LnOptions *parse (int argc, char **argv, gboolean merge, GError **error);
+typedef enum { MODE_RUN, MODE_MERGE, MODE_AUDIT } Mode;
+
+static LnOptions *parse (int argc, char **argv, Mode mode, GError **error);
 
 LnOptions *
 cli_parse (int argc, char **argv, GError **error)
 {
-  return parse (argc, argv, FALSE, error);
+  return parse (argc, argv, MODE_RUN, error);
 }
 
 LnOptions *
 cli_parse_merge (int argc, char **argv, GError **error)
 {
-  return parse (argc, argv, TRUE, error);
+  return parse (argc, argv, MODE_MERGE, error);
+}
+
+LnOptions *
+cli_parse_audit (int argc, char **argv, GError **error)
+{
+  return parse (argc, argv, MODE_AUDIT, error);
 }
 
 static LnOptions *
-parse (int argc, char **argv, gboolean merge, GError **error)
+parse (int argc, char **argv, Mode mode, GError **error)
 {
+  gboolean merge = mode == MODE_MERGE;
   g_autoptr (LnOptions) o = g_new0 (LnOptions, 1);
   g_autoptr (GOptionContext) ctx = NULL;
   GOptionGroup *group;
@@ -657,6 +666,8 @@ parse (int argc, char **argv, gboolean merge, GError **error)
       N_("Append the output to FILE instead of standard output"), N_("FILE") },
     { "stats", 0, 0, G_OPTION_ARG_NONE, &o->stats,
       N_("Print a summary on standard error at the end"), NULL },
+    { "show", 0, 0, G_OPTION_ARG_NONE, &o->show,
+      N_("lognym audit: print the addresses found (they are personal data)"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
       N_("Report every malformed line, not only the first 10"), NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &o->version,
@@ -675,11 +686,14 @@ parse (int argc, char **argv, gboolean merge, GError **error)
   o->derive = LN_PERIOD_NONE;
   o->output_format = g_strdup ("log");
   o->merge = merge;
+  o->audit = mode == MODE_AUDIT;
   o->agg.min_visitors = 5;
   o->agg.min_requests = 1;
 
   ctx = g_option_context_new (merge ? _("- combine partial aggregates (lognym merge)")
-                                    : _("- make web server access logs safe to keep"));
+                              : mode == MODE_AUDIT
+                              ? _("- report lines that still hold raw addresses (lognym audit)")
+                              : _("- make web server access logs safe to keep"));
   group = g_option_group_new ("lognym", "", "", o, NULL);
   g_option_group_add_entries (group, entries);
   g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
@@ -690,7 +704,9 @@ parse (int argc, char **argv, gboolean merge, GError **error)
       "removed, and any address left in other fields masked.  Without FILE, or\n"
       "with -, reads standard input.\n"
       "\n"
-      "  lognym keygen [FILE]  write a new random key for the hmac modes"));
+      "  lognym keygen [FILE]  write a new random key for the hmac modes\n"
+      "  lognym merge [FILE…]  combine --partial aggregates\n"
+      "  lognym audit [FILE…]  report lines that still hold raw addresses"));
   g_option_context_set_description (ctx,
     _("Exit status: 0 success, 1 usage error, 2 input/output or setup error,\n"
       "3 malformed input with --malformed=fail.\n"

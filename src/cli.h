@@ -43,6 +43,8 @@ typedef struct {
   LnAggConfig agg;
   char *sketch_key_file;
   gboolean merge;             /* the "lognym merge" subcommand */
+  gboolean audit;             /* the "lognym audit" subcommand */
+  gboolean show;              /* audit: print the addresses found */
   char **files;               /* NULL-terminated; never empty ("-") */
 } LnOptions;
 
@@ -53,6 +55,9 @@ LnOptions *cli_parse (int argc, char **argv, GError **error);
 
 /* The same for "lognym merge [OPTION…] [FILE…]" (@argv starts at "merge"). */
 LnOptions *cli_parse_merge (int argc, char **argv, GError **error);
+
+/* The same for "lognym audit [OPTION…] [FILE…]". */
+LnOptions *cli_parse_audit (int argc, char **argv, GError **error);
 
 void cli_options_free (LnOptions *options);
 

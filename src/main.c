@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "errors.h"
 #include "i18n.h"
@@ -191,6 +192,8 @@ main (int argc, char **argv)
 
   if (argc > 1 && strcmp (argv[1], "merge") == 0)
     options = cli_parse_merge (argc - 1, argv + 1, &error);
+  else if (argc > 1 && strcmp (argv[1], "audit") == 0)
+    options = cli_parse_audit (argc - 1, argv + 1, &error);
   else
     options = cli_parse (argc, argv, &error);
   if (options == NULL)
@@ -203,6 +206,12 @@ main (int argc, char **argv)
     {
       cli_print_version ();
       return LN_EXIT_OK;
+    }
+  if (options->audit)
+    {
+      if (!options->allow_core_dumps)
+        secmem_forbid_core_dumps ();
+      return audit_run (options);
     }
   signals_install ();
   /* raw lines and keys are in this process's memory: no core files */
