@@ -116,6 +116,8 @@ client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *ar
     }
   if (!ipaddr_parse_host (hop, &tok))
     {
+      if (first && anon->geo)
+        memcpy (rec->country, "--", 3);
       if (anon->config.ip_mode == LN_IP_COUNTRY)
         buf_append (arena, "--", 2);
       else

@@ -260,9 +260,18 @@ check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--ip=country needs --geo-db"));
       return FALSE;
     }
-  if (o->geo_path && o->geo_db == NULL)
+  if ((o->geo_path || o->strict) && o->geo_db == NULL)
     {
-      g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--geo-path needs --geo-db"));
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   o->geo_path ? _("--geo-path needs --geo-db")
+                               : _("--strict needs --geo-db"));
+      return FALSE;
+    }
+  if (o->malformed == LN_MALFORMED_REDACT && strcmp (o->output_format, "log") != 0)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("--malformed=redact writes log lines: it applies to "
+                     "--output-format=log only"));
       return FALSE;
     }
   if (o->aggregate || o->merge)
@@ -357,8 +366,18 @@ on_geo_db (const char *name, const char *value, gpointer data, GError **error)
 static gboolean
 on_geo_path (const char *name, const char *value, gpointer data, GError **error)
 {
-  (void) name;
-  (void) error;
+  g_auto (GStrv) parts = g_strsplit (value, "/", -1);
+  guint i, n = g_strv_length (parts);
+
+  for (i = 0; i < n && parts[i][0] != '\0'; i++)
+    ;
+  if (n == 0 || n > 8 || i < n)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("invalid value '%s' for %s (1 to 8 non-empty names separated "
+                     "by '/')"), value, name);
+      return FALSE;
+    }
   return set_string (data, G_STRUCT_OFFSET (LnOptions, geo_path), value);
 }
 
@@ -600,8 +619,8 @@ parse (int argc, char **argv, Mode mode, GError **error)
       N_("Nickname of the LogFormat to use with --apache-config (e.g. combined)"),
       N_("NAME") },
     { "ip", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_ip,
-      N_("Client address handling: truncate (default), drop, hmac, hmac-ipv6 "
-         "or truncate+hmac"), N_("MODE") },
+      N_("Client address handling: truncate (default), drop, hmac, hmac-ipv6, "
+         "truncate+hmac or country"), N_("MODE") },
     { "ipv4-prefix", '4', 0, G_OPTION_ARG_CALLBACK, (void *) on_ipv4_prefix,
       N_("Keep the first N bits of IPv4 addresses (0-32, default 24)"), "N" },
     { "ipv6-prefix", '6', 0, G_OPTION_ARG_CALLBACK, (void *) on_ipv6_prefix,

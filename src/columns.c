@@ -182,7 +182,11 @@ scaled_micros (LnSpan s, unsigned decimals, char *o)
     }
   {
     guint64 scale = decimals == 6 ? 1000000 : 1000;
-    guint64 total = whole * scale + frac;
+    guint64 total;
+
+    if (whole > (G_MAXUINT64 - frac) / scale)
+      return v;                 /* does not fit: null rather than wrapped */
+    total = whole * scale + frac;
 
     do
       tmp[n++] = (char) ('0' + total % 10);

@@ -1,6 +1,7 @@
 /* geo.c - libmaxminddb country lookups (see geo.h). */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
@@ -48,19 +49,31 @@ geo_open (const char *path, const char *path_override, GError **error)
   int status;
 
   geo->path = g_strdup (path);
+  errno = 0;
   status = MMDB_open (path, MMDB_MODE_MMAP, &geo->mmdb);
   if (status != MMDB_SUCCESS)
     {
-      g_set_error (error, LN_ERROR, LN_ERROR_SETUP, _("%s: cannot open geo database: %s"),
-                   path, MMDB_strerror (status));
+      int err = errno;
+
+      if (status == MMDB_FILE_OPEN_ERROR && err != 0)
+        g_set_error (error, LN_ERROR, LN_ERROR_SETUP, _("%s: cannot open geo database: %s"),
+                     path, g_strerror (err));
+      else
+        g_set_error (error, LN_ERROR, LN_ERROR_SETUP, _("%s: cannot open geo database: %s"),
+                     path, MMDB_strerror (status));
       return NULL;
     }
   geo->opened = TRUE;
   type = geo->mmdb.metadata.database_type ? geo->mmdb.metadata.database_type : "";
   if (path_override)
     {
+      guint i, n;
+
       geo->override = g_strsplit (path_override, "/", MAX_DEPTH + 1);
-      if (g_strv_length (geo->override) > MAX_DEPTH || **geo->override == '\0')
+      n = g_strv_length (geo->override);
+      for (i = 0; i < n && geo->override[i][0] != '\0'; i++)
+        ;
+      if (n == 0 || n > MAX_DEPTH || i < n)
         {
           g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
                        _("--geo-path must have 1 to %d non-empty parts separated by '/'"),

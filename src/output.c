@@ -115,6 +115,14 @@ output_reopen (LnOutput *out, GError **error)
 }
 
 gboolean
+output_has_data (const LnOutput *out)
+{
+  struct stat st;
+
+  return fstat (out->fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0;
+}
+
+gboolean
 output_stat (const LnOutput *out, uint64_t *dev, uint64_t *ino)
 {
   struct stat st;

@@ -45,6 +45,10 @@ output_maybe_flush (LnOutput *out, GError **error)
  * A no-op for standard output.  FALSE with @error if it cannot. */
 gboolean output_reopen (LnOutput *out, GError **error);
 
+/* TRUE when the output is a regular file that already holds data (so a
+ * CSV header must not be written again in the middle of it). */
+gboolean output_has_data (const LnOutput *out);
+
 /* Device and inode of the output when it is a regular file. */
 gboolean output_stat (const LnOutput *out, uint64_t *dev, uint64_t *ino);
 

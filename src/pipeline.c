@@ -144,7 +144,8 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
           return FALSE;
         }
     }
-  if (p->writer.ops->begin)
+  /* appending to a file that has rows already: no second header */
+  if (p->writer.ops->begin && !output_has_data (p->output))
     p->writer.ops->begin (&p->writer, &p->output->buf);
   return TRUE;
 }
