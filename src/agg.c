@@ -22,7 +22,7 @@
 #include "writer.h"
 
 #define SEP '\x1f'        /* between the parts of a row key */
-#define PARTIAL_TAG "#lognym-partial v1"
+#define PARTIAL_VERSION "lognym-partial-v1"
 
 static const char *const key_names[LN_AGG__COUNT] = {
   [LN_AGG_MINUTE] = "minute", [LN_AGG_HOUR] = "hour", [LN_AGG_DAY] = "day",
@@ -44,7 +44,7 @@ typedef struct {
 struct LnAgg {
   LnAggConfig cfg;
   char *key_id;
-  gboolean have_header;   /* merge: keys known */
+  char *schema;           /* merge: the schema column of the lines so far */
   GHashTable *rows;       /* key -> Row */
   GString *scratch;
   char column_scratch[LN_COLUMN_SCRATCH];
@@ -124,7 +124,6 @@ agg_new (const LnAggConfig *cfg, const char *key_id)
 
   agg->cfg = *cfg;
   agg->key_id = g_strdup (key_id ? key_id : "none");
-  agg->have_header = cfg->nkeys > 0;
   agg->rows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, row_free);
   agg->scratch = g_string_sized_new (256);
   return agg;
@@ -136,6 +135,7 @@ agg_free (LnAgg *agg)
   if (agg == NULL)
     return;
   g_hash_table_destroy (agg->rows);
+  g_free (agg->schema);
   g_string_free (agg->scratch, TRUE);
   g_free (agg->key_id);
   g_free (agg);
@@ -294,8 +294,19 @@ append_value (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
               }
           if (scheme && scheme > p)
             {
-              for (q = scheme + 3; q < end && *q != '/' && *q != '?' && *q != '#'; q++)
-                ;
+              const char *host = scheme + 3;
+              const char *at = NULL;
+
+              for (q = host; q < end && *q != '/' && *q != '?' && *q != '#'; q++)
+                if (*q == '@')
+                  at = q;
+              if (at)
+                {
+                  /* never keep "user:password@" */
+                  append_escaped (out, span_make (p, (size_t) (host - p)));
+                  append_escaped (out, span_make (at + 1, (size_t) (q - at - 1)));
+                  return;
+                }
               s = span_make (p, (size_t) (q - p));
             }
         }
@@ -363,65 +374,78 @@ agg_add (LnAgg *agg, const LnRecord *rec, gboolean has_visitor, uint64_t visitor
 
 /* ------------------------------------------------------------- partials */
 
+/* Every partial line carries its schema in its last column: the keys, the
+ * path depth, the sketch precision and a digest of the sketch key.  There
+ * is no header line, so partials survive sort(1), Hadoop's shuffle and any
+ * number of reducers, and a line from another configuration is caught on
+ * its own. */
 static void
-header_text (const LnAgg *agg, GString *out)
+schema_text (const LnAgg *agg, GString *out)
 {
   size_t i;
 
-  g_string_append (out, PARTIAL_TAG " keys=");
+  g_string_append (out, PARTIAL_VERSION ";keys=");
   for (i = 0; i < agg->cfg.nkeys; i++)
     g_string_append_printf (out, "%s%s", i ? "," : "", key_names[agg->cfg.keys[i]]);
-  g_string_append_printf (out, " path_depth=%u precision=%d sketch=%s",
+  g_string_append_printf (out, ";path_depth=%u;precision=%d;sketch=%s",
                           agg->cfg.path_depth, LN_HLL_P, agg->key_id);
 }
 
+/* Adopts (first line) or checks (later lines) the schema @text. */
 static gboolean
-merge_header (LnAgg *agg, const char *line, const char *where, GError **error)
+merge_schema (LnAgg *agg, const char *text, const char *where, GError **error)
 {
-  g_autoptr (GString) mine = g_string_new (NULL);
-  g_auto (GStrv) words = g_strsplit (line + sizeof PARTIAL_TAG, " ", -1);
+  g_auto (GStrv) words = NULL;
   LnAggConfig cfg = agg->cfg;
-  char *key_id = NULL;
+  const char *key_id = NULL;
+  gboolean precision_ok = FALSE;
   size_t i;
 
-  for (i = 0; words[i]; i++)
+  if (agg->schema && strcmp (agg->schema, text) == 0)
+    return TRUE;
+  words = g_strsplit (text, ";", -1);
+  if (words[0] == NULL || strcmp (words[0], PARTIAL_VERSION) != 0)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
+                   _("%s: not a lognym partial line"), where);
+      return FALSE;
+    }
+  cfg.nkeys = 0;
+  for (i = 1; words[i]; i++)
     {
       if (g_str_has_prefix (words[i], "keys="))
         {
-          if (!agg_parse_keys (words[i] + 5, &cfg, error))
-            return FALSE;
+          g_autoptr (GError) bad = NULL;
+
+          if (!agg_parse_keys (words[i] + 5, &cfg, &bad))
+            {
+              g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED, "%s: %s", where, bad->message);
+              return FALSE;
+            }
         }
       else if (g_str_has_prefix (words[i], "path_depth="))
         cfg.path_depth = (unsigned) strtoul (words[i] + 11, NULL, 10);
       else if (g_str_has_prefix (words[i], "precision="))
-        {
-          if (atoi (words[i] + 10) != LN_HLL_P)
-            {
-              g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
-                           _("%s: partial made with sketch precision %s, expected %d"),
-                           where, words[i] + 10, LN_HLL_P);
-              return FALSE;
-            }
-        }
+        precision_ok = atoi (words[i] + 10) == LN_HLL_P;
       else if (g_str_has_prefix (words[i], "sketch="))
         key_id = words[i] + 7;
     }
-  if (key_id == NULL || cfg.nkeys == 0)
+  if (key_id == NULL || cfg.nkeys == 0 || !precision_ok)
     {
-      g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED, _("%s: malformed partial header"), where);
+      g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
+                   _("%s: malformed partial line (schema)"), where);
       return FALSE;
     }
-  if (!agg->have_header)
+  if (agg->schema == NULL)
     {
       agg->cfg.nkeys = cfg.nkeys;
       memcpy (agg->cfg.keys, cfg.keys, sizeof cfg.keys);
       agg->cfg.path_depth = cfg.path_depth;
       g_free (agg->key_id);
       agg->key_id = g_strdup (key_id);
-      agg->have_header = TRUE;
+      agg->schema = g_strdup (text);
       return TRUE;
     }
-  header_text (agg, mine);
   if (strcmp (agg->key_id, key_id) != 0)
     {
       g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
@@ -430,14 +454,9 @@ merge_header (LnAgg *agg, const char *line, const char *where, GError **error)
                      "everywhere)"), where);
       return FALSE;
     }
-  if (strcmp (mine->str, line) != 0)
-    {
-      g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
-                   _("%s: partial has other keys than the ones before it (%s)"),
-                   where, line + sizeof PARTIAL_TAG);
-      return FALSE;
-    }
-  return TRUE;
+  g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
+               _("%s: partial made with other keys than the lines before it"), where);
+  return FALSE;
 }
 
 gboolean
@@ -449,8 +468,6 @@ agg_merge_from (LnAgg *agg, LnReader *reader, GError **error)
   while ((got = reader_next (reader, &line, &eol, error)) > 0)
     {
       g_autofree char *text = g_strndup (line.p, line.len);
-      g_autofree char *where = g_strdup_printf ("%s:%" PRIu64, reader_name (reader),
-                                                (uint64_t) reader_line_number (reader));
       g_auto (GStrv) parts = NULL;
       guint64 requests, bytes;
       LnHll hll;
@@ -458,23 +475,27 @@ agg_merge_from (LnAgg *agg, LnReader *reader, GError **error)
 
       if (line.len == 0)
         continue;
-      if (g_str_has_prefix (text, PARTIAL_TAG))
-        {
-          if (!merge_header (agg, text, where, error))
-            return FALSE;
-          continue;
-        }
-      parts = g_strsplit (text, "\t", 5);
-      if (!agg->have_header || g_strv_length (parts) != 4
+      parts = g_strsplit (text, "\t", 6);
+      if (g_strv_length (parts) != 5
           || !g_ascii_string_to_unsigned (parts[1], 10, 0, G_MAXUINT64, &requests, NULL)
           || !g_ascii_string_to_unsigned (parts[2], 10, 0, G_MAXUINT64, &bytes, NULL)
           || !hll_deserialize (&hll, parts[3]))
         {
           g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
-                       agg->have_header ? _("%s: malformed partial line")
-                                        : _("%s: not a lognym partial (no header line)"),
-                       where);
+                       _("%s:%" PRIu64 ": not a lognym partial line"), reader_name (reader),
+                       (uint64_t) reader_line_number (reader));
           return FALSE;
+        }
+      if (!agg->schema || strcmp (agg->schema, parts[4]) != 0)
+        {
+          g_autofree char *where = g_strdup_printf ("%s:%" PRIu64, reader_name (reader),
+                                                    (uint64_t) reader_line_number (reader));
+
+          if (!merge_schema (agg, parts[4], where, error))
+            {
+              hll_clear (&hll);
+              return FALSE;
+            }
         }
       row = find_or_add (agg, parts[0]);
       row->requests += requests;
@@ -551,14 +572,13 @@ static void
 write_partial (LnAgg *agg, LnBuf *out)
 {
   g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  g_autoptr (GString) schema = g_string_new (NULL);
   g_autoptr (GString) line = g_string_new (NULL);
   GHashTableIter it;
   gpointer value;
   guint i;
 
-  header_text (agg, line);
-  g_string_append_c (line, '\n');
-  buf_append (out, line->str, line->len);
+  schema_text (agg, schema);
   g_hash_table_iter_init (&it, agg->rows);
   while (g_hash_table_iter_next (&it, NULL, &value))
     g_ptr_array_add (rows, value);
@@ -571,6 +591,8 @@ write_partial (LnAgg *agg, LnBuf *out)
       g_string_append_printf (line, "%s\t%" PRIu64 "\t%" PRIu64 "\t", row->key,
                               (uint64_t) row->requests, (uint64_t) row->bytes);
       hll_serialize (&row->hll, line);
+      g_string_append_c (line, '\t');
+      g_string_append_len (line, schema->str, (gssize) schema->len);
       g_string_append_c (line, '\n');
       buf_append (out, line->str, line->len);
     }
@@ -602,7 +624,7 @@ agg_write (LnAgg *agg, LnBuf *out)
       double v = hll_estimate (&row->hll);
 
       row->visitors = v;
-      if ((guint64) llround (v) >= agg->cfg.min_visitors
+      if ((agg->cfg.min_visitors <= 1 || (guint64) llround (v) >= agg->cfg.min_visitors)
           && row->requests >= agg->cfg.min_requests)
         {
           g_ptr_array_add (rows, row);
@@ -692,7 +714,17 @@ agg_write (LnAgg *agg, LnBuf *out)
       buf_append (out, agg->cfg.jsonl ? ",\"bytes\":" : ",", agg->cfg.jsonl ? 9 : 1);
       write_u64 (out, row->bytes);
       buf_append (out, agg->cfg.jsonl ? ",\"visitors\":" : ",", agg->cfg.jsonl ? 12 : 1);
-      write_u64 (out, (guint64) llround (row->visitors));
+      /* an (other) row can still hold fewer than K people when little was
+       * folded: its requests and bytes keep the totals right, its visitor
+       * count is withheld */
+      if (row->other && agg->cfg.min_visitors > 1
+          && (guint64) llround (row->visitors) < agg->cfg.min_visitors)
+        {
+          if (agg->cfg.jsonl)
+            buf_append (out, "null", 4);
+        }
+      else
+        write_u64 (out, (guint64) llround (row->visitors));
       buf_append (out, agg->cfg.jsonl ? "}\n" : "\r\n", 2);
     }
 }

@@ -274,6 +274,13 @@ check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
                      "--output-format=log only"));
       return FALSE;
     }
+  if (o->merge && o->aggregate)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("--aggregate does not apply to merge: the keys come from the "
+                     "partials"));
+      return FALSE;
+    }
   if (o->aggregate || o->merge)
     {
       gboolean country = FALSE;

@@ -186,7 +186,7 @@ hll_deserialize (LnHll *hll, const char *text)
         {
           uint32_t packed = (uint32_t) bytes[i] << 16 | (uint32_t) bytes[i + 1] << 8 | bytes[i + 2];
           uint32_t idx = packed >> 8;
-          if (idx >= LN_HLL_M || (packed & 0xff) > 64 - LN_HLL_P + 1)
+          if (idx >= LN_HLL_M || (packed & 0xff) == 0 || (packed & 0xff) > 64 - LN_HLL_P + 1)
             {
               hll_clear (hll);
               return FALSE;

@@ -32,6 +32,7 @@ typedef struct {
   size_t nops;
   LnOp ops[LN_MAX_FIELDS];
   gboolean trailing_fields;  /* accept extra fields after the last one */
+  gboolean vhost_no_port;    /* auto mode: "%v " must not swallow ":port" */
 } LnLogFormat;
 
 /* The LogFormat string of a preset, or NULL if @name is not a preset. */

@@ -58,12 +58,22 @@ parser_init (LnParser *parser, const char *format, GError **error)
 
       for (i = 0; i < G_N_ELEMENTS (auto_formats); i++)
         {
+          size_t k;
+
           parser->formats[i] = logformat_compile (auto_formats[i], error);
           if (parser->formats[i] == NULL)
             {
               parser_clear (parser);
               return FALSE;
             }
+          /* "www.example.org:80 192.0.2.7 ..." belongs to the "%v:%p"
+           * candidate whichever line came before: the port-less one must
+           * not take "host:80" for a virtual host */
+          for (k = 0; k < parser->formats[i]->nops; k++)
+            if (parser->formats[i]->ops[k].type == LN_FIELD_VHOST
+                && parser->formats[i]->ops[k].literal.len > 0
+                && parser->formats[i]->ops[k].literal.p[0] == ' ')
+              parser->formats[i]->vhost_no_port = TRUE;
           parser->nformats++;
         }
       return TRUE;
@@ -292,6 +302,23 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
            * virtual host followed by a client */
           if (value.p[value.len - 1] == ',')
             FAIL (LN_PARSE_EXPECTED_TEXT, p);
+          if (lf->vhost_no_port)
+            {
+              /* "host:80" (one colon, digits after it); an IPv6 literal has
+               * more colons and stays a virtual host */
+              const char *c = memchr (value.p, ':', value.len);
+
+              if (c && c > value.p && c + 1 < value.p + value.len
+                  && memchr (c + 1, ':', (size_t) (value.p + value.len - c - 1)) == NULL)
+                {
+                  const char *d = c + 1;
+
+                  while (d < value.p + value.len && (unsigned) (*d - '0') <= 9)
+                    d++;
+                  if (d == value.p + value.len)
+                    FAIL (LN_PARSE_EXPECTED_TEXT, p);
+                }
+            }
           break;
         default:
           break;
