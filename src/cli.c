@@ -274,6 +274,14 @@ check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
                      "--output-format=log only"));
       return FALSE;
     }
+  if (o->in_place
+      && (o->output || o->aggregate || o->merge || strcmp (o->output_format, "log") != 0))
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("--in-place rewrites log files as logs: it excludes -o, "
+                     "--output-format and --aggregate"));
+      return FALSE;
+    }
   if (o->merge && o->aggregate)
     {
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
@@ -569,6 +577,14 @@ read_apache_config (LnOptions *o, GError **error)
 }
 
 static gboolean
+on_run_as (const char *name, const char *value, gpointer data, GError **error)
+{
+  (void) name;
+  (void) error;
+  return set_string (data, G_STRUCT_OFFSET (LnOptions, run_as), value);
+}
+
+static gboolean
 on_output (const char *name, const char *value, gpointer data, GError **error)
 {
   LnOptions *o = data;
@@ -690,6 +706,13 @@ parse (int argc, char **argv, Mode mode, GError **error)
          "--key-file)"), N_("FILE") },
     { "output", 'o', 0, G_OPTION_ARG_CALLBACK, (void *) on_output,
       N_("Append the output to FILE instead of standard output"), N_("FILE") },
+    { "in-place", 'i', 0, G_OPTION_ARG_NONE, &o->in_place,
+      N_("Rewrite each FILE atomically; gzip files stay gzip"), NULL },
+    { "follow", 0, 0, G_OPTION_ARG_NONE, &o->follow,
+      N_("Read the FIFO named as FILE again whenever its writer closes it"), NULL },
+    { "run-as", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_run_as,
+      N_("After opening the output, key and database, become USER (and GROUP)"),
+      N_("USER[:GROUP]") },
     { "stats", 0, 0, G_OPTION_ARG_NONE, &o->stats,
       N_("Print a summary on standard error at the end"), NULL },
     { "show", 0, 0, G_OPTION_ARG_NONE, &o->show,
@@ -754,6 +777,24 @@ parse (int argc, char **argv, Mode mode, GError **error)
       files[0] = g_strdup ("-");
     }
   o->files = files;
+  if ((o->in_place || o->follow) && !o->version)
+    {
+      size_t n = g_strv_length (files), k;
+
+      for (k = 0; k < n; k++)
+        if (strcmp (files[k], "-") == 0)
+          {
+            g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                         o->in_place ? _("--in-place needs file names, not standard input")
+                                     : _("--follow needs the name of a FIFO"));
+            return NULL;
+          }
+      if (o->follow && n != 1)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--follow takes exactly one FIFO"));
+          return NULL;
+        }
+    }
   {
     gboolean retain_given = o->retain != G_MAXUINT;
 
@@ -802,6 +843,7 @@ cli_options_free (LnOptions *options)
   g_free (options->aggregate);
   g_free (options->apache_config);
   g_free (options->log_name);
+  g_free (options->run_as);
   g_free (options->sketch_key_file);
   g_strfreev (options->files);
   g_free (options);

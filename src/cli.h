@@ -45,6 +45,9 @@ typedef struct {
   gboolean merge;             /* the "lognym merge" subcommand */
   gboolean audit;             /* the "lognym audit" subcommand */
   gboolean show;              /* audit: print the addresses found */
+  gboolean in_place;          /* rewrite each FILE atomically */
+  gboolean follow;            /* reopen the input FIFO when its writer closes */
+  char *run_as;               /* USER[:GROUP] after opening files */
   char **files;               /* NULL-terminated; never empty ("-") */
 } LnOptions;
 

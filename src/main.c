@@ -23,6 +23,7 @@
 #include "output.h"
 #include "pipeline.h"
 #include "reader.h"
+#include "privdrop.h"
 #include "secmem.h"
 #include "signals.h"
 
@@ -79,6 +80,133 @@ reserve_std_fds (void)
       }
 }
 
+/* Is standard input a pipe?  (Apache's piped loggers read one.) */
+static gboolean
+stdin_is_pipe (void)
+{
+  struct stat st;
+
+  return fstat (STDIN_FILENO, &st) == 0 && S_ISFIFO (st.st_mode);
+}
+
+/* Rewrites one file atomically: a temporary file in the same directory,
+ * fsync, owner/mode/mtime copied, rename over the original, directory
+ * fsync.  The original is untouched unless everything succeeded. */
+static gboolean
+rewrite_in_place (LnPipeline *pipeline, const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *tmp = NULL;
+  g_autoptr (LnReader) reader = NULL;
+  g_autoptr (LnOutput) out = NULL;
+  unsigned char magic[2] = { 0, 0 };
+  struct stat st;
+  struct timespec times[2];
+  gboolean ok;
+  int fd, dfd;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      int err = fd < 0 ? errno : EINVAL;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, LN_ERROR, LN_ERROR_IO, _("%s: cannot rewrite in place: %s"),
+                   path, fd >= 0 ? _("not a regular file") : g_strerror (err));
+      return FALSE;
+    }
+  if (read (fd, magic, 2) < 0)
+    magic[0] = 0;
+  close (fd);
+
+  reader = reader_open (path, error);
+  if (reader == NULL)
+    return FALSE;
+  tmp = g_strdup_printf ("%s/.%s.lognym-XXXXXX", dir, base);
+  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int err = errno;
+      g_set_error (error, LN_ERROR, LN_ERROR_IO, _("%s: cannot create a temporary file: %s"),
+                   dir, g_strerror (err));
+      return FALSE;
+    }
+  out = output_new_fd (fd, tmp, magic[0] == 0x1f && magic[1] == 0x8b);
+  pipeline_set_output (pipeline, out);
+  times[0] = st.st_atim;
+  times[1] = st.st_mtim;
+  ok = pipeline_process (pipeline, reader, error)
+       && pipeline_finish (pipeline, error)
+       && output_sync (out, error);
+  if (ok && ((fchown (out->fd, st.st_uid, st.st_gid) != 0 && geteuid () == 0)
+             || fchmod (out->fd, st.st_mode & 07777) != 0
+             || futimens (out->fd, times) != 0))
+    {
+      int err = errno;
+      g_set_error (error, LN_ERROR, LN_ERROR_IO, _("%s: cannot keep owner, mode or time: %s"),
+                   path, g_strerror (err));
+      ok = FALSE;
+    }
+  if (ok && !output_close (out, error))
+    ok = FALSE;
+  if (ok && rename (tmp, path) != 0)
+    {
+      int err = errno;
+      g_set_error (error, LN_ERROR, LN_ERROR_IO, _("%s: cannot replace: %s"), path,
+                   g_strerror (err));
+      ok = FALSE;
+    }
+  pipeline_set_output (pipeline, NULL);
+  if (!ok)
+    {
+      unlink (tmp);
+      return FALSE;
+    }
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0)
+    {
+      (void) fsync (dfd);
+      close (dfd);
+    }
+  return TRUE;
+}
+
+static int
+run_in_place (const LnOptions *options)
+{
+  g_autoptr (GError) error = NULL;
+  LnPipeline pipeline;
+  int status = LN_EXIT_OK;
+  size_t i;
+
+  if (!pipeline_init (&pipeline, options, NULL, &error))
+    {
+      print_error (error);
+      return ln_error_exit_status (error);
+    }
+  if (options->run_as && !privdrop_to (options->run_as, &error))
+    {
+      print_error (error);
+      pipeline_clear (&pipeline);
+      return LN_EXIT_FAILURE;
+    }
+  for (i = 0; options->files[i] && !signals_stop_requested (); i++)
+    if (!rewrite_in_place (&pipeline, options->files[i], &error))
+      {
+        /* this file stays as it was; the others are still done */
+        print_error (error);
+        if (status == LN_EXIT_OK || ln_error_exit_status (error) > status)
+          status = ln_error_exit_status (error) == LN_EXIT_OK ? LN_EXIT_FAILURE
+                                                              : ln_error_exit_status (error);
+        g_clear_error (&error);
+      }
+  if (options->stats)
+    pipeline_print_stats (&pipeline);
+  pipeline_clear (&pipeline);
+  return status;
+}
+
 static int
 run (const LnOptions *options)
 {
@@ -101,12 +229,41 @@ run (const LnOptions *options)
       print_error (error);
       return ln_error_exit_status (error);
     }
+  if (options->run_as && !privdrop_to (options->run_as, &error))
+    {
+      print_error (error);
+      pipeline_clear (&pipeline);
+      return LN_EXIT_FAILURE;
+    }
+  if (options->run_as == NULL && geteuid () == 0 && stdin_is_pipe ()
+      && strcmp (options->files[0], "-") == 0)
+    g_printerr (_("lognym: warning: running as root; a piped logger should use "
+                  "--run-as USER\n"));
 
   for (i = 0; options->files[i] && !stop && !signals_stop_requested (); i++)
     {
       g_autoptr (LnReader) reader = reader_open (options->files[i], &error);
+      gboolean ok = reader != NULL && pipeline_process (&pipeline, reader, &error);
 
-      if (reader == NULL || !pipeline_process (&pipeline, reader, &error))
+      /* --follow: the FIFO's writer closed it (nginx reload): flush what we
+       * have and wait for the next writer */
+      while (ok && options->follow && !signals_stop_requested ())
+        {
+          if (!output_flush (output, &error))
+            {
+              ok = FALSE;
+              break;
+            }
+          g_clear_pointer (&reader, reader_free);
+          reader = reader_open (options->files[i], &error);
+          if (reader == NULL && signals_stop_requested ())
+            {
+              g_clear_error (&error);
+              break;
+            }
+          ok = reader != NULL && pipeline_process (&pipeline, reader, &error);
+        }
+      if (!ok)
         {
           /* an unreadable input is reported and the batch goes on; the
            * output side and --malformed=fail end the run */
@@ -206,6 +363,13 @@ main (int argc, char **argv)
     {
       cli_print_version ();
       return LN_EXIT_OK;
+    }
+  if (options->in_place)
+    {
+      signals_install ();
+      if (!options->allow_core_dumps)
+        secmem_forbid_core_dumps ();
+      return run_in_place (options);
     }
   if (options->audit)
     {

@@ -53,6 +53,110 @@ output_open (const char *path, GError **error)
   return out;
 }
 
+#define ZBUF (256 * 1024)
+
+LnOutput *
+output_new_fd (int fd, const char *name, gboolean gzip)
+{
+  LnOutput *out = g_new0 (LnOutput, 1);
+
+  out->fd = fd;
+  out->close_fd = TRUE;
+  out->name = g_strdup (name);
+  buf_init (&out->buf, LN_OUTPUT_BLOCK + 64 * 1024);
+  if (gzip)
+    {
+      out->gzip = TRUE;
+      out->zbuf = g_malloc (ZBUF);
+      /* 15 + 16: a gzip header and trailer around the deflate stream */
+      out->z_open = deflateInit2 (&out->zs, 6, Z_DEFLATED, 15 + 16, 8,
+                                  Z_DEFAULT_STRATEGY) == Z_OK;
+    }
+  return out;
+}
+
+static gboolean
+write_all (LnOutput *out, const char *p, size_t left, GError **error)
+{
+  while (left > 0)
+    {
+      ssize_t n = write (out->fd, p, left);
+
+      if (n < 0)
+        {
+          int err = errno;
+
+          if (err == EINTR)
+            continue;
+          out->failed = TRUE;
+          if (err == EPIPE)
+            g_set_error (error, LN_ERROR, LN_ERROR_BROKEN_PIPE, _("%s: broken pipe"), out->name);
+          else
+            g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: write error: %s"),
+                         out->name, g_strerror (err));
+          return FALSE;
+        }
+      p += n;
+      left -= (size_t) n;
+    }
+  return TRUE;
+}
+
+/* Deflates @len bytes (flush mode @mode) and writes the result. */
+static gboolean
+write_gzip (LnOutput *out, const char *p, size_t len, int mode, GError **error)
+{
+  if (!out->z_open)
+    {
+      out->failed = TRUE;
+      g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: cannot compress"), out->name);
+      return FALSE;
+    }
+  out->zs.next_in = (unsigned char *) (void *) p;
+  out->zs.avail_in = (uInt) len;
+  do
+    {
+      int ret;
+
+      out->zs.next_out = out->zbuf;
+      out->zs.avail_out = ZBUF;
+      ret = deflate (&out->zs, mode);
+      if (ret == Z_STREAM_ERROR)
+        {
+          out->failed = TRUE;
+          g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: cannot compress"), out->name);
+          return FALSE;
+        }
+      if (!write_all (out, (const char *) out->zbuf, ZBUF - out->zs.avail_out, error))
+        return FALSE;
+    }
+  while (out->zs.avail_out == 0 || (mode == Z_FINISH && out->zs.avail_in > 0));
+  return TRUE;
+}
+
+gboolean
+output_sync (LnOutput *out, GError **error)
+{
+  if (!output_flush (out, error))
+    return FALSE;
+  if (out->gzip)
+    {
+      if (!write_gzip (out, "", 0, Z_FINISH, error))
+        return FALSE;
+      deflateEnd (&out->zs);
+      out->z_open = FALSE;
+    }
+  if (fsync (out->fd) != 0)
+    {
+      int err = errno;
+      out->failed = TRUE;
+      g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: write error: %s"),
+                   out->name, g_strerror (err));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 output_flush (LnOutput *out, GError **error)
 {
@@ -65,27 +169,13 @@ output_flush (LnOutput *out, GError **error)
       g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: earlier write error"), out->name);
       return FALSE;
     }
-  while (left > 0)
+  if (left == 0)
+    return TRUE;
+  if (out->gzip ? !write_gzip (out, p, left, Z_NO_FLUSH, error)
+                : !write_all (out, p, left, error))
     {
-      ssize_t n = write (out->fd, p, left);
-
-      if (n < 0)
-        {
-          int err = errno;
-
-          if (err == EINTR)
-            continue;
-          out->failed = TRUE;
-          buf_reset (&out->buf);
-          if (err == EPIPE)
-            g_set_error (error, LN_ERROR, LN_ERROR_BROKEN_PIPE, _("%s: broken pipe"), out->name);
-          else
-            g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: write error: %s"),
-                         out->name, g_strerror (err));
-          return FALSE;
-        }
-      p += n;
-      left -= (size_t) n;
+      buf_reset (&out->buf);
+      return FALSE;
     }
   buf_reset (&out->buf);
   return TRUE;
@@ -164,6 +254,9 @@ output_free (LnOutput *out)
   if (out->close_fd)
     close (out->fd);
   buf_clear (&out->buf);
+  if (out->z_open)
+    deflateEnd (&out->zs);
+  g_free (out->zbuf);
   g_free (out->name);
   g_free (out->path);
   g_free (out);

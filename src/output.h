@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <zlib.h>
 #include "buf.h"
 
 /* Flush when this much is buffered. */
@@ -21,6 +22,10 @@ typedef struct {
   gboolean close_fd;
   char *name;
   char *path;             /* NULL for standard output */
+  gboolean gzip;          /* compress what is written (--in-place on .gz) */
+  gboolean z_open;
+  z_stream zs;
+  unsigned char *zbuf;
   LnBuf buf;
   gboolean failed;        /* an error was reported; later writes are no-ops */
 } LnOutput;
@@ -28,6 +33,14 @@ typedef struct {
 /* Opens @path for appending (created with mode 0640), or standard output
  * when @path is NULL or "-".  Returns NULL and sets @error on failure. */
 LnOutput *output_open (const char *path, GError **error);
+
+/* Wraps @fd (closed by output_close/output_free), writing gzip data when
+ * @gzip. */
+LnOutput *output_new_fd (int fd, const char *name, gboolean gzip);
+
+/* Flushes, finishes the gzip stream if any, and fsyncs the file.  FALSE
+ * with @error on failure. */
+gboolean output_sync (LnOutput *out, GError **error);
 
 /* Writes out everything buffered.  Returns FALSE with @error set on a write
  * error; the error is sticky. */

@@ -145,9 +145,15 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
         }
     }
   /* appending to a file that has rows already: no second header */
-  if (p->writer.ops->begin && !output_has_data (p->output))
+  if (p->writer.ops->begin && p->output && !output_has_data (p->output))
     p->writer.ops->begin (&p->writer, &p->output->buf);
   return TRUE;
+}
+
+void
+pipeline_set_output (LnPipeline *p, LnOutput *output)
+{
+  p->output = output;
 }
 
 void

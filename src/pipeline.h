@@ -60,6 +60,10 @@ gboolean pipeline_finish (LnPipeline *pipeline, GError **error);
 /* Prints the --stats summary line to standard error. */
 void pipeline_print_stats (const LnPipeline *pipeline);
 
+/* Switches the output (--in-place gives each file its own); @output is
+ * borrowed and may be NULL between files. */
+void pipeline_set_output (LnPipeline *pipeline, LnOutput *output);
+
 void pipeline_clear (LnPipeline *pipeline);
 
 #endif /* LN_PIPELINE_H */

@@ -87,9 +87,10 @@ reader_open (const char *path, GError **error)
 
   if (strcmp (path, "-") == 0)
     return reader_new (STDIN_FILENO, _("(standard input)"), FALSE);
+  /* a FIFO blocks here until its writer comes; SIGTERM ends the wait */
   do
     fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  while (fd < 0 && errno == EINTR);
+  while (fd < 0 && errno == EINTR && !signals_stop_requested ());
   if (fd < 0)
     {
       int err = errno;
