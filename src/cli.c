@@ -577,6 +577,14 @@ read_apache_config (LnOptions *o, GError **error)
 }
 
 static gboolean
+on_stats_file (const char *name, const char *value, gpointer data, GError **error)
+{
+  (void) name;
+  (void) error;
+  return set_string (data, G_STRUCT_OFFSET (LnOptions, stats_file), value);
+}
+
+static gboolean
 on_run_as (const char *name, const char *value, gpointer data, GError **error)
 {
   (void) name;
@@ -715,6 +723,8 @@ parse (int argc, char **argv, Mode mode, GError **error)
       N_("USER[:GROUP]") },
     { "stats", 0, 0, G_OPTION_ARG_NONE, &o->stats,
       N_("Print a summary on standard error at the end"), NULL },
+    { "stats-file", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_stats_file,
+      N_("Write the summary as JSON to FILE at the end (for monitoring)"), N_("FILE") },
     { "show", 0, 0, G_OPTION_ARG_NONE, &o->show,
       N_("lognym audit: print the addresses found (they are personal data)"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
@@ -844,6 +854,7 @@ cli_options_free (LnOptions *options)
   g_free (options->apache_config);
   g_free (options->log_name);
   g_free (options->run_as);
+  g_free (options->stats_file);
   g_free (options->sketch_key_file);
   g_strfreev (options->files);
   g_free (options);

@@ -25,7 +25,8 @@ typedef struct {
   LnAnonConfig anon;
   LnMalformedPolicy malformed;
   char *output;               /* NULL: standard output */
-  gboolean stats;
+  gboolean stats;             /* the key=value summary on stderr */
+  char *stats_file;           /* --stats-file: JSON summary written there */
   gboolean verbose;
   gboolean version;
   char *key_file;             /* --key-file or $LOGNYM_KEY_FILE */

@@ -80,6 +80,21 @@ reserve_std_fds (void)
       }
 }
 
+static void
+finish_stats (const LnOptions *options, const LnPipeline *pipeline, int *status)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (options->stats)
+    pipeline_print_stats (pipeline, FALSE);
+  if (options->stats_file && !pipeline_write_stats_file (pipeline, options->stats_file, &error))
+    {
+      print_error (error);
+      if (*status == LN_EXIT_OK)
+        *status = LN_EXIT_FAILURE;
+    }
+}
+
 /* Is standard input a pipe?  (Apache's piped loggers read one.) */
 static gboolean
 stdin_is_pipe (void)
@@ -201,8 +216,7 @@ run_in_place (const LnOptions *options)
                                                               : ln_error_exit_status (error);
         g_clear_error (&error);
       }
-  if (options->stats)
-    pipeline_print_stats (&pipeline);
+  finish_stats (options, &pipeline, &status);
   pipeline_clear (&pipeline);
   return status;
 }
@@ -289,8 +303,7 @@ run (const LnOptions *options)
       status = ln_error_exit_status (error);
       g_clear_error (&error);
     }
-  if (options->stats)
-    pipeline_print_stats (&pipeline);
+  finish_stats (options, &pipeline, &status);
   pipeline_clear (&pipeline);
   return status;
 }

@@ -58,6 +58,7 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
                GError **error)
 {
   memset (p, 0, sizeof *p);
+  p->stats.started = g_get_monotonic_time ();
   p->options = options;
   p->output = output;
   if (!(options->nginx ? parser_init_nginx (&p->parser, options->format, error)
@@ -213,7 +214,12 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
   p->stats.files++;
   reader_set_idle_func (reader, on_input_idle, p);
   if (o->merge)
-    return agg_merge_from (p->agg, reader, error);
+    {
+      gboolean ok = agg_merge_from (p->agg, reader, error);
+
+      p->stats.bytes_read += reader_bytes (reader);
+      return ok;
+    }
   while ((got = reader_next (reader, &line, &eol, error)) > 0)
     {
       size_t column = 0;
@@ -282,6 +288,7 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
       if (G_UNLIKELY (signals_take_reopen ()) && !output_reopen (p->output, error))
         return FALSE;
     }
+  p->stats.bytes_read += reader_bytes (reader);
   return got == 0;
 }
 
@@ -297,40 +304,98 @@ pipeline_finish (LnPipeline *p, GError **error)
   return output_flush (p->output, error);
 }
 
-void
-pipeline_print_stats (const LnPipeline *p)
+/* The summary as (key, value) pairs, in the order both forms print them. */
+static void
+collect (const LnPipeline *p, GArray *keys, GArray *values)
 {
   const LnPipelineStats *s = &p->stats;
   const LnAnonStats *a = &p->anon.stats;
-  g_autoptr (GString) line = g_string_new ("lognym: stats:");
   int i;
 
-  /* key=value pairs, never translated: this line is for scripts and
-   * monitoring as much as for people */
-  g_string_append_printf (line, " files=%" PRIu64 " lines_read=%" PRIu64
-                          " lines_written=%" PRIu64 " malformed=%" PRIu64,
-                          (uint64_t) s->files, (uint64_t) s->lines_read,
-                          (uint64_t) s->lines_written, (uint64_t) s->malformed);
+#define PUT(k, v) do { const char *k_ = (k); guint64 v_ = (v); \
+    g_array_append_val (keys, k_); g_array_append_val (values, v_); } while (0)
+  PUT ("files", s->files);
+  PUT ("lines_read", s->lines_read);
+  PUT ("lines_written", s->lines_written);
+  PUT ("malformed", s->malformed);
   for (i = 0; i < LN_PARSE__COUNT; i++)
     if (s->by_reason[i])
-      g_string_append_printf (line, " malformed_%s=%" PRIu64, parse_status_key (i),
-                              (uint64_t) s->by_reason[i]);
-  g_string_append_printf (line, " redacted=%" PRIu64 " dropped=%" PRIu64
-                          " clients_ipv4=%" PRIu64 " clients_ipv6=%" PRIu64
-                          " clients_other=%" PRIu64 " residual_masked=%" PRIu64,
-                          (uint64_t) s->redacted,
-                          (uint64_t) (s->lines_read - s->lines_written),
-                          (uint64_t) a->clients_v4, (uint64_t) a->clients_v6,
-                          (uint64_t) a->clients_other, (uint64_t) a->residual_masked);
+      {
+        /* static strings: "malformed_" + key, built once per reason */
+        static char names[LN_PARSE__COUNT][32];
+
+        if (names[i][0] == '\0')
+          g_snprintf (names[i], sizeof names[i], "malformed_%s", parse_status_key (i));
+        PUT (names[i], s->by_reason[i]);
+      }
+  PUT ("redacted", s->redacted);
+  PUT ("dropped", s->lines_read - s->lines_written);
+  PUT ("clients_ipv4", a->clients_v4);
+  PUT ("clients_ipv6", a->clients_v6);
+  PUT ("clients_other", a->clients_other);
+  PUT ("residual_masked", a->residual_masked);
   if (p->cache)
     {
       guint64 hits, misses;
 
       pseudonym_cache_counts (p->cache, &hits, &misses);
-      g_string_append_printf (line, " pseudonyms_computed=%" PRIu64
-                              " pseudonyms_cached=%" PRIu64 " expired_key_truncated=%" PRIu64,
-                              (uint64_t) misses, (uint64_t) hits,
-                              (uint64_t) a->expired_truncated);
+      PUT ("pseudonyms_computed", misses);
+      PUT ("pseudonyms_cached", hits);
+      PUT ("expired_key_truncated", a->expired_truncated);
     }
+  if (p->geo)
+    PUT ("geo_errors", geo_error_count (p->geo));
+  if (p->agg)
+    PUT ("aggregate_rows", agg_row_count (p->agg));
+#undef PUT
+}
+
+static void
+format_stats (const LnPipeline *p, gboolean json, GString *out)
+{
+  g_autoptr (GArray) keys = g_array_new (FALSE, FALSE, sizeof (const char *));
+  g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (guint64));
+  double seconds = (double) (g_get_monotonic_time () - p->stats.started) / 1e6;
+  char secs[G_ASCII_DTOSTR_BUF_SIZE];
+  guint i;
+
+  collect (p, keys, values);
+  /* locale-independent: never "0,25" */
+  g_ascii_formatd (secs, sizeof secs, "%.3f", seconds);
+  g_string_append (out, json ? "{" : "lognym: stats:");
+  for (i = 0; i < keys->len; i++)
+    g_string_append_printf (out, json ? "%s\"%s\":%" PRIu64 : " %s%s=%" PRIu64,
+                            json && i ? "," : "", g_array_index (keys, const char *, i),
+                            (uint64_t) g_array_index (values, guint64, i));
+  /* the run's size and duration: monitoring wants them, the text line
+   * stays the same from run to run for the same input */
+  if (json)
+    g_string_append_printf (out, ",\"bytes_read\":%" PRIu64 ",\"seconds\":%s}",
+                            (uint64_t) p->stats.bytes_read, secs);
+}
+
+void
+pipeline_print_stats (const LnPipeline *p, gboolean json)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  /* key=value or JSON, never translated: this is for scripts and
+   * monitoring as much as for people */
+  format_stats (p, json, line);
   g_printerr ("%s\n", line->str);
+}
+
+gboolean
+pipeline_write_stats_file (const LnPipeline *p, const char *path, GError **error)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  format_stats (p, TRUE, text);
+  g_string_append_c (text, '\n');
+  if (!g_file_set_contents (path, text->str, (gssize) text->len, error))
+    {
+      g_prefix_error (error, "--stats-file: ");
+      return FALSE;
+    }
+  return TRUE;
 }

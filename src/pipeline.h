@@ -24,6 +24,8 @@ typedef struct {
   guint64 malformed;               /* all malformed lines */
   guint64 redacted;                /* malformed lines written redacted */
   guint64 by_reason[LN_PARSE__COUNT];
+  guint64 bytes_read;
+  gint64 started;                  /* g_get_monotonic_time at init */
 } LnPipelineStats;
 
 typedef struct {
@@ -57,8 +59,13 @@ gboolean pipeline_process (LnPipeline *pipeline, LnReader *reader, GError **erro
 /* Writes anything the writer holds back and flushes the output. */
 gboolean pipeline_finish (LnPipeline *pipeline, GError **error);
 
-/* Prints the --stats summary line to standard error. */
-void pipeline_print_stats (const LnPipeline *pipeline);
+/* Prints the --stats summary line to standard error (text or JSON). */
+void pipeline_print_stats (const LnPipeline *pipeline, gboolean json);
+
+/* Writes the JSON summary to @path (replaced atomically).  FALSE with
+ * @error on failure. */
+gboolean pipeline_write_stats_file (const LnPipeline *pipeline, const char *path,
+                                    GError **error);
 
 /* Switches the output (--in-place gives each file its own); @output is
  * borrowed and may be NULL between files. */

@@ -25,6 +25,7 @@ struct LnReader {
   gboolean may_block;     /* pipe, terminal, socket */
   char *name;
   uint64_t line_no;
+  uint64_t bytes;         /* read(2) so far */
 
   char *buf;
   size_t cap;
@@ -115,6 +116,12 @@ reader_set_idle_func (LnReader *reader, LnReaderIdleFunc func, void *data)
 }
 
 uint64_t
+reader_bytes (const LnReader *reader)
+{
+  return reader->bytes;
+}
+
+uint64_t
 reader_line_number (const LnReader *reader)
 {
   return reader->line_no;
@@ -167,6 +174,8 @@ raw_read (LnReader *r, void *dst, size_t len, GError **error)
     }
   if (n < 0)
     set_io_error (error, r, errno);
+  else
+    r->bytes += (uint64_t) n;
   return n;
 }
 

@@ -36,6 +36,9 @@ void reader_set_idle_func (LnReader *reader, LnReaderIdleFunc func, void *data);
  * -1 on error (@error set, LN_ERROR_IO, naming the file). */
 int reader_next (LnReader *reader, LnSpan *line, LnSpan *eol, GError **error);
 
+/* Bytes read from the file so far (compressed bytes for gzip input). */
+uint64_t reader_bytes (const LnReader *reader);
+
 /* 1-based number of the line last returned. */
 uint64_t reader_line_number (const LnReader *reader);
 
