@@ -1,7 +1,11 @@
 /* pipeline.c - the per-line loop and malformed-line policy. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -390,8 +394,29 @@ pipeline_write_stats_file (const LnPipeline *p, const char *path, GError **error
 {
   g_autoptr (GString) text = g_string_new (NULL);
 
+  struct stat st;
+
   format_stats (p, TRUE, text);
   g_string_append_c (text, '\n');
+  /* A regular file (or a new one) is replaced atomically, so a monitor
+   * never reads half of it; anything else (/dev/stderr, a FIFO) is written
+   * to as it is, never replaced. */
+  if (lstat (path, &st) == 0 && !S_ISREG (st.st_mode))
+    {
+      int fd = open (path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+      gboolean ok = fd >= 0 && write (fd, text->str, text->len) == (ssize_t) text->len;
+      int err = errno;
+
+      if (fd >= 0)
+        close (fd);
+      if (!ok)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, "--stats-file: %s: %s", path,
+                       g_strerror (err));
+          return FALSE;
+        }
+      return TRUE;
+    }
   if (!g_file_set_contents (path, text->str, (gssize) text->len, error))
     {
       g_prefix_error (error, "--stats-file: ");
