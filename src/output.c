@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -22,11 +23,29 @@ open_append (const char *path)
   return fd;
 }
 
+gboolean
+output_is_pattern (const char *path)
+{
+  return path && strchr (path, '%') != NULL;
+}
+
 LnOutput *
 output_open (const char *path, GError **error)
 {
   LnOutput *out;
   int fd;
+
+  if (output_is_pattern (path))
+    {
+      /* the file is chosen by the first record */
+      out = g_new0 (LnOutput, 1);
+      out->fd = -1;
+      out->pattern = g_strdup (path);
+      out->pattern_minute = G_MININT64;
+      out->name = g_strdup (path);
+      buf_init (&out->buf, LN_OUTPUT_BLOCK + 64 * 1024);
+      return out;
+    }
 
   if (path == NULL || strcmp (path, "-") == 0)
     {
@@ -182,6 +201,70 @@ output_flush (LnOutput *out, GError **error)
 }
 
 gboolean
+output_select (LnOutput *out, int64_t epoch, int32_t offset, GError **error)
+{
+  int64_t minute = (epoch + offset) / 60;
+  char name[4096];
+  time_t local;
+  struct tm tm;
+  int fd;
+
+  if (out->pattern == NULL || (minute == out->pattern_minute && out->fd >= 0))
+    return TRUE;
+  out->pattern_minute = minute;
+  /* the record's own wall-clock time, as the server wrote it */
+  local = (time_t) (epoch + offset);
+  /* the pattern is the user's -o argument: a format by design */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  if (gmtime_r (&local, &tm) == NULL || strftime (name, sizeof name, out->pattern, &tm) == 0)
+#pragma GCC diagnostic pop
+    {
+      out->failed = TRUE;
+      g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: cannot make a file name"),
+                   out->pattern);
+      return FALSE;
+    }
+  if (out->path && strcmp (out->path, name) == 0)
+    return TRUE;
+  if (out->fd >= 0)
+    {
+      if (!output_flush (out, error))
+        return FALSE;
+      close (out->fd);
+      out->fd = -1;
+    }
+  {
+    g_autofree char *dir = g_path_get_dirname (name);
+
+    if (g_mkdir_with_parents (dir, 0750) != 0)
+      {
+        int err = errno;
+        out->failed = TRUE;
+        g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: cannot create directory: %s"),
+                     dir, g_strerror (err));
+        return FALSE;
+      }
+  }
+  fd = open_append (name);
+  if (fd < 0)
+    {
+      int err = errno;
+      out->failed = TRUE;
+      g_set_error (error, LN_ERROR, LN_ERROR_OUTPUT, _("%s: cannot open for writing: %s"),
+                   name, g_strerror (err));
+      return FALSE;
+    }
+  out->fd = fd;
+  out->close_fd = TRUE;
+  g_free (out->path);
+  out->path = g_strdup (name);
+  g_free (out->name);
+  out->name = g_strdup (name);
+  return TRUE;
+}
+
+gboolean
 output_reopen (LnOutput *out, GError **error)
 {
   int fd;
@@ -259,5 +342,6 @@ output_free (LnOutput *out)
   g_free (out->zbuf);
   g_free (out->name);
   g_free (out->path);
+  g_free (out->pattern);
   g_free (out);
 }

@@ -23,6 +23,8 @@ typedef struct {
   char *name;
   char *path;             /* NULL for standard output */
   gboolean gzip;          /* compress what is written (--in-place on .gz) */
+  char *pattern;          /* -o with strftime conversions: file per period */
+  int64_t pattern_minute; /* the minute the current file was chosen for */
   gboolean z_open;
   z_stream zs;
   unsigned char *zbuf;
@@ -53,6 +55,15 @@ output_maybe_flush (LnOutput *out, GError **error)
     return output_flush (out, error);
   return TRUE;
 }
+
+/* TRUE when @path has strftime conversions ("access.%Y-%m-%d.log"). */
+gboolean output_is_pattern (const char *path);
+
+/* With a pattern: makes the output the file for a record at @epoch
+ * (seconds, UTC) written with UTC offset @offset, creating directories
+ * and switching files (flush, close, open for appending) when the name
+ * changes.  A no-op for plain outputs.  FALSE with @error on failure. */
+gboolean output_select (LnOutput *out, int64_t epoch, int32_t offset, GError **error);
 
 /* Flushes, closes and opens the -o file again (after logrotate moved it).
  * A no-op for standard output.  FALSE with @error if it cannot. */

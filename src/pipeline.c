@@ -240,6 +240,14 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
       if (G_LIKELY (status == LN_PARSE_OK))
         {
           rec->eol = eol;
+          if (G_UNLIKELY (p->output->pattern != NULL))
+            {
+              gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+              if (!output_select (p->output, rec->has_time ? rec->time.epoch : now,
+                                  rec->has_time ? rec->time.utc_offset : 0, error))
+                return FALSE;
+            }
           if (p->agg)
             agg_add (p->agg, rec, rec->has_visitor, rec->visitor);
           else
@@ -264,6 +272,10 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
             case LN_MALFORMED_REDACT:
               if (p->agg)
                 break;    /* nothing to count: the line has no fields */
+              /* no timestamp to choose a file by: the current one, or now's */
+              if (G_UNLIKELY (p->output->pattern != NULL) && p->output->fd < 0
+                  && !output_select (p->output, g_get_real_time () / G_USEC_PER_SEC, 0, error))
+                return FALSE;
               anon_redact (&p->anon, line, out);
               writer_end_line (out, eol);
               p->stats.redacted++;
