@@ -49,6 +49,8 @@ typedef struct {
   gboolean in_place;          /* rewrite each FILE atomically */
   gboolean follow;            /* reopen the input FIFO when its writer closes */
   char *run_as;               /* USER[:GROUP] after opening files */
+  gboolean progress;          /* --progress */
+  gboolean no_progress;       /* --no-progress */
   char **files;               /* NULL-terminated; never empty ("-") */
 } LnOptions;
 

@@ -64,6 +64,8 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
   memset (p, 0, sizeof *p);
   p->stats.started = g_get_monotonic_time ();
   p->options = options;
+  progress_init (&p->progress, options->files,
+                 options->no_progress ? -1 : options->progress ? 1 : 0);
   p->output = output;
   if (!(options->nginx ? parser_init_nginx (&p->parser, options->format, error)
                        : parser_init (&p->parser, options->format, error)))
@@ -164,6 +166,7 @@ pipeline_set_output (LnPipeline *p, LnOutput *output)
 void
 pipeline_clear (LnPipeline *p)
 {
+  progress_finish (&p->progress);
   parser_clear (&p->parser);
   anon_clear (&p->anon);
   keyring_free (p->keyring);
@@ -184,6 +187,7 @@ report_malformed (LnPipeline *p, LnReader *reader, LnParseStatus status,
 {
   if (!p->options->verbose && p->reported >= REPORT_LIMIT)
     return;
+  progress_finish (&p->progress);     /* a message must not land mid-line */
   p->reported++;
   /* The line itself is never echoed: it may hold a raw address. */
   g_printerr (_("lognym: %s:%" PRIu64 ": %s (column %zu)\n"),
@@ -303,14 +307,18 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
         return FALSE;
       if (G_UNLIKELY (signals_take_reopen ()) && !output_reopen (p->output, error))
         return FALSE;
+      if (G_UNLIKELY ((p->stats.lines_read & 0x3fff) == 0) && p->progress.enabled)
+        progress_update (&p->progress, reader_bytes (reader), p->stats.lines_read);
     }
   p->stats.bytes_read += reader_bytes (reader);
+  progress_file_done (&p->progress, reader_bytes (reader));
   return got == 0;
 }
 
 gboolean
 pipeline_finish (LnPipeline *p, GError **error)
 {
+  progress_finish (&p->progress);
   if (p->agg)
     agg_write (p->agg, &p->output->buf);
   else if (p->writer.ops->finish)

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "output.h"
 #include "parse.h"
+#include "progress.h"
 #include "reader.h"
 #include "record.h"
 #include "writer.h"
@@ -42,6 +43,7 @@ typedef struct {
   LnAgg *agg;                      /* --aggregate and merge */
   LnPipelineStats stats;
   guint reported;                  /* malformed lines reported so far */
+  LnProgress progress;
 } LnPipeline;
 
 /* Sets up a pipeline writing to @output (borrowed): compiles the format and,
