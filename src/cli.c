@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "errors.h"
@@ -267,7 +268,8 @@ check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
                                : _("--strict needs --geo-db"));
       return FALSE;
     }
-  if (o->malformed == LN_MALFORMED_REDACT && strcmp (o->output_format, "log") != 0)
+  if (o->malformed == LN_MALFORMED_REDACT
+      && (strcmp (o->output_format, "log") != 0 || o->aggregate || o->merge))
     {
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
                    _("--malformed=redact writes log lines: it applies to "
@@ -453,6 +455,7 @@ on_format (const char *name, const char *value, gpointer data, GError **error)
 
   (void) name;
   (void) error;
+  o->nginx = FALSE;
   g_free (o->format);
   o->format = g_strdup (value);
   return TRUE;
@@ -755,6 +758,8 @@ parse (int argc, char **argv, Mode mode, GError **error)
   o->agg.min_visitors = 5;
   o->agg.min_requests = 1;
 
+  if (mode != MODE_RUN)
+    g_set_prgname (merge ? "lognym merge" : "lognym audit");
   ctx = g_option_context_new (merge ? _("- combine partial aggregates (lognym merge)")
                               : mode == MODE_AUDIT
                               ? _("- report lines that still hold raw addresses (lognym audit)")
@@ -805,10 +810,17 @@ parse (int argc, char **argv, Mode mode, GError **error)
                                      : _("--follow needs the name of a FIFO"));
             return NULL;
           }
-      if (o->follow && n != 1)
+      if (o->follow)
         {
-          g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--follow takes exactly one FIFO"));
-          return NULL;
+          struct stat st;
+
+          if (n != 1 || stat (files[0], &st) != 0 || !S_ISFIFO (st.st_mode))
+            {
+              g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                           _("--follow takes exactly one FIFO (a regular file would "
+                             "be read again and again)"));
+              return NULL;
+            }
         }
     }
   {

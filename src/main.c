@@ -249,8 +249,9 @@ run (const LnOptions *options)
       pipeline_clear (&pipeline);
       return LN_EXIT_FAILURE;
     }
-  if (options->run_as == NULL && geteuid () == 0 && stdin_is_pipe ()
-      && strcmp (options->files[0], "-") == 0)
+  /* the shape of an Apache piped logger: root, a pipe in, a file out */
+  if (options->run_as == NULL && geteuid () == 0 && stdin_is_pipe () && options->output
+      && strcmp (options->files[0], "-") == 0 && options->files[1] == NULL)
     g_printerr (_("lognym: warning: running as root; a piped logger should use "
                   "--run-as USER\n"));
 

@@ -423,7 +423,7 @@ pipeline_write_stats_file (const LnPipeline *p, const char *path, GError **error
    * to as it is, never replaced. */
   if (lstat (path, &st) == 0 && !S_ISREG (st.st_mode))
     {
-      int fd = open (path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+      int fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
       gboolean ok = fd >= 0 && write (fd, text->str, text->len) == (ssize_t) text->len;
       int err = errno;
 

@@ -150,6 +150,10 @@ raw_read (LnReader *r, void *dst, size_t len, GError **error)
 {
   ssize_t n;
 
+  /* SIGTERM/SIGINT: the block already read is finished, nothing more is
+   * read, so what was read gets written */
+  if (signals_stop_requested ())
+    return 0;
   if (r->may_block && r->idle)
     {
       struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
