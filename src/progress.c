@@ -68,11 +68,15 @@ progress_update (LnProgress *p, uint64_t file_bytes, uint64_t lines)
       human (p->total_bytes, total, sizeof total);
       /* Translators: percent, bytes done, bytes in all, lines per second,
        * minutes and seconds left */
-      fprintf (stderr, _("\rlognym: %3.0f%%  %s of %s  %.0f lines/s  %d:%02d left "),
+      fputc ('\r', stderr);
+      fprintf (stderr, _("lognym: %3.0f%%  %s of %s  %.0f lines/s  %d:%02d left "),
                fraction * 100, have, total, rate, eta / 60, eta % 60);
     }
   else
-    fprintf (stderr, _("\rlognym: %s  %.0f lines/s "), have, rate);
+    {
+      fputc ('\r', stderr);
+      fprintf (stderr, _("lognym: %s  %.0f lines/s "), have, rate);
+    }
   fprintf (stderr, "\033[K");
   fflush (stderr);
   p->drawn = TRUE;
