@@ -89,8 +89,7 @@ pseudonym_compute (LnPseudonymCache *cache, const LnHmacKey *key, int64_t period
   ipaddr_to_v6_bytes (addr, input);
   for (i = 0; i < 8; i++)
     input[16 + i] = (uint8_t) ((uint64_t) period >> (8 * i));
-  d0 = siphash24 (cache->sipkey, input, sizeof input) | 1;   /* never 0 */
-  d1 = siphash24 (cache->sipkey + 16, input, sizeof input);
+  d0 = siphash24_128 (cache->sipkey, input, sizeof input, &d1) | 1;   /* never 0 */
 
   for (i = d0 & cache->mask;; i = (i + 1) & cache->mask)
     {
@@ -131,15 +130,20 @@ size_t
 pseudonym_format_token (const uint8_t digest[LN_PSEUDONYM_BYTES], char *out)
 {
   static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-  size_t i;
 
-  /* 80 bits = 16 groups of 5 bits, most significant first */
-  for (i = 0; i < LN_TOKEN_LEN; i++)
+  size_t half;
+
+  /* 80 bits = two 40-bit halves of 8 groups of 5 bits, most significant
+   * first */
+  for (half = 0; half < 2; half++)
     {
-      size_t bit = i * 5;
-      unsigned v = (unsigned) digest[bit / 8] << 8 | digest[bit / 8 + 1];
+      const uint8_t *d = digest + 5 * half;
+      uint64_t v = (uint64_t) d[0] << 32 | (uint64_t) d[1] << 24 | (uint64_t) d[2] << 16
+                   | (uint64_t) d[3] << 8 | d[4];
+      size_t i;
 
-      out[i] = alphabet[(v >> (11 - bit % 8)) & 31];
+      for (i = 0; i < 8; i++)
+        out[8 * half + i] = alphabet[(v >> (35 - 5 * i)) & 31];
     }
   return LN_TOKEN_LEN;
 }

@@ -50,7 +50,8 @@ compress (uint32_t h[8], const uint8_t block[64])
     }
   h[0] += a; h[1] += b; h[2] += c; h[3] += d;
   h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
-  wipe_memory (w, sizeof w);
+  /* the first 16 words are the input itself (an address, a key) */
+  wipe_memory (w, 16 * sizeof w[0]);
 }
 
 void

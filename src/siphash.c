@@ -1,6 +1,7 @@
 /* siphash.c - SipHash-2-4, from the paper's reference description. */
 #include "config.h"
 
+#include <glib.h>
 #include <string.h>
 #include "siphash.h"
 
@@ -13,21 +14,30 @@
     v2 += v1; v1 = ROTL (v1, 17); v1 ^= v2; v2 = ROTL (v2, 32);         \
   } while (0)
 
-static uint64_t
+static inline uint64_t
 load_le64 (const uint8_t *p)
 {
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  uint64_t v;
+
+  memcpy (&v, p, 8);
+  return v;
+#else
   return (uint64_t) p[0] | (uint64_t) p[1] << 8 | (uint64_t) p[2] << 16
          | (uint64_t) p[3] << 24 | (uint64_t) p[4] << 32 | (uint64_t) p[5] << 40
          | (uint64_t) p[6] << 48 | (uint64_t) p[7] << 56;
+#endif
 }
 
-uint64_t
-siphash24 (const uint8_t key[16], const void *data, size_t len)
+/* One pass, two results: the 128-bit output variant of the reference
+ * (v1 ^= 0xee, a second finalisation with 0xdd). */
+static uint64_t
+siphash (const uint8_t key[16], const void *data, size_t len, uint64_t *second)
 {
   const uint8_t *in = data;
   uint64_t k0 = load_le64 (key), k1 = load_le64 (key + 8);
   uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
-  uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
+  uint64_t v1 = (0x646f72616e646f6dULL ^ k1) ^ (second ? 0xee : 0);
   uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
   uint64_t v3 = 0x7465646279746573ULL ^ k1;
   uint64_t b = (uint64_t) len << 56;
@@ -57,10 +67,42 @@ siphash24 (const uint8_t key[16], const void *data, size_t len)
   SIPROUND;
   SIPROUND;
   v0 ^= b;
-  v2 ^= 0xff;
-  SIPROUND;
-  SIPROUND;
-  SIPROUND;
-  SIPROUND;
-  return v0 ^ v1 ^ v2 ^ v3;
+  if (second == NULL)
+    {
+      v2 ^= 0xff;
+      SIPROUND;
+      SIPROUND;
+      SIPROUND;
+      SIPROUND;
+      return v0 ^ v1 ^ v2 ^ v3;
+    }
+  {
+    uint64_t first;
+
+    v2 ^= 0xee;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    first = v0 ^ v1 ^ v2 ^ v3;
+    v1 ^= 0xdd;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    *second = v0 ^ v1 ^ v2 ^ v3;
+    return first;
+  }
+}
+
+uint64_t
+siphash24 (const uint8_t key[16], const void *data, size_t len)
+{
+  return siphash (key, data, len, NULL);
+}
+
+uint64_t
+siphash24_128 (const uint8_t key[16], const void *data, size_t len, uint64_t *second)
+{
+  return siphash (key, data, len, second);
 }

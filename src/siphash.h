@@ -12,4 +12,9 @@
 
 uint64_t siphash24 (const uint8_t key[16], const void *data, size_t len);
 
+/* SipHash-2-4 with 128-bit output: returns the first 64 bits and stores
+ * the second 64 in @second. */
+uint64_t siphash24_128 (const uint8_t key[16], const void *data, size_t len,
+                        uint64_t *second);
+
 #endif /* LN_SIPHASH_H */
