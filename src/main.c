@@ -108,8 +108,10 @@ stdin_is_pipe (void)
  * fsync, owner/mode/mtime copied, rename over the original, directory
  * fsync.  The original is untouched unless everything succeeded. */
 static gboolean
-rewrite_in_place (LnPipeline *pipeline, const char *path, GError **error)
+rewrite_in_place (LnPipeline *pipeline, const char *name, GError **error)
 {
+  g_autofree char *real = realpath (name, NULL);
+  const char *path = real ? real : name;   /* a symlink: rewrite its target */
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *base = g_path_get_basename (path);
   g_autofree char *tmp = NULL;
@@ -121,21 +123,31 @@ rewrite_in_place (LnPipeline *pipeline, const char *path, GError **error)
   gboolean ok;
   int fd, dfd;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+  /* look before opening: opening a FIFO would wait for a writer */
+  if (stat (path, &st) != 0 || !S_ISREG (st.st_mode))
     {
-      int err = fd < 0 ? errno : EINVAL;
-      if (fd >= 0)
-        close (fd);
+      int err = errno;
+      gboolean exists = access (path, F_OK) == 0;
+
       g_set_error (error, LN_ERROR, LN_ERROR_IO, _("%s: cannot rewrite in place: %s"),
-                   path, fd >= 0 ? _("not a regular file") : g_strerror (err));
+                   name, exists ? _("not a regular file") : g_strerror (err));
+      return FALSE;
+    }
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    {
+      int err = errno;
+      g_set_error (error, LN_ERROR, LN_ERROR_IO, _("%s: cannot rewrite in place: %s"),
+                   name, g_strerror (err));
       return FALSE;
     }
   if (read (fd, magic, 2) < 0)
     magic[0] = 0;
   close (fd);
 
-  reader = reader_open (path, error);
+  /* open(2) follows a symlink to the same file; messages keep the name
+   * the user gave */
+  reader = reader_open (name, error);
   if (reader == NULL)
     return FALSE;
   tmp = g_strdup_printf ("%s/.%s.lognym-XXXXXX", dir, base);
@@ -147,7 +159,8 @@ rewrite_in_place (LnPipeline *pipeline, const char *path, GError **error)
                    dir, g_strerror (err));
       return FALSE;
     }
-  out = output_new_fd (fd, tmp, magic[0] == 0x1f && magic[1] == 0x8b);
+  /* messages name the file the user gave, not the temporary one */
+  out = output_new_fd (fd, name, magic[0] == 0x1f && magic[1] == 0x8b);
   pipeline_set_output (pipeline, out);
   times[0] = st.st_atim;
   times[1] = st.st_mtim;
