@@ -19,7 +19,7 @@ static const uint32_t k256[64] = {
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
 static void
-compress (uint32_t h[8], const uint8_t block[64])
+compress_c (uint32_t h[8], const uint8_t block[64])
 {
   uint32_t w[64];
   uint32_t a, b, c, d, e, f, g, hh;
@@ -52,6 +52,89 @@ compress (uint32_t h[8], const uint8_t block[64])
   h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
   /* the first 16 words are the input itself (an address, a key) */
   wipe_memory (w, 16 * sizeof w[0]);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* The SHA extensions (SHA-NI) do two rounds per instruction: a pseudonym
+ * costs two compressions, and this makes them some ten times cheaper. */
+__attribute__ ((target ("sha,sse4.1,ssse3")))
+static void
+compress_ni (uint32_t h[8], const uint8_t block[64])
+{
+  const __m128i mask = _mm_set_epi64x (0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i state0, state1, tmp, msg, abef, cdgh;
+  __m128i w[16];
+  int g;
+
+  tmp = _mm_loadu_si128 ((const __m128i *) (const void *) &h[0]);
+  state1 = _mm_loadu_si128 ((const __m128i *) (const void *) &h[4]);
+  tmp = _mm_shuffle_epi32 (tmp, 0xB1);           /* CDAB */
+  state1 = _mm_shuffle_epi32 (state1, 0x1B);     /* EFGH */
+  state0 = _mm_alignr_epi8 (tmp, state1, 8);     /* ABEF */
+  state1 = _mm_blend_epi16 (state1, tmp, 0xF0);  /* CDGH */
+  abef = state0;
+  cdgh = state1;
+
+  for (g = 0; g < 4; g++)
+    w[g] = _mm_shuffle_epi8 (_mm_loadu_si128 ((const __m128i *) (const void *) (block + 16 * g)),
+                             mask);
+  for (g = 0; g < 12; g++)
+    {
+      __m128i x = _mm_sha256msg1_epu32 (w[g], w[g + 1]);
+
+      x = _mm_add_epi32 (x, _mm_alignr_epi8 (w[g + 3], w[g + 2], 4));
+      w[g + 4] = _mm_sha256msg2_epu32 (x, w[g + 3]);
+    }
+  for (g = 0; g < 16; g++)
+    {
+      msg = _mm_add_epi32 (w[g], _mm_loadu_si128 ((const __m128i *) (const void *) &k256[4 * g]));
+      state1 = _mm_sha256rnds2_epu32 (state1, state0, msg);
+      msg = _mm_shuffle_epi32 (msg, 0x0E);
+      state0 = _mm_sha256rnds2_epu32 (state0, state1, msg);
+    }
+  state0 = _mm_add_epi32 (state0, abef);
+  state1 = _mm_add_epi32 (state1, cdgh);
+
+  tmp = _mm_shuffle_epi32 (state0, 0x1B);        /* FEBA */
+  state1 = _mm_shuffle_epi32 (state1, 0xB1);     /* DCHG */
+  state0 = _mm_blend_epi16 (tmp, state1, 0xF0);  /* DCBA */
+  state1 = _mm_alignr_epi8 (state1, tmp, 8);     /* ABEF */
+  _mm_storeu_si128 ((__m128i *) (void *) &h[0], state0);
+  _mm_storeu_si128 ((__m128i *) (void *) &h[4], state1);
+  /* the schedule holds the input (an address, a key) */
+  for (g = 0; g < 16; g++)
+    w[g] = _mm_setzero_si128 ();
+  __asm__ __volatile__ ("" : : "r" (w) : "memory");
+}
+
+static int
+have_sha_ni (void)
+{
+  /* computed once; the answer never changes, so a race only repeats it */
+  static int known = -1;
+  unsigned a, b, c, d;
+
+  if (known < 0)
+    known = __get_cpuid_count (7, 0, &a, &b, &c, &d) && (b & (1u << 29))
+            && __get_cpuid (1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9));
+  return known;
+}
+#endif
+
+static void
+compress (uint32_t h[8], const uint8_t block[64])
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (have_sha_ni ())
+    {
+      compress_ni (h, block);
+      return;
+    }
+#endif
+  compress_c (h, block);
 }
 
 void
