@@ -48,35 +48,6 @@ CONF=$D/httpd.conf
 
 # --- helpers ----------------------------------------------------------------
 
-# running PID: the process exists and is not a zombie
-running () {
-  local s
-  s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  case $s in Z*) return 1 ;; esac
-  return 0
-}
-
-# check_value NAME EXPECTED ACTUAL: two strings
-check_value () {
-  if [ "$2" = "$3" ]; then
-    pass "$1"
-  else
-    fail "$1" "expected: $2" "actual:   $3"
-  fi
-}
-
-# wait_for SECONDS COMMAND...: polls COMMAND every 50 ms; false on timeout
-wait_for () {
-  local limit
-  limit=$(awk -v n="$(date +%s%N)" -v s="$1" 'BEGIN { printf "%.0f", n + s * 1e9 }')
-  shift
-  while :; do
-    "$@" && return 0
-    [ "$(date +%s%N)" -ge "$limit" ] && return 1
-    sleep 0.05
-  done
-}
-
 # loggers: "PID USER" of every live lognym started by this test's server
 loggers () {
   ps -eo pid=,user=,stat=,args= | awk -v d="-o $D/logs/" -v l="$LOGNYM" '

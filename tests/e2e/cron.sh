@@ -35,14 +35,6 @@ as_other () {
   fi
 }
 
-check_value () {
-  if [ "$2" = "$3" ]; then
-    pass "$1"
-  else
-    fail "$1" "expected: $2" "actual:   $3"
-  fi
-}
-
 # gen FILE TAG N: N combined lines with path /TAG/i
 gen () {
   awk -v tag="$2" -v n="$3" 'BEGIN {

@@ -47,14 +47,6 @@ as_other () {
   fi
 }
 
-# running PID: the process exists and is not a zombie
-running () {
-  local s
-  s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  case $s in Z*) return 1 ;; esac
-  return 0
-}
-
 # meta FILE: owner, group, mode and mtime (to the nanosecond)
 meta () {
   stat -c '%u:%g %a %y' "$1"

@@ -223,3 +223,34 @@ finish () {
   fi
   exit 0
 }
+
+# Helpers of the scripts that drive processes (piped, apache, nginx, ...).
+
+# running PID: the process exists and is not a zombie
+running () {
+  local s
+  s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  case $s in Z*) return 1 ;; esac
+  return 0
+}
+
+# check_value NAME EXPECTED ACTUAL: two strings
+check_value () {
+  if [ "$2" = "$3" ]; then
+    pass "$1"
+  else
+    fail "$1" "expected: $2" "actual:   $3"
+  fi
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 20 ms; false on timeout
+wait_for () {
+  local limit
+  limit=$(awk -v n="$(date +%s%N)" -v s="$1" 'BEGIN { printf "%.0f", n + s * 1e9 }')
+  shift
+  while :; do
+    "$@" && return 0
+    [ "$(date +%s%N)" -ge "$limit" ] && return 1
+    sleep 0.02
+  done
+}
