@@ -300,7 +300,7 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
         case LN_FIELD_VHOST:
           /* "10.0.0.2, 192.0.2.9 - - [" is a forwarded-for list, not a
            * virtual host followed by a client */
-          if (value.p[value.len - 1] == ',')
+          if (value.len > 0 && value.p[value.len - 1] == ',')
             FAIL (LN_PARSE_EXPECTED_TEXT, p);
           if (lf->vhost_no_port)
             {
