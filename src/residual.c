@@ -135,6 +135,23 @@ wordish (char c)
   return (g_ascii_isalpha (c) && !IS (c, HEX)) || c == '_';
 }
 
+/* The longest prefix of [s, e) that ends at a ':' or '.' boundary and
+ * parses as an address: "2::9::1", "2::9.1" (an address glued to more
+ * hex-and-colon text). */
+static bool
+longest_prefix (const char *s, const char *e, LnResidualMatch *m)
+{
+  const char *q;
+
+  for (q = e - 1; q > s + 1; q--)
+    if ((*q == ':' || *q == '.') && ipaddr_parse (s, (size_t) (q - s), &m->addr))
+      {
+        m->token = span_make (s, (size_t) (q - s));
+        return true;
+      }
+  return false;
+}
+
 static bool
 try_v6 (const char *lo, const char *hi, const char *s, const char *e, LnResidualMatch *m)
 {
@@ -145,36 +162,32 @@ try_v6 (const char *lo, const char *hi, const char *s, const char *e, LnResidual
   for (attempt = 0; attempt < 3 && s < e; attempt++)
     {
       const char *colon;
-      const char *bare = e;
+      const char *q;
+      int colons = 0;
+      bool word_before, word_after;
 
-      /* "peer 2001:db8::1: closed", "2001:db8::9::" */
-      while (bare > s && bare[-1] == ':')
-        bare--;
       if (s[0] == ':' && s + 1 < e && s[1] != ':')
         s++;                        /* "ip:2001:db8::1" */
-      if ((s == lo || !wordish (s[-1])) && (e == hi || !wordish (*e)))
+      for (q = s; q < e; q++)
+        colons += *q == ':';
+      /* a letter glued on means a word ("Foo::Bar") unless the candidate
+       * is plainly an address (three colons or more): "2001:db8::9T" */
+      word_before = s > lo && wordish (s[-1]);
+      word_after = e < hi && wordish (*e);
+      if (!((word_before || word_after) && colons < 3))
         {
           if (ipaddr_parse (s, (size_t) (e - s), &m->addr))
             {
               m->token = span_make (s, (size_t) (e - s));
               return true;
             }
-          if (bare < e && bare > s && ipaddr_parse (s, (size_t) (bare - s), &m->addr))
-            {
-              m->token = span_make (s, (size_t) (bare - s));
-              return true;
-            }
-          /* an unbracketed address with a ":port" */
-          colon = e;
-          while (colon > s && colon[-1] != ':')
-            colon--;
-          if (colon > s + 1 && colon < e && ipaddr_parse (s, (size_t) (colon - 1 - s), &m->addr))
-            {
-              m->token = span_make (s, (size_t) (colon - 1 - s));
-              return true;
-            }
+          /* "peer 2001:db8::1: closed", "2001:db8::9::", a ":port",
+           * "2::9.1" */
+          if (longest_prefix (s, e, m))
+            return true;
         }
-      /* drop a leading group that may be the tail of a word: "word:2001:db8::1" */
+      /* drop a leading group that may be the tail of a word:
+       * "word:2001:db8::1", "203.0.113.9:2001:db8::1" */
       colon = memchr (s, ':', (size_t) (e - s));
       if (colon == NULL || colon + 1 >= e || colon[1] == ':')
         break;
@@ -193,7 +206,15 @@ try_run (const char *lo, const char *hi, const char *rs, const char *re, bool le
   for (q = rs; q < re; q++)
     colons += *q == ':';
   if (colons >= 2 && try_v6 (lo, hi, rs, re, m))
-    return true;
+    {
+      LnResidualMatch v4;
+
+      /* an IPv4 address in front of the IPv6 one ("203.0.113.9:2001:db8::1")
+       * comes first; the IPv6 one is found by the next call */
+      if (m->token.p > rs && find_v4 (rs, m->token.p, lenient, &v4))
+        *m = v4;
+      return true;
+    }
   return find_v4 (rs, re, lenient, m);
 }
 

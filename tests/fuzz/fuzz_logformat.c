@@ -1,6 +1,7 @@
 /* fuzz_logformat.c - libFuzzer harness for the LogFormat compiler.
  *
- * The input (NUL-terminated copy) is compiled with logformat_compile.  It
+ * The input (NUL-terminated copy) is compiled with logformat_compile (Apache
+ * LogFormat) and with logformat_compile_nginx (nginx log_format body).  It
  * must not crash or leak (LeakSanitizer runs under libFuzzer); a failure
  * must come with a GError.  A compiled format must be well formed (at least
  * one op, at most LN_MAX_FIELDS, literals inside its text) and parsing must
@@ -146,35 +147,26 @@ synthesise (const LnLogFormat *lf)
   return s;
 }
 
-int
-LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+/* Compiles @format with @compile and runs the checks on the result. */
+static void
+fuzz_one (LnLogFormat *(*compile) (const char *, GError **), const char *format)
 {
   GError *error = NULL;
   LnLogFormat *lf;
   LnParser parser;
-  char *format;
   size_t i, textlen;
   GString *synth;
 
-  if (size > 8192)
-    return 0;
-  format = malloc (size + 1);
-  if (format == NULL)
-    return 0;
-  memcpy (format, data, size);
-  format[size] = '\0';
-
-  lf = logformat_compile (format, &error);
+  lf = compile (format, &error);
   if (lf == NULL)
     {
       if (error == NULL || error->message == NULL || error->message[0] == '\0')
-        fail ("logformat_compile failed without an error", format);
+        fail ("compile failed without an error", format);
       g_error_free (error);
-      free (format);
-      return 0;
+      return;
     }
   if (error != NULL)
-    fail ("logformat_compile succeeded but set an error", format);
+    fail ("compile succeeded but set an error", format);
 
   if (lf->nops == 0 || lf->nops > LN_MAX_FIELDS || lf->text == NULL || lf->name == NULL)
     fail ("compiled format malformed", format);
@@ -203,6 +195,24 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_string_free (synth, TRUE);
 
   logformat_free (lf);
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  char *format;
+
+  if (size > 8192)
+    return 0;
+  format = malloc (size + 1);
+  if (format == NULL)
+    return 0;
+  memcpy (format, data, size);
+  format[size] = '\0';
+
+  fuzz_one (logformat_compile, format);          /* Apache LogFormat */
+  fuzz_one (logformat_compile_nginx, format);    /* nginx log_format body */
+
   free (format);
   return 0;
 }

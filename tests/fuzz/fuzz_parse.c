@@ -4,23 +4,26 @@
  * is copied into a malloc'd buffer of exactly that size, so AddressSanitizer
  * reports any read past the end of the line, and run through:
  *
- *   parser_parse ("auto")          -> anon_record (defaults) -> log writer
- *   parser_parse (a fixed format)  -> anon_record (other config) -> log writer
+ *   parser_parse ("auto")          -> anon_record (defaults) -> writers
+ *   parser_parse (a fixed format)  -> anon_record (other config) -> writers
  *   anon_redact (the malformed-line policy), with both configurations
+ *
+ * The writers are the log writer and, with every column, CSV and JSON Lines.
  *
  * Invariants (abort() on violation, so libFuzzer keeps the input):
  *
  *   I1  every field's raw span lies inside the line; fields are in order and
  *       do not overlap; the "out" spans are readable.
- *   I2  the log writer's output (minus its newline) contains no address
+ *   I2  a writer's output (minus its newline) contains no address
  *       token equal to a raw client address of the record, unless that
  *       address equals its own truncation (then the output may hold it).
  *       Client addresses are collected with ipaddr_parse_host from the hops
  *       of the client field before anonymising; output tokens are every
  *       substring that ipaddr_parse accepts and that does not cut through a
  *       run of hex digits (see out_has_addr below).
- *   I3  the anon_redact output holds no address that residual_find finds
- *       and that differs from its own truncation.
+ *   I3  the anon_redact output holds no address that residual_find (or
+ *       residual_find_lenient, which anon_redact uses) finds and that
+ *       differs from its own truncation.
  *
  * Environment (for triage only; the default is the strict check):
  *   LOGNYM_FUZZ_TOLERATE=kept,glued,v6dot,dcolon,word,regroup,v4skip
@@ -438,30 +441,23 @@ run_setup (Setup *su, const char *line, size_t len)
 
 /* "regroup" (I3 only): @tok, an address the scanner finds in redacted text,
  * is a masked address with kept text glued on in front: leading groups the
- * lenient scanner dropped as the tail of a word, or a "::".  Dropping 1 to
- * 3 leading colon-groups (no "::" among them), or a leading "::", leaves an
- * address equal to its own truncation.  "1:d:1:1:b:1:2::8" is redacted to "1:d:1:1::", which re-reads
- * as 1:d:1:1:: (64 bits) though the masked part is d:1:1::. */
+ * lenient scanner dropped as the tail of a word, or a "::".  Some suffix of
+ * @tok that starts after a ':' is an address equal to its own truncation.
+ * "1:d:1:1:b:1:2::8" is redacted to "1:d:1:1::" (re-reads as 1:d:1:1::, the
+ * masked part is d:1:1::); "::C:3.1.2.8::a" to "::C:3.1.2.0::" (re-reads as
+ * ::c:301:200, the masked part is 3.1.2.0). */
 static bool
 regrouped (const LnAnon *anon, LnSpan tok)
 {
-  const char *s = tok.p, *end = tok.p + tok.len;
-  LnAddr a;
-  int k;
+  const char *q, *end = tok.p + tok.len;
 
-  /* "::0.1.2.6::2" is redacted to "::0.1.2.0::": a kept "::" before a
-   * masked IPv4 re-reads as the IPv4-compatible ::1:200 */
-  if (tok.len > 2 && s[0] == ':' && s[1] == ':' && s[2] != ':'
-      && ipaddr_parse (s + 2, tok.len - 2, &a) && is_own_truncation (anon, &a))
-    return true;
-  for (k = 0; k < 3; k++)
+  for (q = tok.p; q + 1 < end; q++)
     {
-      const char *colon = memchr (s, ':', (size_t) (end - s));
+      LnAddr a;
 
-      if (colon == NULL || colon == s || colon + 1 >= end || colon[1] == ':')
-        return false;
-      s = colon + 1;
-      if (ipaddr_parse (s, (size_t) (end - s), &a) && is_own_truncation (anon, &a))
+      if (*q != ':' || q[1] == ':')
+        continue;
+      if (ipaddr_parse (q + 1, (size_t) (end - q - 1), &a) && is_own_truncation (anon, &a))
         return true;
     }
   return false;
