@@ -336,19 +336,15 @@ find_or_add (LnAgg *agg, const char *key)
 static guint64
 bytes_of (const LnRecord *rec)
 {
-  size_t i, j;
+  int i = rec->first[LN_FIELD_BYTES];
+  guint64 n = 0;
+  size_t j;
 
-  for (i = 0; i < rec->nfields; i++)
-    if (rec->fields[i].type == LN_FIELD_BYTES)
-      {
-        LnSpan s = rec->fields[i].out;
-        guint64 n = 0;
-
-        for (j = 0; j < s.len && (unsigned) (s.p[j] - '0') <= 9; j++)
-          n = n * 10 + (guint64) (s.p[j] - '0');
-        return n;
-      }
-  return 0;
+  if (i < 0)
+    return 0;
+  for (j = 0; j < rec->fields[i].out.len && (unsigned) (rec->fields[i].out.p[j] - '0') <= 9; j++)
+    n = n * 10 + (guint64) (rec->fields[i].out.p[j] - '0');
+  return n;
 }
 
 void

@@ -98,6 +98,19 @@ select_key (LnAnon *anon, const LnRecord *rec)
   return FALSE;
 }
 
+/* Notes the keyed digest of the record's raw client address for the
+ * visitor sketches of --aggregate. */
+static void
+note_visitor (const LnAnon *anon, LnRecord *rec, const LnAddr *addr)
+{
+  uint8_t v6[16];
+
+  ipaddr_to_v6_bytes (addr, v6);
+  rec->visitor = siphash24 (anon->visitor_key, v6, sizeof v6);
+  rec->has_visitor = true;
+  wipe_memory (v6, sizeof v6);
+}
+
 /* One hop of a client field: an address (kept shape: brackets, zone,
  * port), or a placeholder.  The first hop is the client: with a geo
  * database its country is looked up here, on the raw address, before it
@@ -134,14 +147,7 @@ client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *ar
     if (first && anon->geo)
       memcpy (rec->country, code, 3);
     if (first && anon->visitor_key)
-      {
-        uint8_t v6[16];
-
-        ipaddr_to_v6_bytes (&tok.addr, v6);
-        rec->visitor = siphash24 (anon->visitor_key, v6, sizeof v6);
-        rec->has_visitor = true;
-        wipe_memory (v6, sizeof v6);
-      }
+      note_visitor (anon, rec, &tok.addr);
     if (mode == LN_IP_COUNTRY)
       {
         wipe_memory (&tok.addr, sizeof tok.addr);
@@ -184,32 +190,21 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, LnBuf *arena)
 
   if (anon->config.ip_mode == LN_IP_DROP)
     {
-      if (anon->geo)
+      /* nothing of the address is written, but the country and the
+       * visitor digest still come from its first hop, parsed once */
+      if (anon->geo || anon->visitor_key)
         {
           const char *comma = memchr (p, ',', (size_t) (end - p));
           LnHostToken tok;
 
           if (ipaddr_parse_host (span_make (p, (size_t) ((comma ? comma : end) - p)), &tok))
             {
-              geo_lookup (anon->geo, &tok.addr, rec->country);
-              wipe_memory (&tok.addr, sizeof tok.addr);
+              if (anon->geo)
+                geo_lookup (anon->geo, &tok.addr, rec->country);
+              if (anon->visitor_key)
+                note_visitor (anon, rec, &tok.addr);
             }
-        }
-      if (anon->visitor_key)
-        {
-          const char *comma = memchr (p, ',', (size_t) (end - p));
-          LnHostToken tok;
-
-          if (ipaddr_parse_host (span_make (p, (size_t) ((comma ? comma : end) - p)), &tok))
-            {
-              uint8_t v6[16];
-
-              ipaddr_to_v6_bytes (&tok.addr, v6);
-              rec->visitor = siphash24 (anon->visitor_key, v6, sizeof v6);
-              rec->has_visitor = true;
-              wipe_memory (v6, sizeof v6);
-              wipe_memory (&tok.addr, sizeof tok.addr);
-            }
+          wipe_memory (&tok.addr, sizeof tok.addr);
         }
       f->out = placeholder;
       anon->stats.clients_other++;

@@ -66,15 +66,13 @@ columns_parse (const char *list, LnColumn *out, size_t max, GError **error)
   return n;
 }
 
+/* The parser already noted where each field type first occurs. */
 static const LnField *
 first_field (const LnRecord *rec, LnFieldType type)
 {
-  size_t i;
+  int i = rec->first[type];
 
-  for (i = 0; i < rec->nfields; i++)
-    if (rec->fields[i].type == type)
-      return &rec->fields[i];
-  return NULL;
+  return i >= 0 ? &rec->fields[i] : NULL;
 }
 
 static LnValue
