@@ -341,6 +341,12 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
         case LN_FIELD_VHOST:
         case LN_FIELD_OTHER:
         case LN_FIELD_TRAILING:
+        case LN_FIELD_FORWARDED:
+        case LN_FIELD_SERVER_ADDR:
+        case LN_FIELD_HEADER:
+        case LN_FIELD_URL_PATH:
+        case LN_FIELD_QUERY:
+        case LN_FIELD_URI:
           if (scan && !scan_field (anon, rec->line.p, f, arena))
             return LN_PARSE_RESIDUAL;
           break;

@@ -22,7 +22,9 @@ static const char *const field_names[LN_FIELD__COUNT] = {
   [LN_FIELD_PORT] = "port", [LN_FIELD_NUMBER] = "number",
   [LN_FIELD_DURATION_US] = "duration", [LN_FIELD_DURATION_MS] = "duration",
   [LN_FIELD_DURATION_S] = "duration", [LN_FIELD_OTHER] = "other",
-  [LN_FIELD_TRAILING] = "trailing",
+  [LN_FIELD_TRAILING] = "trailing", [LN_FIELD_FORWARDED] = "forwarded-for",
+  [LN_FIELD_SERVER_ADDR] = "server-address", [LN_FIELD_HEADER] = "header",
+  [LN_FIELD_URL_PATH] = "path", [LN_FIELD_QUERY] = "query", [LN_FIELD_URI] = "uri",
 };
 
 typedef struct {

@@ -27,6 +27,22 @@ logformat_preset (const char *name)
   return NULL;
 }
 
+/* Request headers that carry the client address chain set by proxies. */
+static gboolean
+is_forwarded_header (const char *name)
+{
+  static const char *const names[] = {
+    "X-Forwarded-For", "X-Real-IP", "X-Client-IP", "True-Client-IP",
+    "CF-Connecting-IP", "X-Cluster-Client-IP", "Fastly-Client-IP",
+  };
+  size_t i;
+
+  for (i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_ascii_strcasecmp (name, names[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* Field type of a directive letter; -1 when the letter is unknown.
  * @arg is the {...} argument or NULL. */
 static int
@@ -64,16 +80,29 @@ directive_type (char letter, const char *arg)
       return -1;
     case 'P': case 'k':
       return LN_FIELD_NUMBER;
-    case 'A': case 'f': case 'H': case 'm': case 'q': case 'U': case 'R':
-    case 'L': case 'X':
+    case 'A':
+      return LN_FIELD_SERVER_ADDR;
+    case 'U':
+      return LN_FIELD_URL_PATH;
+    case 'q':
+      return LN_FIELD_QUERY;
+    case 'f': case 'H': case 'm': case 'R': case 'L': case 'X':
       return LN_FIELD_OTHER;
     case 'i':
-      if (arg && g_ascii_strcasecmp (arg, "Referer") == 0)
+      if (arg == NULL)
+        return -1;
+      if (g_ascii_strcasecmp (arg, "Referer") == 0)
         return LN_FIELD_REFERER;
-      if (arg && g_ascii_strcasecmp (arg, "User-Agent") == 0)
+      if (g_ascii_strcasecmp (arg, "User-Agent") == 0)
         return LN_FIELD_USER_AGENT;
-      return LN_FIELD_OTHER;
-    case 'o': case 'C': case 'e': case 'n': case 'x':
+      if (is_forwarded_header (arg))
+        return LN_FIELD_FORWARDED;
+      if (g_ascii_strcasecmp (arg, "Host") == 0)
+        return LN_FIELD_OTHER;
+      return LN_FIELD_HEADER;
+    case 'o': case 'C':
+      return LN_FIELD_HEADER;
+    case 'e': case 'n': case 'x':
       return LN_FIELD_OTHER;
     default:
       return -1;
@@ -123,12 +152,16 @@ typedef struct {
   GString *lits;
   Piece pieces[LN_MAX_FIELDS + 1];  /* literal after field i is pieces[i+1] */
   LnFieldType types[LN_MAX_FIELDS];
+  const char *directives[LN_MAX_FIELDS];
+  const char *names[LN_MAX_FIELDS];
+  GStringChunk *strings;            /* the LnLogFormat's */
   gsize lit_start;
   size_t nfields;
 } Builder;
 
 static gboolean
-builder_field (Builder *b, LnFieldType type, const char *what, int column, GError **error)
+builder_field (Builder *b, LnFieldType type, const char *what, const char *name,
+               int column, GError **error)
 {
   if (b->nfields + 1 >= LN_MAX_FIELDS)
     {
@@ -145,7 +178,10 @@ builder_field (Builder *b, LnFieldType type, const char *what, int column, GErro
     }
   b->pieces[b->nfields].off = b->lit_start;
   b->pieces[b->nfields].len = b->lits->len - b->lit_start;
-  b->types[b->nfields++] = type;
+  b->types[b->nfields] = type;
+  b->directives[b->nfields] = g_string_chunk_insert_const (b->strings, what);
+  b->names[b->nfields] = name ? g_string_chunk_insert_const (b->strings, name) : NULL;
+  b->nfields++;
   b->lit_start = b->lits->len;
   return TRUE;
 }
@@ -172,6 +208,8 @@ builder_finish (Builder *b, LnLogFormat *lf, GError **error)
       const Piece *before = &b->pieces[i], *after = &b->pieces[i + 1];
 
       op->type = b->types[i];
+      op->directive = b->directives[i];
+      op->name = b->names[i];
       op->literal = span_make (lf->text + after->off, after->len);
       if (before->len > 0 && lf->text[before->off + before->len - 1] == '"'
           && after->len > 0 && lf->text[after->off] == '"')
@@ -202,6 +240,8 @@ logformat_compile (const char *format, GError **error)
 
   preset = logformat_preset (format);
   lf->name = g_strdup (format);
+  lf->strings = g_string_chunk_new (256);
+  b.strings = lf->strings;
   src = unescape (preset ? preset : format);
   if (*src == '\0')
     {
@@ -265,7 +305,8 @@ logformat_compile (const char *format, GError **error)
         }
       if (type == LN_FIELD_TIME)
         g_string_append_c (b.lits, '[');
-      if (!builder_field (&b, (LnFieldType) type, what, (int) (directive - src + 1), error))
+      if (!builder_field (&b, (LnFieldType) type, what, arg,
+                          (int) (directive - src + 1), error))
         goto fail;
       if (type == LN_FIELD_TIME)
         g_string_append_c (b.lits, ']');
@@ -300,7 +341,31 @@ static const struct {
   { "request_time", LN_FIELD_DURATION_S },
   { "connection", LN_FIELD_NUMBER }, { "connection_requests", LN_FIELD_NUMBER },
   { "pid", LN_FIELD_NUMBER }, { "msec", LN_FIELD_NUMBER },
+  { "server_addr", LN_FIELD_SERVER_ADDR },
+  { "uri", LN_FIELD_URL_PATH }, { "document_uri", LN_FIELD_URL_PATH },
+  { "args", LN_FIELD_QUERY }, { "query_string", LN_FIELD_QUERY },
+  { "request_uri", LN_FIELD_URI },
+  { "http_x_forwarded_for", LN_FIELD_FORWARDED }, { "http_x_real_ip", LN_FIELD_FORWARDED },
+  { "http_x_client_ip", LN_FIELD_FORWARDED }, { "http_true_client_ip", LN_FIELD_FORWARDED },
+  { "http_cf_connecting_ip", LN_FIELD_FORWARDED },
+  { "proxy_add_x_forwarded_for", LN_FIELD_FORWARDED },
 };
+
+static LnFieldType
+nginx_var_type (const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < G_N_ELEMENTS (nginx_vars); i++)
+    if (strcmp (name, nginx_vars[i].name) == 0)
+      return nginx_vars[i].type;
+  /* headers in and out, and cookies: personal unless kept */
+  if (g_str_has_prefix (name, "http_") || g_str_has_prefix (name, "sent_http_")
+      || g_str_has_prefix (name, "cookie_") || g_str_has_prefix (name, "upstream_http_")
+      || g_str_has_prefix (name, "upstream_cookie_"))
+    return LN_FIELD_HEADER;
+  return LN_FIELD_OTHER;
+}
 
 LnLogFormat *
 logformat_compile_nginx (const char *format, GError **error)
@@ -310,6 +375,8 @@ logformat_compile_nginx (const char *format, GError **error)
   const char *p;
 
   lf->name = g_strdup (format);
+  lf->strings = g_string_chunk_new (256);
+  b.strings = lf->strings;
   if (*format == '\0')
     {
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("empty log format"));
@@ -321,7 +388,6 @@ logformat_compile_nginx (const char *format, GError **error)
       const char *start = p;
       g_autofree char *name = NULL;
       LnFieldType type = LN_FIELD_OTHER;
-      size_t i;
 
       if (*p != '$')
         {
@@ -356,13 +422,11 @@ logformat_compile_nginx (const char *format, GError **error)
           name = g_strndup (p + 1, (gsize) (q - p - 1));
           p = q - 1;
         }
-      for (i = 0; i < G_N_ELEMENTS (nginx_vars); i++)
-        if (strcmp (name, nginx_vars[i].name) == 0)
-          type = nginx_vars[i].type;
+      type = nginx_var_type (name);
       {
         g_autofree char *what = g_strdup_printf ("$%s", name);
 
-        if (!builder_field (&b, type, what, (int) (start - format + 1), error))
+        if (!builder_field (&b, type, what, name, (int) (start - format + 1), error))
           goto fail;
       }
     }
@@ -383,5 +447,7 @@ logformat_free (LnLogFormat *format)
     return;
   g_free (format->name);
   g_free (format->text);
+  if (format->strings)
+    g_string_chunk_free (format->strings);
   g_free (format);
 }

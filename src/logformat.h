@@ -23,6 +23,8 @@ typedef struct {
   LnFieldType type;
   LnScan scan;
   LnSpan literal;       /* what must follow the field; empty at end of line */
+  const char *directive;  /* as written: "%>s", "%{Referer}i", "$http_host" */
+  const char *name;       /* the {...} argument or nginx variable name, or NULL */
 } LnOp;
 
 typedef struct {
@@ -33,6 +35,7 @@ typedef struct {
   LnOp ops[LN_MAX_FIELDS];
   gboolean trailing_fields;  /* accept extra fields after the last one */
   gboolean vhost_no_port;    /* auto mode: "%v " must not swallow ":port" */
+  GStringChunk *strings;     /* storage of the ops' directive and name */
 } LnLogFormat;
 
 /* The LogFormat string of a preset, or NULL if @name is not a preset. */

@@ -34,6 +34,12 @@ typedef enum {
   LN_FIELD_DURATION_S,  /* %T, %{s}T */
   LN_FIELD_OTHER,       /* anything else: kept, scanned for addresses */
   LN_FIELD_TRAILING,    /* extra fields after a combined line (nginx XFF) */
+  LN_FIELD_FORWARDED,   /* %{X-Forwarded-For}i: a list of client addresses */
+  LN_FIELD_SERVER_ADDR, /* %A, $server_addr: the server's own address */
+  LN_FIELD_HEADER,      /* other %{...}i %{...}o %{...}C, $http_..., $cookie_... */
+  LN_FIELD_URL_PATH,    /* %U, $uri: the path without the query string */
+  LN_FIELD_QUERY,       /* %q, $args: the query string */
+  LN_FIELD_URI,         /* $request_uri: path and query string */
   LN_FIELD__COUNT
 } LnFieldType;
 

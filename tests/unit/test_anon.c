@@ -448,7 +448,7 @@ Test (anon, residual_in_vhost_and_other_fields)
 
   fx = fx_new ("%h \"%{X-Forwarded-For}i\" %D %>s", &cfg);
   cr_assert_eq (fx_run (fx, "192.0.2.7 \"198.51.100.7, 2001:db8:aa:bb::1\" 1234 200"), LN_PARSE_OK);
-  assert_span_str (out_of (fx, LN_FIELD_OTHER), "198.51.100.0, 2001:db8:aa::");
+  assert_span_str (out_of (fx, LN_FIELD_FORWARDED), "198.51.100.0, 2001:db8:aa::");
   assert_untouched (fx, LN_FIELD_DURATION_US);
   cr_assert_eq (fx->anon.stats.residual_masked, 2);
   fx_free (fx);

@@ -380,7 +380,7 @@ Test (parse, logformat_httpd_conf_escapes)
   {
     static const F f[] = {
       { LN_FIELD_CLIENT, "192.0.2.1" }, { LN_FIELD_STATUS, "404" },
-      { LN_FIELD_OTHER, "value" }, { LN_FIELD_BYTES, "12" },
+      { LN_FIELD_HEADER, "value" }, { LN_FIELD_BYTES, "12" },
     };
     expect_fields (p, f, N_ELEMS (f));
     cr_assert_eq (p->rec.status, 404);
@@ -413,8 +413,8 @@ Test (parse, logformat_other_directives)
     { LN_FIELD_OTHER, "10/Oct/2000" }, { LN_FIELD_TIME, TIME_TEXT },
     { LN_FIELD_REQUEST, "GET /x?y=1 HTTP/2.0" }, { LN_FIELD_STATUS, "500" },
     { LN_FIELD_BYTES, "-" }, { LN_FIELD_BYTES, "11" }, { LN_FIELD_BYTES, "22" },
-    { LN_FIELD_OTHER, "203.0.113.9, 10.0.0.1" }, { LN_FIELD_OTHER, "/x" },
-    { LN_FIELD_OTHER, "?y=1" }, { LN_FIELD_OTHER, "GET" }, { LN_FIELD_OTHER, "HTTP/2.0" },
+    { LN_FIELD_FORWARDED, "203.0.113.9, 10.0.0.1" }, { LN_FIELD_URL_PATH, "/x" },
+    { LN_FIELD_QUERY, "?y=1" }, { LN_FIELD_OTHER, "GET" }, { LN_FIELD_OTHER, "HTTP/2.0" },
   };
 
   /* %U%q adjacent are rejected (see logformat_errors): use a separator */
