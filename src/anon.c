@@ -5,6 +5,7 @@
 #include "anon.h"
 #include "errors.h"
 #include "residual.h"
+#include "sha256.h"
 #include "siphash.h"
 #include "wipe.h"
 
@@ -19,12 +20,21 @@ anon_init (LnAnon *anon, const LnAnonConfig *config, LnKeyring *keyring,
   anon->config = *config;
   anon->keyring = keyring;
   anon->cache = cache;
+  buf_init (&anon->scratch, 512);
 }
 
 void
 anon_clear (LnAnon *anon)
 {
   g_clear_error (&anon->key_error);
+  if (anon->scratch.data)
+    buf_clear (&anon->scratch);
+}
+
+gboolean
+anon_needs_key (const LnAnonConfig *config)
+{
+  return LN_IP_MODE_KEYED (config->ip_mode) || config->user == LN_USER_HMAC;
 }
 
 size_t
@@ -180,8 +190,12 @@ client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *ar
   }
 }
 
+/* Rewrites a client field: every hop of the list.  Only the @primary field
+ * (the first %h/%a) gives the record its country and visitor digest and
+ * counts in the statistics; forwarded-for lists and a second client field
+ * get the same rule without them. */
 static void
-rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, LnBuf *arena)
+rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *arena)
 {
   const char *p = f->raw.p;
   const char *end = f->raw.p + f->raw.len;
@@ -192,7 +206,7 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, LnBuf *arena)
     {
       /* nothing of the address is written, but the country and the
        * visitor digest still come from its first hop, parsed once */
-      if (anon->geo || anon->visitor_key)
+      if (primary && (anon->geo || anon->visitor_key))
         {
           const char *comma = memchr (p, ',', (size_t) (end - p));
           LnHostToken tok;
@@ -207,7 +221,8 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, LnBuf *arena)
           wipe_memory (&tok.addr, sizeof tok.addr);
         }
       f->out = placeholder;
-      anon->stats.clients_other++;
+      if (primary)
+        anon->stats.clients_other++;
       return;
     }
   while (p < end)
@@ -215,7 +230,7 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, LnBuf *arena)
       const char *comma = memchr (p, ',', (size_t) (end - p));
       const char *hop_end = comma ? comma : end;
       int fam = client_hop (anon, span_make (p, (size_t) (hop_end - p)), rec,
-                            family < 0, arena);
+                            primary && family < 0, arena);
 
       if (family < 0)
         family = fam;
@@ -227,7 +242,9 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, LnBuf *arena)
         p++;
       buf_append (arena, comma, (size_t) (p - comma));
     }
-  if (family == LN_AF_INET)
+  if (!primary)
+    ;
+  else if (family == LN_AF_INET)
     anon->stats.clients_v4++;
   else if (family == LN_AF_INET6)
     anon->stats.clients_v6++;
@@ -238,50 +255,81 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, LnBuf *arena)
   f->out.len = arena->len - off;
 }
 
-/* Masks addresses in a free-text field.  Returns false when an address was
- * found and the policy makes that line malformed. */
+/* Sets @f's output to @text after masking the addresses in it.  @text is
+ * either a part of the line or in anon->scratch (@in_scratch), never in the
+ * arena, which grows here.  Returns false when an address was found and
+ * the policy makes that line malformed. */
 static bool
-scan_field (LnAnon *anon, const char *line, LnField *f, LnBuf *arena)
+finish_field (LnAnon *anon, LnField *f, LnSpan text, bool in_scratch, bool scan,
+              LnBuf *arena)
 {
-  const char *search = f->raw.p;   /* where the scanner resumes */
-  const char *copied = f->raw.p;   /* end of the text already in the arena */
-  const char *end = f->raw.p + f->raw.len;
+  const char *search = text.p;     /* where the scanner resumes */
+  const char *copied = text.p;     /* end of the text already in the arena */
+  const char *end = text.p + text.len;
+  /* the scanner looks behind a match for context: the line, or the text */
+  const char *base = in_scratch ? text.p : anon->line;
   LnResidualMatch m;
-  size_t off = 0;
+  size_t off = arena->len;
   bool started = false;
 
   /* the lenient scan: recall matters more than a masked version number */
-  while (residual_find_lenient (line, search, end, &m))
+  while (scan && residual_find_lenient (base, search, end, &m))
     {
-      char text[LN_ANON_TEXT_MAX];
-      size_t n = anon_address (anon, &m.addr, text);
+      char addr_text[LN_ANON_TEXT_MAX];
+      size_t n = anon_address (anon, &m.addr, addr_text);
 
       search = m.token.p + m.token.len;
-      if (n == m.token.len && memcmp (text, m.token.p, n) == 0)
+      if (n == m.token.len && memcmp (addr_text, m.token.p, n) == 0)
         continue;     /* already as coarse as the rule makes it (our output) */
       if (anon->config.residual == LN_RESIDUAL_MALFORMED)
         {
-          anon->residual_at = m.token.p;
+          anon->residual_at = in_scratch ? f->raw.p : m.token.p;
           return false;
         }
-      if (!started)
-        {
-          off = arena->len;
-          started = true;
-        }
+      started = true;
       buf_append (arena, copied, (size_t) (m.token.p - copied));
-      buf_append (arena, text, n);
+      buf_append (arena, addr_text, n);
       copied = search;
       anon->stats.residual_masked++;
     }
-  if (started)
+  if (started || in_scratch)
     {
       buf_append (arena, copied, (size_t) (end - copied));
       f->in_arena = true;
       f->arena_off = (uint32_t) off;
       f->out.len = arena->len - off;
     }
+  else
+    f->out = text;
   return true;
+}
+
+/* --remote-user=hmac: a keyed token of the name, unrelated to the address
+ * tokens of the same key (another message prefix). */
+static void
+user_token (LnAnon *anon, LnField *f, LnBuf *arena)
+{
+  static const char prefix[] = "lognym remote user\n";
+  uint8_t mac[LN_SHA256_LEN];
+  char token[LN_TOKEN_LEN];
+  size_t off = arena->len;
+
+  if (anon->key == NULL)
+    {
+      f->out = dash;       /* the period key was erased: nothing to link */
+      return;
+    }
+  buf_reset (&anon->scratch);
+  buf_append (&anon->scratch, prefix, sizeof prefix - 1);
+  buf_append_span (&anon->scratch, f->raw);
+  hmac_sha256 (anon->key, anon->scratch.data, anon->scratch.len, mac);
+  buf_wipe (&anon->scratch);
+  pseudonym_format_token (mac, token);
+  wipe_memory (mac, sizeof mac);
+  buf_append (arena, token, sizeof token);
+  f->in_arena = true;
+  f->arena_off = (uint32_t) off;
+  f->out.len = sizeof token;
 }
 
 LnParseStatus
@@ -289,66 +337,104 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
 {
   const LnAnonConfig *cfg = &anon->config;
   bool scan = cfg->residual != LN_RESIDUAL_OFF;
+  LnParseStatus status = LN_PARSE_OK;
   size_t i;
 
   buf_reset (arena);
+  buf_reset (&anon->scratch);
+  anon->line = rec->line.p;
   rec->country[0] = '\0';
   rec->has_visitor = false;
-  if (LN_IP_MODE_KEYED (cfg->ip_mode) && !select_key (anon, rec))
+  if (anon_needs_key (cfg) && !select_key (anon, rec))
     return LN_PARSE_KEY_ERASED;
-  for (i = 0; i < rec->nfields; i++)
+  for (i = 0; i < rec->nfields && status == LN_PARSE_OK; i++)
     {
       LnField *f = &rec->fields[i];
+      LnSpan text = f->raw;
+      bool in_scratch = false;
 
       switch (f->type)
         {
         case LN_FIELD_CLIENT:
-          if (rec->first[LN_FIELD_CLIENT] == (int8_t) i)
-            rewrite_client (anon, rec, f, arena);
-          else
-            {
-              /* a second client field (%h and %a both): same rule, no geo */
-              LnGeo *geo = anon->geo;
-
-              anon->geo = NULL;
-              rewrite_client (anon, rec, f, arena);
-              anon->geo = geo;
-            }
-          break;
+          rewrite_client (anon, rec, f, rec->first[LN_FIELD_CLIENT] == (int8_t) i, arena);
+          continue;
+        case LN_FIELD_FORWARDED:
+          rewrite_client (anon, rec, f, false, arena);
+          continue;
+        case LN_FIELD_SERVER_ADDR:
+          /* the operator's own address: kept as written unless asked */
+          if (cfg->server_address_client)
+            rewrite_client (anon, rec, f, false, arena);
+          continue;
         /* A field that already is "-" keeps its own bytes, so the writer
          * copies it along with its neighbours instead of splicing. */
         case LN_FIELD_IDENT:
-        case LN_FIELD_USER:
-          if (!(f->type == LN_FIELD_IDENT ? cfg->keep_ident : cfg->keep_user))
+          if (!cfg->keep_ident)
             {
               if (!span_is_dash (f->raw))
                 f->out = dash;
+              continue;
             }
-          else if (scan && !scan_field (anon, rec->line.p, f, arena))
-            return LN_PARSE_RESIDUAL;
           break;
+        case LN_FIELD_USER:
+          if (cfg->user == LN_USER_KEEP || span_is_dash (f->raw))
+            break;
+          if (cfg->user == LN_USER_HMAC)
+            user_token (anon, f, arena);
+          else
+            f->out = dash;
+          continue;
+        case LN_FIELD_HEADER:
+          /* cookies and headers not named by --keep-header */
+          if (!span_is_dash (f->raw))
+            f->out = dash;
+          continue;
         case LN_FIELD_USER_AGENT:
-          if (!cfg->keep_user_agent)
+          if (cfg->user_agent == LN_UA_KEEP || span_is_dash (f->raw))
+            break;
+          if (cfg->user_agent == LN_UA_FAMILY)
+            {
+              char family[LN_UA_FAMILY_MAX];
+              bool bot;
+              size_t n = fields_ua_family (f->raw, family, &bot);
+              size_t off = arena->len;
+
+              buf_append (arena, family, n);
+              f->in_arena = true;
+              f->arena_off = (uint32_t) off;
+              f->out.len = n;
+            }
+          else
+            f->out = dash;
+          continue;
+        case LN_FIELD_REFERER:
+          if (cfg->referer == LN_REFERER_DROP)
             {
               if (!span_is_dash (f->raw))
                 f->out = dash;
-              break;
+              continue;
             }
-          /* a kept user agent is free text like the fields below */
-          G_GNUC_FALLTHROUGH;
+          text = fields_referer (cfg->referer, f->raw, &anon->scratch, &in_scratch);
+          if (cfg->referer == LN_REFERER_KEEP)
+            text = fields_query (&cfg->query, LN_QUERY_IN_URL, text, &anon->scratch,
+                                 &in_scratch);
+          break;
         case LN_FIELD_REQUEST:
-        case LN_FIELD_REFERER:
+          text = fields_query (&cfg->query, LN_QUERY_IN_REQUEST, text, &anon->scratch,
+                               &in_scratch);
+          break;
+        case LN_FIELD_URI:
+          text = fields_query (&cfg->query, LN_QUERY_IN_URL, text, &anon->scratch,
+                               &in_scratch);
+          break;
+        case LN_FIELD_QUERY:
+          text = fields_query (&cfg->query, LN_QUERY_ONLY, text, &anon->scratch,
+                               &in_scratch);
+          break;
         case LN_FIELD_VHOST:
+        case LN_FIELD_URL_PATH:
         case LN_FIELD_OTHER:
         case LN_FIELD_TRAILING:
-        case LN_FIELD_FORWARDED:
-        case LN_FIELD_SERVER_ADDR:
-        case LN_FIELD_HEADER:
-        case LN_FIELD_URL_PATH:
-        case LN_FIELD_QUERY:
-        case LN_FIELD_URI:
-          if (scan && !scan_field (anon, rec->line.p, f, arena))
-            return LN_PARSE_RESIDUAL;
           break;
         case LN_FIELD_TIME:
         case LN_FIELD_STATUS:
@@ -360,9 +446,17 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
         case LN_FIELD_DURATION_S:
         case LN_FIELD__COUNT:
         default:
-          break;
+          continue;
         }
+      /* free text, after its policy: the residual scan */
+      if (!finish_field (anon, f, text, in_scratch, scan, arena))
+        status = LN_PARSE_RESIDUAL;
     }
+  /* the scratch may have held a referer or query with an address in it */
+  if (anon->scratch.len)
+    buf_wipe (&anon->scratch);
+  if (status != LN_PARSE_OK)
+    return status;
   /* the arena no longer grows: turn offsets into pointers */
   for (i = 0; i < rec->nfields; i++)
     if (rec->fields[i].in_arena)
@@ -380,7 +474,7 @@ anon_redact (LnAnon *anon, LnSpan text, LnBuf *out)
 
   /* a malformed line has no trustworthy timestamp: use the key of the last
    * record, or of the present period */
-  if (LN_IP_MODE_KEYED (anon->config.ip_mode) && anon->key == NULL && !anon->fallback)
+  if (anon_needs_key (&anon->config) && anon->key == NULL && !anon->fallback)
     select_key (anon, NULL);
   while (residual_find_lenient (text.p, pos, end, &m))
     {

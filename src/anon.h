@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include "buf.h"
+#include "fields.h"
 #include "ipaddr.h"
 #include "geo.h"
 #include "key.h"
@@ -44,13 +45,22 @@ typedef enum {
   LN_RESIDUAL_OFF,
 } LnResidualPolicy;
 
+typedef enum {
+  LN_USER_DASH,
+  LN_USER_KEEP,
+  LN_USER_HMAC,          /* a keyed token: the same user, the same token */
+} LnUserPolicy;
+
 typedef struct {
   LnIpMode ip_mode;
   unsigned v4_bits;
   unsigned v6_bits;
-  gboolean keep_user_agent;
-  gboolean keep_user;
+  LnUserAgentPolicy user_agent;
+  LnUserPolicy user;
   gboolean keep_ident;
+  LnRefererPolicy referer;
+  LnQueryRules query;        /* names borrowed from the options */
+  gboolean server_address_client;  /* %A treated like a client address */
   LnResidualPolicy residual;
   gboolean expired_truncate;   /* erased period key: truncate, not fail */
 } LnAnonConfig;
@@ -75,14 +85,19 @@ typedef struct {
   gboolean fallback;         /* current record: key erased, truncate */
   GError *key_error;         /* why the last record had no key */
   const char *residual_at;   /* LN_PARSE_RESIDUAL: where the address was */
+  LnBuf scratch;             /* policy results before the residual scan */
+  const char *line;          /* the current record's line */
 } LnAnon;
 
-/* @keyring and @cache are borrowed and may be NULL unless
- * LN_IP_MODE_KEYED (config->ip_mode). */
+/* @keyring and @cache are borrowed and may be NULL unless a key is needed
+ * (anon_needs_key). */
 void anon_init (LnAnon *anon, const LnAnonConfig *config, LnKeyring *keyring,
                 LnPseudonymCache *cache);
 
 void anon_clear (LnAnon *anon);
+
+/* True when @config needs a key: a keyed --ip mode or --remote-user=hmac. */
+gboolean anon_needs_key (const LnAnonConfig *config);
 
 /* Fills the "out" span of every field of @rec; replacement text goes to
  * @arena, which is reset first.  Returns LN_PARSE_OK; LN_PARSE_RESIDUAL

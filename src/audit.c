@@ -82,7 +82,7 @@ scan_text (Audit *a, LnReader *reader, const char *where, const char *base,
 }
 
 static guint
-audit_client (Audit *a, LnReader *reader, const LnField *f)
+audit_client (Audit *a, LnReader *reader, const LnField *f, const char *where)
 {
   const char *p = f->raw.p, *end = f->raw.p + f->raw.len;
   guint found = 0;
@@ -96,7 +96,7 @@ audit_client (Audit *a, LnReader *reader, const LnField *f)
       if (ipaddr_parse_host (span_make (p, (size_t) (hop_end - p)), &tok)
           && is_raw (a, &tok.addr))
         {
-          report (a, reader, "client", &tok.addr, tok.text);
+          report (a, reader, where, &tok.addr, tok.text);
           found++;
         }
       wipe_memory (&tok.addr, sizeof tok.addr);
@@ -130,8 +130,11 @@ audit_reader (Audit *a, LnParser *parser, LnReader *reader, GError **error)
             {
               const LnField *f = &rec.fields[i];
 
-              if (f->type == LN_FIELD_CLIENT)
-                found += audit_client (a, reader, f);
+              if (f->type == LN_FIELD_CLIENT || f->type == LN_FIELD_FORWARDED)
+                found += audit_client (a, reader, f, field_names[f->type]);
+              else if (f->type == LN_FIELD_SERVER_ADDR
+                       && !a->options->anon.server_address_client)
+                continue;     /* the operator's own address, kept on purpose */
               else if (f->type != LN_FIELD_TIME)
                 found += scan_text (a, reader, field_names[f->type], line.p, f->raw.p,
                                     f->raw.p + f->raw.len);

@@ -86,28 +86,137 @@ on_ipv6_prefix (const char *name, const char *value, gpointer data, GError **err
   return parse_bits (name, value, 128, &((LnOptions *) data)->anon.v6_bits, error);
 }
 
-static const Choice keep_drop[] = { { "drop", 0 }, { "keep", 1 }, { 0 } };
 static const Choice keep_dash[] = { { "dash", 0 }, { "keep", 1 }, { 0 } };
 
 static gboolean
 on_user_agent (const char *name, const char *value, gpointer data, GError **error)
 {
+  static const Choice c[] = {
+    { "drop", LN_UA_DROP }, { "keep", LN_UA_KEEP }, { "family", LN_UA_FAMILY }, { 0 }
+  };
   int v;
 
-  if (!parse_choice (name, value, keep_drop, &v, error))
+  if (!parse_choice (name, value, c, &v, error))
     return FALSE;
-  ((LnOptions *) data)->anon.keep_user_agent = v;
+  ((LnOptions *) data)->anon.user_agent = (LnUserAgentPolicy) v;
   return TRUE;
 }
 
 static gboolean
 on_remote_user (const char *name, const char *value, gpointer data, GError **error)
 {
+  static const Choice c[] = {
+    { "dash", LN_USER_DASH }, { "keep", LN_USER_KEEP }, { "hmac", LN_USER_HMAC }, { 0 }
+  };
   int v;
 
-  if (!parse_choice (name, value, keep_dash, &v, error))
+  if (!parse_choice (name, value, c, &v, error))
     return FALSE;
-  ((LnOptions *) data)->anon.keep_user = v;
+  ((LnOptions *) data)->anon.user = (LnUserPolicy) v;
+  return TRUE;
+}
+
+static gboolean
+on_referer (const char *name, const char *value, gpointer data, GError **error)
+{
+  static const Choice c[] = {
+    { "origin", LN_REFERER_ORIGIN }, { "keep", LN_REFERER_KEEP },
+    { "strip-query", LN_REFERER_STRIP_QUERY }, { "drop", LN_REFERER_DROP }, { 0 }
+  };
+  int v;
+
+  if (!parse_choice (name, value, c, &v, error))
+    return FALSE;
+  ((LnOptions *) data)->anon.referer = (LnRefererPolicy) v;
+  return TRUE;
+}
+
+static gboolean
+on_query (const char *name, const char *value, gpointer data, GError **error)
+{
+  static const Choice c[] = { { "keep", LN_QUERY_KEEP }, { "strip", LN_QUERY_STRIP }, { 0 } };
+  LnOptions *o = data;
+  int v;
+
+  if (!parse_choice (name, value, c, &v, error))
+    return FALSE;
+  o->query_policy = (LnQueryPolicy) v;
+  return TRUE;
+}
+
+/* Appends the comma-separated words of @value to *@list. */
+static gboolean
+add_names (const char *name, const char *value, char ***list, GError **error)
+{
+  g_auto (GStrv) words = g_strsplit (value, ",", -1);
+  GStrvBuilder *b = g_strv_builder_new ();
+  char **w;
+
+  if (*list)
+    g_strv_builder_addv (b, (const char **) *list);
+  for (w = words; *w; w++)
+    {
+      g_strstrip (*w);
+      if (**w == '\0' || strpbrk (*w, "&=?# ") != NULL)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                       _("%s: '%s' is not a name"), name, *w);
+          g_strv_builder_unref (b);
+          return FALSE;
+        }
+      g_strv_builder_add (b, *w);
+    }
+  g_strfreev (*list);
+  *list = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return TRUE;
+}
+
+static gboolean
+on_query_allow (const char *name, const char *value, gpointer data, GError **error)
+{
+  return add_names (name, value, &((LnOptions *) data)->query_allow, error);
+}
+
+static gboolean
+on_query_deny (const char *name, const char *value, gpointer data, GError **error)
+{
+  return add_names (name, value, &((LnOptions *) data)->query_deny, error);
+}
+
+static gboolean
+on_keep_header (const char *name, const char *value, gpointer data, GError **error)
+{
+  return add_names (name, value, &((LnOptions *) data)->keep_headers, error);
+}
+
+static gboolean
+on_server_address (const char *name, const char *value, gpointer data, GError **error)
+{
+  static const Choice c[] = { { "keep", 0 }, { "client", 1 }, { 0 } };
+  int v;
+
+  if (!parse_choice (name, value, c, &v, error))
+    return FALSE;
+  ((LnOptions *) data)->anon.server_address_client = v;
+  return TRUE;
+}
+
+/* --query, --query-allow and --query-deny into one rule. */
+static gboolean
+check_query_options (LnOptions *o, GError **error)
+{
+  int lists = (o->query_allow != NULL) + (o->query_deny != NULL);
+
+  if (lists > 1 || (lists == 1 && o->query_policy == LN_QUERY_STRIP))
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("--query=strip, --query-allow and --query-deny exclude each other"));
+      return FALSE;
+    }
+  o->anon.query.policy = o->query_allow ? LN_QUERY_ALLOW
+                         : o->query_deny ? LN_QUERY_DENY : o->query_policy;
+  o->anon.query.names = o->query_allow ? o->query_allow : o->query_deny;
   return TRUE;
 }
 
@@ -251,6 +360,13 @@ check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
     {
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
                    _("this --ip mode needs a key: --key-file FILE, --key-dir DIR or "
+                     "LOGNYM_KEY_FILE (create a key with: lognym keygen FILE)"));
+      return FALSE;
+    }
+  if (o->anon.user == LN_USER_HMAC && o->key_file == NULL && o->key_dir == NULL)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("--remote-user=hmac needs a key: --key-file FILE, --key-dir DIR or "
                      "LOGNYM_KEY_FILE (create a key with: lognym keygen FILE)"));
       return FALSE;
     }
@@ -660,10 +776,29 @@ parse (int argc, char **argv, Mode mode, GError **error)
     { "ipv6-prefix", '6', 0, G_OPTION_ARG_CALLBACK, (void *) on_ipv6_prefix,
       N_("Keep the first N bits of IPv6 addresses (0-128, default 48)"), "N" },
     { "user-agent", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_user_agent,
-      N_("User agent: drop (default, written as \"-\") or keep"), N_("POLICY") },
+      N_("User agent: drop (default, written as \"-\"), keep, or family "
+         "(e.g. Firefox/128, Googlebot)"), N_("POLICY") },
     { "remote-user", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_remote_user,
       /* xgettext:no-c-format */
-      N_("Remote user (%u): dash (default) or keep"), N_("POLICY") },
+      N_("Remote user (%u): dash (default), keep, or hmac (a keyed token)"),
+      N_("POLICY") },
+    { "referer", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_referer,
+      N_("Referer: origin (default, scheme and host only), keep, strip-query or drop"),
+      N_("POLICY") },
+    { "query", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_query,
+      N_("Query strings of requested URLs: keep (default) or strip"), N_("POLICY") },
+    { "query-allow", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_query_allow,
+      N_("Keep the values of these query parameters only; the others become "
+         "REDACTED"), N_("NAME,…") },
+    { "query-deny", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_query_deny,
+      N_("Replace the values of these query parameters by REDACTED"), N_("NAME,…") },
+    { "keep-header", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_keep_header,
+      N_("Keep these header, cookie and nginx $http_ fields (dropped by default)"),
+      N_("NAME,…") },
+    { "server-address", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_server_address,
+      /* xgettext:no-c-format */
+      N_("Server address (%A, $server_addr): keep (default) or client (treated "
+         "like a client address)"), N_("POLICY") },
     { "ident", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_ident,
       /* xgettext:no-c-format */
       N_("Identd field (%l): dash (default) or keep"), N_("POLICY") },
@@ -831,6 +966,8 @@ parse (int argc, char **argv, Mode mode, GError **error)
     if (!o->version && !check_key_options (o, o->rotate != LN_PERIOD_NONE, retain_given, error))
       return NULL;
   }
+  if (!o->version && !check_query_options (o, error))
+    return NULL;
   if (!o->version && (o->apache_config || o->log_name))
     {
       if (o->apache_config == NULL || o->log_name == NULL)
@@ -874,6 +1011,9 @@ cli_options_free (LnOptions *options)
   g_free (options->run_as);
   g_free (options->stats_file);
   g_free (options->sketch_key_file);
+  g_strfreev (options->query_allow);
+  g_strfreev (options->query_deny);
+  g_strfreev (options->keep_headers);
   g_strfreev (options->files);
   g_free (options);
 }

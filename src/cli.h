@@ -23,6 +23,10 @@ typedef struct {
   char *apache_config;        /* --apache-config FILE */
   char *log_name;             /* --log-name NAME */
   LnAnonConfig anon;
+  LnQueryPolicy query_policy; /* --query; the lists below override it */
+  char **query_allow;         /* --query-allow names, or NULL */
+  char **query_deny;          /* --query-deny names, or NULL */
+  char **keep_headers;        /* --keep-header names, or NULL */
   LnMalformedPolicy malformed;
   char *output;               /* NULL: standard output */
   gboolean stats;             /* the key=value summary on stderr */

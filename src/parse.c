@@ -96,6 +96,49 @@ parser_init_nginx (LnParser *parser, const char *format, GError **error)
   return TRUE;
 }
 
+/* "X-Foo" and "x_foo" alike. */
+static gboolean
+header_name_equal (const char *a, const char *b)
+{
+  for (; *a && *b; a++, b++)
+    {
+      char ca = *a == '-' ? '_' : g_ascii_tolower (*a);
+      char cb = *b == '-' ? '_' : g_ascii_tolower (*b);
+
+      if (ca != cb)
+        return FALSE;
+    }
+  return *a == *b;
+}
+
+void
+parser_keep_headers (LnParser *parser, char *const *names)
+{
+  static const char *const prefixes[] = { "upstream_http_", "sent_http_", "http_" };
+  size_t i, k, j;
+  char *const *n;
+
+  for (i = 0; i < parser->nformats; i++)
+    for (k = 0; k < parser->formats[i]->nops; k++)
+      {
+        LnOp *op = &parser->formats[i]->ops[k];
+        const char *name = op->name;
+
+        if (op->type != LN_FIELD_HEADER || name == NULL)
+          continue;
+        if (op->directive[0] == '$')
+          for (j = 0; j < G_N_ELEMENTS (prefixes); j++)
+            if (g_str_has_prefix (name, prefixes[j]))
+              {
+                name += strlen (prefixes[j]);
+                break;
+              }
+        for (n = names; n && *n; n++)
+          if (header_name_equal (name, *n))
+            op->type = LN_FIELD_OTHER;
+      }
+}
+
 void
 parser_clear (LnParser *parser)
 {
@@ -265,7 +308,8 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
                 }
             }
         }
-      if (q == p && op->scan != LN_SCAN_QUOTED)
+      /* Apache writes %q as nothing at all when there is no query */
+      if (q == p && op->scan != LN_SCAN_QUOTED && op->type != LN_FIELD_QUERY)
         FAIL (LN_PARSE_EMPTY_FIELD, p);
 
       value = span_make (p, (size_t) (q - p));

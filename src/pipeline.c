@@ -70,7 +70,8 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
   if (!(options->nginx ? parser_init_nginx (&p->parser, options->format, error)
                        : parser_init (&p->parser, options->format, error)))
     return FALSE;
-  if (LN_IP_MODE_KEYED (options->anon.ip_mode))
+  parser_keep_headers (&p->parser, options->keep_headers);
+  if (anon_needs_key (&options->anon))
     {
       if (options->key_dir)
         p->keyring = keyring_new_rotating (options->key_dir, options->rotate,
@@ -87,8 +88,9 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
         }
       /* 2^17 slots of 32 bytes (4 MiB), cleared at half load: 65536
        * distinct clients per period fit before the first clearing */
-      p->cache = pseudonym_cache_new (1 << 17, error);
-      if (p->cache == NULL)
+      p->cache = LN_IP_MODE_KEYED (options->anon.ip_mode)
+                 ? pseudonym_cache_new (1 << 17, error) : NULL;
+      if (p->cache == NULL && LN_IP_MODE_KEYED (options->anon.ip_mode))
         {
           keyring_free (p->keyring);
           parser_clear (&p->parser);

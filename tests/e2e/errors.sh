@@ -111,7 +111,7 @@ bad_choice () {
 bad_choice "--ip=bogus" "lognym: invalid value 'bogus' for --ip (valid: truncate, drop" --ip=bogus
 bad_choice "--malformed=maybe" "lognym: invalid value 'maybe' for --malformed (valid: drop, redact, fail)" --malformed=maybe
 bad_choice "--residual=sometimes" "lognym: invalid value 'sometimes' for --residual (valid: mask, malformed, off)" --residual=sometimes
-bad_choice "--user-agent=hash" "lognym: invalid value 'hash' for --user-agent (valid: drop, keep)" --user-agent=hash
+bad_choice "--user-agent=hash" "lognym: invalid value 'hash' for --user-agent (valid: drop, keep, family)" --user-agent=hash
 
 # --- --malformed=fail -------------------------------------------------------
 {

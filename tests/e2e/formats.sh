@@ -579,7 +579,7 @@ if [ -n "$HAVE_PYTHON" ]; then
     extra=()
     [ "$f" = "$DATA/in/nonutf8.log" ] && extra=(--residual=off) && label="$label --residual=off"
     for fmt in jsonl csv; do
-      "$LOGNYM" -O "$fmt" "${extra[@]}" --fields path,query,referer "$f" >"$P/rt.$fmt" 2>"$P/err"
+      "$LOGNYM" -O "$fmt" "${extra[@]}" --referer=keep --fields path,query,referer "$f" >"$P/rt.$fmt" 2>"$P/err"
       if msg=$(python3 "$WORK/roundtrip.py" "$f" "$P/rt.$fmt" "$fmt" 2>&1); then
         pass "$fmt $label: path, query and referer bytes round-trip through surrogateescape"
       else

@@ -83,6 +83,19 @@ user-ident-dash-explicit     | --remote-user dash --ident dash     | in/user.log
 # kept user agent (lognym wrote "192.0.2.7" and "198.51.100.9" unmasked)
 user-keep-address            | --remote-user=keep                  | in/useraddr.log
 ident-keep-address           | --ident=keep                        | in/useraddr.log
+# --- field policies: referer, query strings, user agent, headers, server address
+policy-defaults              |                                     | in/policies.log
+referer-keep                 | --referer=keep                      | in/policies.log
+referer-strip-query          | --referer strip-query               | in/policies.log
+referer-drop                 | --referer drop                      | in/policies.log
+query-strip                  | --query=strip                       | in/policies.log
+query-deny                   | --query-deny email,token --query-deny session --referer keep | in/policies.log
+query-allow                  | --query-allow page,utm_source       | in/policies.log
+ua-family                    | --user-agent=family                 | in/policies.log thirdparty/basjes-hackers-access-part1.log
+headers-default              | --format '%h %A %u %t "%r" %>s %b "%{Referer}i" "%{Cookie}i" "%{Accept-Language}i" %{sid}C "%{X-Forwarded-For}i" "%{Set-Cookie}o" %q %{Host}i' | in/headers.log
+headers-keep                 | --keep-header Accept-Language,sid --format '%h %A %u %t "%r" %>s %b "%{Referer}i" "%{Cookie}i" "%{Accept-Language}i" %{sid}C "%{X-Forwarded-For}i" "%{Set-Cookie}o" %q %{Host}i' | in/headers.log
+headers-ip-drop-server-client | --ip=drop --server-address=client --query-deny email --format '%h %A %u %t "%r" %>s %b "%{Referer}i" "%{Cookie}i" "%{Accept-Language}i" %{sid}C "%{X-Forwarded-For}i" "%{Set-Cookie}o" %q %{Host}i' | in/headers.log
+headers-nginx                | --keep-header accept-language --nginx-format '$remote_addr $server_addr $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_cookie" "$http_accept_language" $cookie_sid "$http_x_forwarded_for" "$sent_http_set_cookie" $args $host' | in/headers.log
 # --- malformed lines
 malformed-drop               | --malformed=drop                    | in/malformed.log
 malformed-redact             | --malformed=redact                  | in/malformed.log

@@ -91,7 +91,7 @@ check_empty "empty file: no message" r.err
   printf '198.51.100.0 - - %s "GET /\0?ip=198.51.100.0\0 HTTP/1.1" 200 6 "-" "-"\n' "$T"
   printf '2001:db8:: - - %s "GET /\0\0 HTTP/1.1" 200 8\n' "$T"
 } >nul.expected
-run_lognym r nul.log
+run_lognym r --referer=keep nul.log
 check_status "NUL bytes: status 0" 0 "$RC"
 check_files "NUL bytes pass through unchanged" nul.expected r.out
 check_text "NUL bytes: the line of NULs is reported as malformed" \
@@ -109,7 +109,7 @@ check_text "NUL bytes: the line of NULs is reported as malformed" \
   printf '203.0.113.0 - - %s "GET /\244\244?ip=\377203.0.113.0\377 HTTP/1.1" 200 3\n' "$T"
   printf '203.0.113.0 - - %s "GET /\300\257\200 HTTP/1.1" 200 4 "\355\240\200" "-"\n' "$T"
 } >bytes.expected
-run_lognym r bytes.log
+run_lognym r --referer=keep bytes.log
 check_files "non-UTF-8 bytes pass through unchanged" bytes.expected r.out
 check_empty "non-UTF-8 bytes: no message" r.err
 

@@ -8,11 +8,10 @@
 #   REGENERATE=1 tests/e2e/keys.sh     rewrite tests/data/expected/keys-*.out
 #
 # After regenerating, review the goldens by eye (git diff): a golden states
-# what lognym SHOULD do.  keys-hmac-ipv6.out is in HAND_EDITED: its two
-# lines of "192.0.2.7:51234" were edited by hand to "[PSEUDONYM]:51234"
-# (lognym writes "PSEUDONYM:51234", an unbracketed IPv6 address followed by
-# a port: nine groups, not an address).  REGENERATE=1 leaves it alone
-# unless REGENERATE_HAND=1; take it off the list once the bug is fixed.
+# what lognym SHOULD do.  HAND_EDITED lists goldens that REGENERATE=1
+# leaves alone unless REGENERATE_HAND=1 (none today: keys-hmac-ipv6.out's
+# "[PSEUDONYM]:51234" lines were hand-written until lognym learnt to
+# bracket an IPv6 pseudonym followed by a port).
 #
 # The goldens were reviewed by hand: every token is 16 base32 characters,
 # one address always gives one token, 192.0.2.7 and ::ffff:192.0.2.7 give
@@ -152,7 +151,7 @@ if [ ! -f "$TESTS_SRCDIR/../data/sample-access.log" ]; then
   exit 99
 fi
 
-HAND_EDITED="keys-hmac-ipv6"
+HAND_EDITED=""
 
 golden () {   # golden NAME ARGS...
   local name=$1

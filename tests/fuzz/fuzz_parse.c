@@ -102,7 +102,7 @@ init_once (void)
   b = a;
   b.v4_bits = 17;
   b.v6_bits = 61;
-  b.keep_user_agent = TRUE;
+  b.user_agent = LN_UA_KEEP;
 
   setups[0].name = "auto";
   if (!parser_init (&setups[0].parser, "auto", &error))

@@ -22,9 +22,12 @@ default_config (void)
   c.ip_mode = LN_IP_TRUNCATE;
   c.v4_bits = 24;
   c.v6_bits = 48;
-  c.keep_user_agent = FALSE;
-  c.keep_user = FALSE;
+  c.user_agent = LN_UA_DROP;
+  c.user = LN_USER_DASH;
   c.keep_ident = FALSE;
+  /* the residual tests look at whole referers; the policies have tests of
+   * their own below */
+  c.referer = LN_REFERER_KEEP;
   c.residual = LN_RESIDUAL_MASK;
   return c;
 }
@@ -332,8 +335,8 @@ Test (anon, ident_user_agent_keep)
   Fx *fx;
 
   cfg.keep_ident = TRUE;
-  cfg.keep_user = TRUE;
-  cfg.keep_user_agent = TRUE;
+  cfg.user = LN_USER_KEEP;
+  cfg.user_agent = LN_UA_KEEP;
   fx = fx_new ("combined", &cfg);
   cr_assert_eq (fx_run (fx, COMBINED_ID ("ident1", "frank", "Mozilla/5.0 (X11) Chrome/120.0.6099.109")),
                 LN_PARSE_OK);
@@ -363,7 +366,7 @@ Test (anon, keep_one_at_a_time)
   LnAnonConfig cfg = default_config ();
   Fx *fx;
 
-  cfg.keep_user = TRUE;
+  cfg.user = LN_USER_KEEP;
   fx = fx_new ("combined", &cfg);
   cr_assert_eq (fx_run (fx, COMBINED_ID ("ident1", "frank", "UA")), LN_PARSE_OK);
   assert_span_str (out_of (fx, LN_FIELD_IDENT), "-");
@@ -450,7 +453,7 @@ Test (anon, residual_in_vhost_and_other_fields)
   cr_assert_eq (fx_run (fx, "192.0.2.7 \"198.51.100.7, 2001:db8:aa:bb::1\" 1234 200"), LN_PARSE_OK);
   assert_span_str (out_of (fx, LN_FIELD_FORWARDED), "198.51.100.0, 2001:db8:aa::");
   assert_untouched (fx, LN_FIELD_DURATION_US);
-  cr_assert_eq (fx->anon.stats.residual_masked, 2);
+  cr_assert_eq (fx->anon.stats.residual_masked, 0);   /* a client list, not residue */
   fx_free (fx);
 }
 
@@ -523,7 +526,7 @@ Test (anon, residual_off)
   Fx *fx;
 
   cfg.residual = LN_RESIDUAL_OFF;
-  cfg.keep_user_agent = TRUE;
+  cfg.user_agent = LN_UA_KEEP;
   fx = fx_new ("combined", &cfg);
   cr_assert_eq (fx_run (fx, RESIDUAL_LINE), LN_PARSE_OK);
   assert_span_str (out_of (fx, LN_FIELD_CLIENT), "192.0.2.0");
@@ -703,7 +706,7 @@ Test (anon, idempotent_on_its_output)
   GString *again = g_string_new (NULL);
   size_t i;
 
-  cfg.keep_user_agent = TRUE;
+  cfg.user_agent = LN_UA_KEEP;
   fx = fx_new ("combined", &cfg);
   cr_assert_eq (fx_run (fx, "2001:db8:1:2::3, 192.0.2.7, host.example - - " TL
                             " \"GET /?a=203.0.113.8&b=::ffff:198.51.100.9 HTTP/1.1\" 200 1 "
@@ -729,5 +732,177 @@ Test (anon, idempotent_on_its_output)
                  f->out.p);
     }
   g_string_free (again, TRUE);
+  fx_free (fx);
+}
+
+/* ------------------------------------------------------- field policies */
+
+Test (anon, referer_origin_by_default)
+{
+  LnAnonConfig cfg = default_config ();
+  Fx *fx;
+
+  cfg.referer = LN_REFERER_ORIGIN;
+  fx = fx_new ("combined", &cfg);
+  cr_assert_eq (fx_run (fx, "192.0.2.7 - - " TL " \"GET / HTTP/1.1\" 200 1 "
+                            "\"https://www.example.org/search?q=alice\" \"-\""), LN_PARSE_OK);
+  assert_span_str (out_of (fx, LN_FIELD_REFERER), "https://www.example.org");
+  /* an origin that is an address is masked by the scan after the policy */
+  cr_assert_eq (fx_run (fx, "192.0.2.7 - - " TL " \"GET / HTTP/1.1\" 200 1 "
+                            "\"https://bob:pw@198.51.100.7:8080/x?y\" \"-\""), LN_PARSE_OK);
+  assert_span_str (out_of (fx, LN_FIELD_REFERER), "https://198.51.100.0:8080");
+  cr_assert_eq (fx->anon.stats.residual_masked, 1);
+  assert_outs_valid (fx);
+  /* already an origin, or "-": the line's own bytes */
+  cr_assert_eq (fx_run (fx, "192.0.2.7 - - " TL " \"GET / HTTP/1.1\" 200 1 "
+                            "\"https://www.example.org\" \"-\""), LN_PARSE_OK);
+  assert_untouched (fx, LN_FIELD_REFERER);
+  fx_free (fx);
+}
+
+Test (anon, referer_strip_query_then_malformed_residual)
+{
+  LnAnonConfig cfg = default_config ();
+  Fx *fx;
+
+  cfg.referer = LN_REFERER_STRIP_QUERY;
+  cfg.residual = LN_RESIDUAL_MALFORMED;
+  fx = fx_new ("combined", &cfg);
+  cr_assert_eq (fx_run (fx, "192.0.2.7 - - " TL " \"GET / HTTP/1.1\" 200 1 "
+                            "\"https://u:p@198.51.100.7/x?y\" \"-\""), LN_PARSE_RESIDUAL);
+  cr_assert_not_null (fx->anon.residual_at);
+  fx_free (fx);
+}
+
+Test (anon, query_policies_in_request_query_and_uri)
+{
+  LnAnonConfig cfg = default_config ();
+  char *deny[] = { "email", NULL };
+  Fx *fx;
+
+  cfg.query.policy = LN_QUERY_DENY;
+  cfg.query.names = deny;
+  fx = fx_new ("%h \"%r\" %U %q \"%{Referer}i\"", &cfg);
+  cr_assert_eq (fx_run (fx, "192.0.2.7 \"GET /a?email=bob%40example.org&ip=203.0.113.9 "
+                            "HTTP/1.1\" /a ?email=x&p=1 \"http://x.example/?email=y\""),
+                LN_PARSE_OK);
+  assert_span_str (out_of (fx, LN_FIELD_REQUEST),
+                   "GET /a?email=REDACTED&ip=203.0.113.0 HTTP/1.1");
+  assert_untouched (fx, LN_FIELD_URL_PATH);
+  assert_span_str (out_of (fx, LN_FIELD_QUERY), "?email=REDACTED&p=1");
+  /* a kept referer's query follows the same rules */
+  assert_span_str (out_of (fx, LN_FIELD_REFERER), "http://x.example/?email=REDACTED");
+  assert_outs_valid (fx);
+  fx_free (fx);
+}
+
+Test (anon, headers_dropped_unless_kept)
+{
+  LnAnonConfig cfg = default_config ();
+  char *keep[] = { "accept-language", "lang", NULL };
+  Fx *fx = fx_new ("%h \"%{Cookie}i\" \"%{Accept-Language}i\" %{sid}C %{lang}C "
+                   "\"%{Set-Cookie}o\" %{Host}i", &cfg);
+
+  cr_assert_eq (fx_run (fx, "192.0.2.7 \"sid=1234; email=a@b\" \"de-DE\" 1234 de "
+                            "\"sid=99\" www.example.org"), LN_PARSE_OK);
+  cr_assert_eq (fx->rec.fields[1].type, LN_FIELD_HEADER);
+  assert_span_str (fx->rec.fields[1].out, "-");
+  assert_span_str (fx->rec.fields[2].out, "-");
+  assert_span_str (fx->rec.fields[3].out, "-");
+  assert_span_str (fx->rec.fields[4].out, "-");
+  assert_span_str (fx->rec.fields[5].out, "-");
+  assert_span_str (fx->rec.fields[6].out, "www.example.org");
+  fx_free (fx);
+
+  fx = fx_new ("%h \"%{Cookie}i\" \"%{Accept-Language}i\" %{sid}C %{lang}C "
+               "\"%{Set-Cookie}o\" %{Host}i", &cfg);
+  parser_keep_headers (&fx->parser, keep);
+  cr_assert_eq (fx_run (fx, "192.0.2.7 \"sid=1234; ip=198.51.100.7\" \"de-DE\" 1234 de "
+                            "\"sid=99\" www.example.org"), LN_PARSE_OK);
+  assert_span_str (fx->rec.fields[1].out, "-");
+  assert_span_str (fx->rec.fields[2].out, "de-DE");
+  assert_span_str (fx->rec.fields[3].out, "-");
+  assert_span_str (fx->rec.fields[4].out, "de");
+  fx_free (fx);
+}
+
+Test (anon, nginx_headers_and_keep_header_prefixes)
+{
+  LnAnonConfig cfg = default_config ();
+  char *keep[] = { "Accept-Language", NULL };
+  Fx *fx = g_new0 (Fx, 1);
+  GError *error = NULL;
+
+  live = g_slist_prepend (live, fx);
+  cr_assert (parser_init_nginx (&fx->parser, "$remote_addr \"$http_accept_language\" "
+                                "\"$http_cookie\" \"$cookie_sid\" \"$http_x_forwarded_for\"",
+                                &error));
+  buf_init (&fx->arena, 16);
+  anon_init (&fx->anon, &cfg, NULL, NULL);
+  parser_keep_headers (&fx->parser, keep);
+  cr_assert_eq (fx_run (fx, "192.0.2.7 \"de\" \"a=1\" \"9\" \"198.51.100.7, unknown\""),
+                LN_PARSE_OK);
+  assert_span_str (fx->rec.fields[1].out, "de");
+  assert_span_str (fx->rec.fields[2].out, "-");
+  assert_span_str (fx->rec.fields[3].out, "-");
+  assert_span_str (fx->rec.fields[4].out, "198.51.100.0, unknown");
+  fx_free (fx);
+}
+
+Test (anon, forwarded_for_is_a_client_list)
+{
+  LnAnonConfig cfg = default_config ();
+  Fx *fx;
+
+  cfg.ip_mode = LN_IP_DROP;
+  fx = fx_new ("%h \"%{X-Forwarded-For}i\"", &cfg);
+  cr_assert_eq (fx_run (fx, "192.0.2.7 \"198.51.100.7, unknown, [2001:db8::1]:443, host.example\""),
+                LN_PARSE_OK);
+  assert_span_str (out_of (fx, LN_FIELD_FORWARDED), LN_PLACEHOLDER);
+  fx_free (fx);
+
+  cfg.ip_mode = LN_IP_TRUNCATE;
+  fx = fx_new ("%h \"%{X-Forwarded-For}i\"", &cfg);
+  cr_assert_eq (fx_run (fx, "192.0.2.7 \"198.51.100.7, unknown, [2001:db8:1:2::1]:443, "
+                            "host.example\""), LN_PARSE_OK);
+  assert_span_str (out_of (fx, LN_FIELD_FORWARDED),
+                   "198.51.100.0, unknown, [2001:db8:1::]:443, " LN_PLACEHOLDER);
+  /* only the client field counts as a client */
+  cr_assert_eq (fx->anon.stats.clients_v4, 1);
+  cr_assert_eq (fx->anon.stats.clients_other, 0);
+  cr_assert_eq (fx->anon.stats.residual_masked, 0);
+  fx_free (fx);
+}
+
+Test (anon, server_address_kept_or_treated_as_client)
+{
+  LnAnonConfig cfg = default_config ();
+  Fx *fx = fx_new ("%h %A \"%r\"", &cfg);
+
+  cr_assert_eq (fx_run (fx, "192.0.2.7 198.51.100.1 \"GET / HTTP/1.1\""), LN_PARSE_OK);
+  assert_untouched (fx, LN_FIELD_SERVER_ADDR);
+  fx_free (fx);
+
+  cfg.server_address_client = TRUE;
+  fx = fx_new ("%h %A \"%r\"", &cfg);
+  cr_assert_eq (fx_run (fx, "192.0.2.7 198.51.100.1 \"GET / HTTP/1.1\""), LN_PARSE_OK);
+  assert_span_str (out_of (fx, LN_FIELD_SERVER_ADDR), "198.51.100.0");
+  fx_free (fx);
+}
+
+Test (anon, user_agent_family)
+{
+  LnAnonConfig cfg = default_config ();
+  Fx *fx;
+
+  cfg.user_agent = LN_UA_FAMILY;
+  fx = fx_new ("combined", &cfg);
+  cr_assert_eq (fx_run (fx, "192.0.2.7 - - " TL " \"GET / HTTP/1.1\" 200 1 \"-\" "
+                            "\"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 "
+                            "Firefox/128.0 (from 198.51.100.7)\""), LN_PARSE_OK);
+  assert_span_str (out_of (fx, LN_FIELD_USER_AGENT), "Firefox/128");
+  cr_assert_eq (fx_run (fx, "192.0.2.7 - - " TL " \"GET / HTTP/1.1\" 200 1 \"-\" \"-\""),
+                LN_PARSE_OK);
+  assert_untouched (fx, LN_FIELD_USER_AGENT);
   fx_free (fx);
 }

@@ -105,8 +105,8 @@ Test (cli, defaults)
   cr_assert_eq (o->anon.ip_mode, LN_IP_TRUNCATE);
   cr_assert_eq (o->anon.v4_bits, 24);
   cr_assert_eq (o->anon.v6_bits, 48);
-  cr_assert_eq (o->anon.keep_user_agent, FALSE);
-  cr_assert_eq (o->anon.keep_user, FALSE);
+  cr_assert_eq (o->anon.user_agent, LN_UA_DROP);
+  cr_assert_eq (o->anon.user, LN_USER_DASH);
   cr_assert_eq (o->anon.keep_ident, FALSE);
   cr_assert_eq (o->anon.residual, LN_RESIDUAL_MASK);
   cr_assert_eq (o->anon.expired_truncate, FALSE);
@@ -138,8 +138,8 @@ Test (cli, every_option_long_form)
   cr_assert_eq (o->anon.ip_mode, LN_IP_DROP);
   cr_assert_eq (o->anon.v4_bits, 16);
   cr_assert_eq (o->anon.v6_bits, 32);
-  cr_assert_eq (o->anon.keep_user_agent, TRUE);
-  cr_assert_eq (o->anon.keep_user, TRUE);
+  cr_assert_eq (o->anon.user_agent, LN_UA_KEEP);
+  cr_assert_eq (o->anon.user, LN_USER_KEEP);
   cr_assert_eq (o->anon.keep_ident, TRUE);
   cr_assert_eq (o->malformed, LN_MALFORMED_REDACT);
   cr_assert_eq (o->anon.residual, LN_RESIDUAL_OFF);
@@ -164,8 +164,8 @@ Test (cli, every_option_equals_and_short_forms)
   cr_assert_eq (o->anon.ip_mode, LN_IP_TRUNCATE);
   cr_assert_eq (o->anon.v4_bits, 0);
   cr_assert_eq (o->anon.v6_bits, 128);
-  cr_assert_eq (o->anon.keep_user_agent, FALSE);
-  cr_assert_eq (o->anon.keep_user, FALSE);
+  cr_assert_eq (o->anon.user_agent, LN_UA_DROP);
+  cr_assert_eq (o->anon.user, LN_USER_DASH);
   cr_assert_eq (o->anon.keep_ident, FALSE);
   cr_assert_eq (o->malformed, LN_MALFORMED_FAIL);
   cr_assert_eq (o->anon.residual, LN_RESIDUAL_MALFORMED);
@@ -203,10 +203,18 @@ Test (cli, every_choice_value)
   } cases[] = {
     { "--ip", "truncate", G_STRUCT_OFFSET (LnOptions, anon.ip_mode), LN_IP_TRUNCATE },
     { "--ip", "drop", G_STRUCT_OFFSET (LnOptions, anon.ip_mode), LN_IP_DROP },
-    { "--user-agent", "drop", G_STRUCT_OFFSET (LnOptions, anon.keep_user_agent), FALSE },
-    { "--user-agent", "keep", G_STRUCT_OFFSET (LnOptions, anon.keep_user_agent), TRUE },
-    { "--remote-user", "dash", G_STRUCT_OFFSET (LnOptions, anon.keep_user), FALSE },
-    { "--remote-user", "keep", G_STRUCT_OFFSET (LnOptions, anon.keep_user), TRUE },
+    { "--user-agent", "drop", G_STRUCT_OFFSET (LnOptions, anon.user_agent), LN_UA_DROP },
+    { "--user-agent", "keep", G_STRUCT_OFFSET (LnOptions, anon.user_agent), LN_UA_KEEP },
+    { "--user-agent", "family", G_STRUCT_OFFSET (LnOptions, anon.user_agent), LN_UA_FAMILY },
+    { "--remote-user", "dash", G_STRUCT_OFFSET (LnOptions, anon.user), LN_USER_DASH },
+    { "--remote-user", "keep", G_STRUCT_OFFSET (LnOptions, anon.user), LN_USER_KEEP },
+    { "--referer", "origin", G_STRUCT_OFFSET (LnOptions, anon.referer), LN_REFERER_ORIGIN },
+    { "--referer", "keep", G_STRUCT_OFFSET (LnOptions, anon.referer), LN_REFERER_KEEP },
+    { "--referer", "strip-query", G_STRUCT_OFFSET (LnOptions, anon.referer),
+      LN_REFERER_STRIP_QUERY },
+    { "--referer", "drop", G_STRUCT_OFFSET (LnOptions, anon.referer), LN_REFERER_DROP },
+    { "--server-address", "keep", G_STRUCT_OFFSET (LnOptions, anon.server_address_client), 0 },
+    { "--server-address", "client", G_STRUCT_OFFSET (LnOptions, anon.server_address_client), 1 },
     { "--ident", "dash", G_STRUCT_OFFSET (LnOptions, anon.keep_ident), FALSE },
     { "--ident", "keep", G_STRUCT_OFFSET (LnOptions, anon.keep_ident), TRUE },
     { "--malformed", "drop", G_STRUCT_OFFSET (LnOptions, malformed), LN_MALFORMED_DROP },

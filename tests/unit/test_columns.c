@@ -220,6 +220,7 @@ default_config (void)
   c.ip_mode = LN_IP_TRUNCATE;
   c.v4_bits = 24;
   c.v6_bits = 48;
+  c.referer = LN_REFERER_KEEP;   /* the columns, not the referer policy */
   c.residual = LN_RESIDUAL_MASK;
   return c;
 }
@@ -338,8 +339,8 @@ Test (column_value, kept_user_and_user_agent)
   LnAnonConfig cfg = default_config ();
   Fx *fx;
 
-  cfg.keep_user = TRUE;
-  cfg.keep_user_agent = TRUE;
+  cfg.user = LN_USER_KEEP;
+  cfg.user_agent = LN_UA_KEEP;
   fx = fx_new (COMBINED, &cfg);
   fx_run (fx, "192.0.2.77 - frank " TL " \"GET / HTTP/1.1\" 200 1 \"-\" \"Mozilla/5.0\"");
   expect (fx, LN_COL_USER, S, "frank");
