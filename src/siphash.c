@@ -1,4 +1,4 @@
-/* siphash.c - SipHash-2-4, from the paper's reference description. */
+/* siphash.c - SipHash-2-4 and -1-3, from the paper's reference description. */
 #include "config.h"
 
 #include <glib.h>
@@ -31,9 +31,11 @@ load_le64 (const uint8_t *p)
 
 /* One pass, two results: the 128-bit output variant of the reference
  * (v1 ^= 0xee, a second finalisation with 0xdd). */
-static uint64_t
-siphash (const uint8_t key[16], const void *data, size_t len, uint64_t *second)
+static inline __attribute__ ((always_inline)) uint64_t
+siphash (const uint8_t key[16], const void *data, size_t len, uint64_t *second,
+         int c_rounds, int d_rounds)
 {
+  int r;
   const uint8_t *in = data;
   uint64_t k0 = load_le64 (key), k1 = load_le64 (key + 8);
   uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
@@ -48,8 +50,8 @@ siphash (const uint8_t key[16], const void *data, size_t len, uint64_t *second)
     {
       uint64_t m = load_le64 (in);
       v3 ^= m;
-      SIPROUND;
-      SIPROUND;
+      for (r = 0; r < c_rounds; r++)
+        SIPROUND;
       v0 ^= m;
     }
   switch (left)
@@ -64,32 +66,26 @@ siphash (const uint8_t key[16], const void *data, size_t len, uint64_t *second)
     default: break;
     }
   v3 ^= b;
-  SIPROUND;
-  SIPROUND;
+  for (r = 0; r < c_rounds; r++)
+    SIPROUND;
   v0 ^= b;
   if (second == NULL)
     {
       v2 ^= 0xff;
-      SIPROUND;
-      SIPROUND;
-      SIPROUND;
-      SIPROUND;
+      for (r = 0; r < d_rounds; r++)
+        SIPROUND;
       return v0 ^ v1 ^ v2 ^ v3;
     }
   {
     uint64_t first;
 
     v2 ^= 0xee;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
+    for (r = 0; r < d_rounds; r++)
+      SIPROUND;
     first = v0 ^ v1 ^ v2 ^ v3;
     v1 ^= 0xdd;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
+    for (r = 0; r < d_rounds; r++)
+      SIPROUND;
     *second = v0 ^ v1 ^ v2 ^ v3;
     return first;
   }
@@ -98,11 +94,23 @@ siphash (const uint8_t key[16], const void *data, size_t len, uint64_t *second)
 uint64_t
 siphash24 (const uint8_t key[16], const void *data, size_t len)
 {
-  return siphash (key, data, len, NULL);
+  return siphash (key, data, len, NULL, 2, 4);
 }
 
 uint64_t
 siphash24_128 (const uint8_t key[16], const void *data, size_t len, uint64_t *second)
 {
-  return siphash (key, data, len, second);
+  return siphash (key, data, len, second, 2, 4);
+}
+
+uint64_t
+siphash13 (const uint8_t key[16], const void *data, size_t len)
+{
+  return siphash (key, data, len, NULL, 1, 3);
+}
+
+uint64_t
+siphash13_128 (const uint8_t key[16], const void *data, size_t len, uint64_t *second)
+{
+  return siphash (key, data, len, second, 1, 3);
 }

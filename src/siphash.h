@@ -17,4 +17,10 @@ uint64_t siphash24 (const uint8_t key[16], const void *data, size_t len);
 uint64_t siphash24_128 (const uint8_t key[16], const void *data, size_t len,
                         uint64_t *second);
 
+/* SipHash-1-3 with 128-bit output (the variant Rust and CPython use for
+ * hash tables): half the rounds, for the pseudonym cache's slot keys. */
+uint64_t siphash13 (const uint8_t key[16], const void *data, size_t len);
+uint64_t siphash13_128 (const uint8_t key[16], const void *data, size_t len,
+                        uint64_t *second);
+
 #endif /* LN_SIPHASH_H */
