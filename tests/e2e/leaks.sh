@@ -6,7 +6,10 @@
 # generated special inputs (a 1 MiB line, NUL bytes, 2000 lines of varied
 # addresses) and a gzip file, with every option set below, and checks the
 # output with tests/leakcheck at the matching prefixes.  A check passes when
-# lognym exits 0 and leakcheck finds no leak.  --residual=off leaves other
+# lognym exits 0 and leakcheck finds no leak.  Where the whole output is
+# checked, "lognym audit" with the same prefixes must find nothing in it
+# either (the property of issue 4: audit on lognym's output is clean for
+# every input, format and policy).  --residual=off leaves other
 # fields alone by design, so there only the client fields of the output are
 # checked.  The first checks make sure that leakcheck itself can fail.
 
@@ -124,7 +127,12 @@ malformed-redact  | --malformed=redact               |                          
 malformed-drop    | --malformed=drop                 |                                 | anywhere
 user-agent-keep   | --user-agent=keep                | --v4-prefix 24 --v6-prefix 48   | anywhere
 user-ident-keep   | --remote-user=keep --ident=keep  |                                 | anywhere
-residual-off      | --residual=off                   |                                 | client'
+residual-off      | --residual=off                   |                                 | client
+referer-keep      | --referer=keep                   |                                 | anywhere
+referer-strip     | --referer=strip-query --query=strip |                              | anywhere
+query-deny        | --referer=keep --query-deny ip,from,q |                            | anywhere
+ua-family         | --user-agent=family --remote-user=dash |                           | anywhere
+server-client     | --server-address=client --keep-header X,Cookie |                   | anywhere'
 
 while IFS='|' read -r set lopts copts where; do
   set=${set//[[:space:]]/}
@@ -152,6 +160,20 @@ while IFS='|' read -r set lopts copts where; do
     else
       fail "$name" "lognym $lopts $rel: exit status $rc" \
         "$(head -n 5 "$WORK/m.err")" "$(head -n 8 "$WORK/lc.out")" "$(cat "$WORK/lc.err")"
+    fi
+    if [ "$where" = anywhere ]; then
+      # audit knows the prefixes by lognym's own option names
+      aopts=${copts//--v4-prefix/--ipv4-prefix}
+      aopts=${aopts//--v6-prefix/--ipv6-prefix}
+      # shellcheck disable=SC2086
+      "$LOGNYM" audit $aopts "$WORK/m.out" >"$WORK/a.out" 2>"$WORK/a.err"
+      arc=$?
+      if [ "$arc" -eq 0 ]; then
+        pass "$set: $rel: lognym audit finds nothing in the output"
+      else
+        fail "$set: $rel: lognym audit finds nothing in the output" "exit status $arc" \
+          "$(head -n 5 "$WORK/a.out")" "$(head -n 3 "$WORK/a.err")"
+      fi
     fi
   done
 done <<EOF
