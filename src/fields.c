@@ -160,6 +160,19 @@ fields_query (const LnQueryRules *rules, LnQueryPlace place, LnSpan text,
         end = last - 1;          /* the space before the protocol */
       start = sp + 1;
     }
+  if (place == LN_QUERY_ONLY && (text.len == 0 || text.p[0] != '?'))
+    {
+      /* nginx's $args: the query without "?", "-" when there is none */
+      if (text.len == 0 || span_is_dash (text))
+        return text;
+      off = scratch->len;
+      if (rules->policy == LN_QUERY_STRIP)
+        buf_append_c (scratch, '-');
+      else
+        rewrite_params (rules, text.p, text.p + text.len, scratch);
+      *in_scratch = true;
+      return span_make (scratch->data + off, scratch->len - off);
+    }
   qmark = memchr (start, '?', (size_t) (end - start));
   if (qmark == NULL)
     return text;

@@ -47,7 +47,7 @@ typedef struct {
 typedef enum {
   LN_QUERY_IN_URL,          /* "/path?query#fragment", an absolute URL too */
   LN_QUERY_IN_REQUEST,      /* "GET /path?query HTTP/1.1" */
-  LN_QUERY_ONLY,            /* %q: "?query" (or "" when there is none) */
+  LN_QUERY_ONLY,            /* %q: "?query" or ""; nginx $args: "query" or "-" */
 } LnQueryPlace;
 
 /* The referer policy applied to @url.  Returns the result; when it is not

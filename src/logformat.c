@@ -341,7 +341,7 @@ static const struct {
   { "request_time", LN_FIELD_DURATION_S },
   { "connection", LN_FIELD_NUMBER }, { "connection_requests", LN_FIELD_NUMBER },
   { "pid", LN_FIELD_NUMBER }, { "msec", LN_FIELD_NUMBER },
-  { "server_addr", LN_FIELD_SERVER_ADDR },
+  { "server_addr", LN_FIELD_SERVER_ADDR }, { "upstream_addr", LN_FIELD_SERVER_ADDR },
   { "uri", LN_FIELD_URL_PATH }, { "document_uri", LN_FIELD_URL_PATH },
   { "args", LN_FIELD_QUERY }, { "query_string", LN_FIELD_QUERY },
   { "request_uri", LN_FIELD_URI },

@@ -130,6 +130,10 @@ Test (fields, query_strip)
   assert_span_str (query (LN_QUERY_STRIP, NULL, LN_QUERY_IN_URL, "/p?x=1#frag"), "/p#frag");
   assert_span_str (query (LN_QUERY_STRIP, NULL, LN_QUERY_ONLY, "?x=1&y=2"), "");
   assert_span_str (query (LN_QUERY_STRIP, NULL, LN_QUERY_ONLY, ""), "");
+  /* nginx's $args has no "?" and is "-" when empty */
+  assert_span_str (query (LN_QUERY_STRIP, NULL, LN_QUERY_ONLY, "x=1&y=2"), "-");
+  assert_span_str (query (LN_QUERY_STRIP, NULL, LN_QUERY_ONLY, "-"), "-");
+  assert_span_str (query (LN_QUERY_DENY, "x", LN_QUERY_ONLY, "x=1&y=2"), "x=REDACTED&y=2");
   assert_span_str (query (LN_QUERY_STRIP, NULL, LN_QUERY_IN_REQUEST, "garbage"), "garbage");
 }
 
