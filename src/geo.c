@@ -10,14 +10,30 @@
 
 #include "errors.h"
 #include "geo.h"
+#include "wipe.h"
 #include "i18n.h"
 
 #define MAX_PATHS 3
 #define MAX_DEPTH 8
 #define MAX_ERRORS 32     /* MMDB status codes are small integers */
 
+/* Countries of recently seen networks.  A database network is usually far
+ * larger than a /24 (8.8.8.8 is in a /17), so the tree walk of one lookup
+ * answers for every later address of the same /24 (or /48).  Keyed by the
+ * network with the host bits cleared, at no finer a prefix than the output
+ * keeps, so the cache holds nothing the output does not show: the caller
+ * turns it on only for the modes that write the network (truncate). */
+#define CACHE_SLOTS 16384
+
+typedef struct {
+  uint64_t key;           /* network bits, with the family in bit 0; 0: empty */
+  char code[2];
+} CacheEntry;
+
 struct LnGeo {
   MMDB_s mmdb;
+  CacheEntry *cache;      /* NULL: no caching (a prefix of 0) */
+  unsigned cache_v4_bits, cache_v6_bits;
   gboolean opened;
   char *path;
   /* NULL-terminated lookup paths, built once */
@@ -160,16 +176,71 @@ geo_special_code (const LnAddr *addr)
   return "--";
 }
 
+void
+geo_set_cache_prefixes (LnGeo *geo, unsigned v4_bits, unsigned v6_bits)
+{
+  geo->cache_v4_bits = MIN (v4_bits, 24);
+  geo->cache_v6_bits = MIN (v6_bits, 48);
+  if (geo->cache_v4_bits > 0 && geo->cache_v6_bits > 0 && geo->cache == NULL)
+    geo->cache = g_new0 (CacheEntry, CACHE_SLOTS);
+}
+
+/* The cache key of @addr's network: its first cache_v4_bits (IPv4 and
+ * v4-mapped) or cache_v6_bits, shifted left by one, bit 0 telling the
+ * family. */
+static uint64_t
+network_key (const LnGeo *geo, const LnAddr *addr, gboolean v4)
+{
+  uint64_t net = 0;
+  int i;
+
+  if (v4)
+    {
+      const uint8_t *b = addr->family == LN_AF_INET ? addr->bytes : addr->bytes + 12;
+
+      net = (uint64_t) b[0] << 24 | (uint64_t) b[1] << 16 | (uint64_t) b[2] << 8 | b[3];
+      net >>= 32 - geo->cache_v4_bits;
+      return net << 1 | 1 | (uint64_t) 1 << 63;
+    }
+  for (i = 0; i < 8; i++)
+    net = net << 8 | addr->bytes[i];
+  net >>= 64 - geo->cache_v6_bits;
+  return net << 1 | (uint64_t) 1 << 63;
+}
+
+static CacheEntry *
+cache_slot (const LnGeo *geo, uint64_t key)
+{
+  return &geo->cache[(key * 0x9e3779b97f4a7c15ULL) >> (64 - 14)];
+}
+
 gboolean
 geo_lookup (LnGeo *geo, const LnAddr *addr, char out[3])
 {
   struct sockaddr_storage ss;
   MMDB_lookup_result_s result;
   int mmdb_error = MMDB_SUCCESS;
+  gboolean v4 = addr->family == LN_AF_INET || ipaddr_is_v4_mapped (addr);
+  CacheEntry *slot = NULL;
+  uint64_t key = 0;
   int i;
 
+  G_STATIC_ASSERT (CACHE_SLOTS == 1 << 14);
+  if (geo->cache)
+    {
+      key = network_key (geo, addr, v4);
+      slot = cache_slot (geo, key);
+      if (slot->key == key)
+        {
+          out[0] = slot->code[0];
+          out[1] = slot->code[1];
+          out[2] = '\0';
+          return TRUE;
+        }
+    }
+
   memset (&ss, 0, sizeof ss);
-  if (addr->family == LN_AF_INET || ipaddr_is_v4_mapped (addr))
+  if (v4)
     {
       struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
 
@@ -206,7 +277,22 @@ geo_lookup (LnGeo *geo, const LnAddr *addr, char out[3])
             out[1] = g_ascii_toupper (data.utf8_string[1]);
             out[2] = '\0';
             if (g_ascii_isalpha (out[0]) && g_ascii_isalpha (out[1]))
-              return TRUE;
+              {
+                /* the record's network covers the whole cached prefix:
+                 * the netmask of an IPv4 lookup in an IPv6 tree counts
+                 * the 96 bits of ::/96 in front */
+                int bits = (int) result.netmask
+                           - (v4 && geo->mmdb.metadata.ip_version == 6 ? 96 : 0);
+
+                if (slot && bits >= 0
+                    && bits <= (int) (v4 ? geo->cache_v4_bits : geo->cache_v6_bits))
+                  {
+                    slot->key = key;
+                    slot->code[0] = out[0];
+                    slot->code[1] = out[1];
+                  }
+                return TRUE;
+              }
           }
         else if (status != MMDB_SUCCESS && status != MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR
                  && status != MMDB_INVALID_LOOKUP_PATH_ERROR)
@@ -244,6 +330,11 @@ geo_free (LnGeo *geo)
     return;
   if (geo->opened)
     MMDB_close (&geo->mmdb);
+  if (geo->cache)
+    {
+      wipe_memory (geo->cache, CACHE_SLOTS * sizeof (CacheEntry));
+      g_free (geo->cache);
+    }
   g_strfreev (geo->override);
   g_free (geo->path);
   g_free (geo);

@@ -28,6 +28,11 @@ typedef struct LnGeo LnGeo;
  * its type has no country data and no override path is given. */
 LnGeo *geo_open (const char *path, const char *path_override, GError **error);
 
+/* Caches countries per network of the first @v4_bits / @v6_bits (at most
+ * 24 and 48; 0 turns the cache off).  Only for output that shows those
+ * networks anyway: the cache keeps them in memory for the whole run. */
+void geo_set_cache_prefixes (LnGeo *geo, unsigned v4_bits, unsigned v6_bits);
+
 /* Writes the two-letter code for @addr to @out (NUL-terminated).  Returns
  * TRUE when the database answered (found or not found), FALSE on a lookup
  * error (counted; code "--"). */

@@ -105,6 +105,11 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
           pipeline_clear (p);
           return FALSE;
         }
+      /* a network cache only where the output shows the networks */
+      if ((options->anon.ip_mode == LN_IP_TRUNCATE
+           || options->anon.ip_mode == LN_IP_TRUNCATE_HMAC)
+          && !options->aggregate && !options->merge)
+        geo_set_cache_prefixes (p->geo, options->anon.v4_bits, options->anon.v6_bits);
     }
   anon_init (&p->anon, &options->anon, p->keyring, p->cache);
   p->anon.geo = p->geo;

@@ -727,3 +727,65 @@ Test (geo_special_code, table)
                         table[i].ip, table[i].code, geo_special_code (&a));
     }
 }
+
+/* ------------------------------------------------- the network cache */
+
+/* With the network cache on, every lookup gives what the database gives:
+ * addresses walked in order through ranges where the test databases have
+ * networks smaller than, equal to and larger than a /24 (and a /48), each
+ * looked up twice so that the second answer can come from the cache.  An
+ * offset error in the netmask of IPv4 lookups in an IPv6 tree, or a cache
+ * key that ignores a bit, answers a neighbour's country. */
+Test (geo_lookup, network_cache_agrees_with_the_database)
+{
+  static const char *const dbs[] = {
+    "GeoIP2-Country-Test.mmdb", "GeoLite2-Country-Test.mmdb",
+    "tiny-country.mmdb", "tiny-country-flat.mmdb",
+  };
+  static const struct { const char *start; unsigned count, step; } walks[] = {
+    { "2.125.160.0", 600, 1 }, { "81.2.69.0", 600, 1 }, { "89.160.20.0", 600, 1 },
+    { "67.43.156.0", 600, 1 }, { "175.16.198.0", 800, 1 }, { "216.160.83.0", 600, 1 },
+    { "0.0.0.0", 4096, 1048573 }, { "2001:218::", 600, 1 }, { "2a02:cf40::", 600, 1 },
+    { "2001:480::", 600, 1 }, { "::ffff:81.2.69.140", 100, 1 },
+  };
+  size_t d, w;
+
+  for (d = 0; d < N_ELEMS (dbs); d++)
+    {
+      g_autoptr (LnGeo) plain = open_ok (dbs[d], NULL);
+      g_autoptr (LnGeo) cached = open_ok (dbs[d], NULL);
+
+      geo_set_cache_prefixes (cached, 24, 48);
+      for (w = 0; w < N_ELEMS (walks); w++)
+        {
+          LnAddr a;
+          unsigned i, round;
+
+          cr_assert (ipaddr_parse (walks[w].start, strlen (walks[w].start), &a));
+          for (round = 0; round < 2; round++)
+            {
+              LnAddr x = a;
+
+              for (i = 0; i < walks[w].count; i++)
+                {
+                  char want[3], got[3];
+                  uint32_t carry = walks[w].step;
+                  int k;
+
+                  geo_lookup (plain, &x, want);
+                  geo_lookup (cached, &x, got);
+                  cr_assert_str_eq (got, want, "%s, walk %zu, step %u, round %u",
+                                    dbs[d], w, i, round);
+                  /* next address: add the step to the low bytes */
+                  for (k = x.family == LN_AF_INET ? 3 : 15; k >= 0 && carry; k--)
+                    {
+                      uint32_t v = (uint32_t) x.bytes[k] + (carry & 0xff);
+
+                      x.bytes[k] = (uint8_t) v;
+                      carry = (carry >> 8) + (v >> 8);
+                    }
+                }
+            }
+        }
+    }
+}
