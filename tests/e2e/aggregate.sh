@@ -265,13 +265,14 @@ check_true "--min-visitors 1 --min-requests 20: the (other) row shows its visito
 # sketch key: the same for the same key file, whether given as -k or as
 # --sketch-key-file, and whatever the keys).
 schema_re () {   # schema_re KEYS (no {16}: mawk has no intervals)
-  printf '^lognym-partial-v1;keys=%s;path_depth=0;precision=12;sketch=%s$' "$1" \
+  printf '^lognym-partial-v2;keys=%s;path_depth=0;precision=12;tz=%s;durations=%s;sketch=%s$' \
+    "$1" "${SCHEMA_TZ:-UTC}" "${SCHEMA_DURATIONS:-none}" \
     "$(printf '[0-9a-f]%.0s' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)"
 }
-# bad_lines FILE KEYS: the lines that are not five columns ending in the
-# schema of KEYS
+# bad_lines FILE KEYS: the lines that are not six columns ending in the
+# schema of KEYS (a duration histogram in the fifth: "-" or BUCKET:COUNT,...)
 bad_lines () {
-  awk -F '\t' -v re="$(schema_re "$2")" 'NF != 5 || $5 !~ re || $2 !~ /^[0-9]+$/ || $3 !~ /^[0-9]+$/' "$1"
+  awk -F '\t' -v re="$(schema_re "$2")" 'NF != 6 || $6 !~ re || $2 !~ /^[0-9]+$/ || $3 !~ /^[0-9]+$/ || $5 !~ /^(-|[0-9]+:[0-9]+(,[0-9]+:[0-9]+)*)$/' "$1"
 }
 for c in basjes-partial:day,status_class sample-partial:day,path \
          sample-sketch-key-file:day,status merge-to-partial:day,status; do
@@ -368,8 +369,8 @@ err "merge: unknown key in the schema of line 4" 3 "gen/bogus-key4.partial:4: " 
 sed '2 s/;precision=12;/;precision=14;/' "$RUN/gen/sample.partial" >"$RUN/gen/p14.partial"
 err "merge: a schema of another precision" 3 "gen/p14.partial:2: malformed partial line (schema)" \
   merge gen/p14.partial
-sed '2 s/\tlognym-partial-v1;/\tlognym-partial-v0;/' "$RUN/gen/sample.partial" >"$RUN/gen/v0.partial"
-err "merge: another version of the format" 3 "gen/v0.partial:2: not a lognym partial line" \
+sed '2 s/\tlognym-partial-v2;/\tlognym-partial-v0;/' "$RUN/gen/sample.partial" >"$RUN/gen/v0.partial"
+err "merge: another version of the format" 3 "gen/v0.partial:2: partial of another lognym version" \
   merge gen/v0.partial
 cut -f 1-4 "$RUN/gen/sample.partial" >"$RUN/gen/no-schema.partial"
 err "merge: lines without the schema column" 3 "gen/no-schema.partial:1: not a lognym partial line" \

@@ -846,10 +846,12 @@ Test (agg, jsonl_escapes_strings)
 
 /* The schema column of the partials written here (agg_new gets SKETCH_ID). */
 #define SCHEMA_OF(keys, depth) \
-  "lognym-partial-v1;keys=" keys ";path_depth=" depth ";precision=12;sketch=" SKETCH_ID
+  "lognym-partial-v2;keys=" keys ";path_depth=" depth ";precision=12;tz=UTC;durations=none;" \
+  "sketch=" SKETCH_ID
 #define SCHEMA SCHEMA_OF ("day,path", "0")
-/* the first four columns of a valid line (an empty sparse sketch) */
-#define ROW "2024-01-01\x1f/a\t1\t5\ts:\t"
+/* the first five columns of a valid line (an empty sparse sketch, no
+ * durations) */
+#define ROW "2024-01-01\x1f/a\t1\t5\ts:\t-\t"
 
 static char *
 partial_of (const char *keys, unsigned depth, const char *const *lines)
@@ -890,7 +892,7 @@ lines_of (const char *text)
   return lines;
 }
 
-/* Every line of @partial has five columns, the last @schema. */
+/* Every line of @partial has six columns, the last @schema. */
 static void
 assert_schema_on_every_line (const char *partial, const char *schema)
 {
@@ -901,8 +903,8 @@ assert_schema_on_every_line (const char *partial, const char *schema)
     {
       g_auto (GStrv) cols = g_strsplit (lines[i], "\t", -1);
 
-      cr_assert_eq (g_strv_length (cols), 5, "line %zu: %s", i + 1, lines[i]);
-      cr_assert_str_eq (cols[4], schema, "line %zu: %s", i + 1, lines[i]);
+      cr_assert_eq (g_strv_length (cols), 6, "line %zu: %s", i + 1, lines[i]);
+      cr_assert_str_eq (cols[5], schema, "line %zu: %s", i + 1, lines[i]);
     }
 }
 
@@ -926,18 +928,19 @@ Test (agg, partial_form)
   cr_assert_str_eq (rows[2], "");
   f1 = g_strsplit (rows[0], "\t", -1);
   f2 = g_strsplit (rows[1], "\t", -1);
-  cr_assert_eq (g_strv_length (f1), 5, "%s", rows[0]);
-  cr_assert_eq (g_strv_length (f2), 5, "%s", rows[1]);
+  cr_assert_eq (g_strv_length (f1), 6, "%s", rows[0]);
+  cr_assert_eq (g_strv_length (f2), 6, "%s", rows[1]);
   /* key parts separated by \x1f, '%' escaped as %25 */
   cr_assert_str_eq (f1[0], "2023-12-31\x1f/b%2509");
   cr_assert_str_eq (f1[1], "1");
   cr_assert_str_eq (f1[2], "5");
   cr_assert (g_str_has_prefix (f1[3], "s:"), "one visitor is a sparse sketch: %s", f1[3]);
-  cr_assert_str_eq (f1[4], SCHEMA);
+  cr_assert_str_eq (f1[4], "-", "no duration in the format");
+  cr_assert_str_eq (f1[5], SCHEMA);
   cr_assert_str_eq (f2[0], "2024-01-01\x1f/a");
   cr_assert_str_eq (f2[1], "2");
   cr_assert_str_eq (f2[2], "100");
-  cr_assert_str_eq (f2[4], SCHEMA);
+  cr_assert_str_eq (f2[5], SCHEMA);
 }
 
 Test (agg, partial_schema_on_every_line)
@@ -957,8 +960,8 @@ Test (agg, partial_schema_on_every_line)
   feed (agg, "common", time_lines);
   text = output (agg);
   cr_assert_eq (count_lines (text), 3, "%s", text);
-  assert_schema_on_every_line (text, "lognym-partial-v1;keys=status,day;path_depth=0;"
-                               "precision=12;sketch=fedcba9876543210");
+  assert_schema_on_every_line (text, "lognym-partial-v2;keys=status,day;path_depth=0;"
+                               "precision=12;tz=UTC;durations=none;sketch=fedcba9876543210");
 }
 
 static LnAgg *
@@ -1279,7 +1282,8 @@ Test (agg, merge_refuses_other_keys)
  * be read, the line is malformed (first or later). */
 Test (agg, merge_refuses_other_precision)
 {
-  const char *p14 = "lognym-partial-v1;keys=day,path;path_depth=0;precision=14;sketch="
+  const char *p14 = "lognym-partial-v2;keys=day,path;path_depth=0;precision=14;tz=UTC;"
+                    "durations=none;sketch="
                     SKETCH_ID;
 
   assert_refused_merge ("p14", keep (g_strconcat (ROW, p14, "\n", NULL)), LN_ERROR_MALFORMED,
@@ -1297,6 +1301,7 @@ assert_malformed (const char *name, const char *text, const char *where)
 
 #define NOT_PARTIAL ": not a lognym partial line"
 #define BAD_SCHEMA ": malformed partial line (schema)"
+#define OTHER_VERSION ": partial of another lognym version"
 
 Test (agg, merge_refuses_malformed_lines)
 {
@@ -1306,15 +1311,15 @@ Test (agg, merge_refuses_malformed_lines)
 
   assert_malformed ("three-fields", "2024-01-01\x1f/a\t1\t5\n", "three-fields:1" NOT_PARTIAL);
   assert_malformed ("no-schema", "2024-01-01\x1f/a\t1\t5\ts:\n", "no-schema:1" NOT_PARTIAL);
-  assert_malformed ("six-fields", ROW SCHEMA "\tx\n", "six-fields:1" NOT_PARTIAL);
-  assert_malformed ("bad-requests", "2024-01-01\x1f/a\tmany\t5\ts:\t" SCHEMA "\n",
+  assert_malformed ("seven-fields", ROW SCHEMA "\tx\n", "seven-fields:1" NOT_PARTIAL);
+  assert_malformed ("bad-requests", "2024-01-01\x1f/a\tmany\t5\ts:\t-\t" SCHEMA "\n",
                     "bad-requests:1" NOT_PARTIAL);
-  assert_malformed ("negative-bytes", "2024-01-01\x1f/a\t1\t-5\ts:\t" SCHEMA "\n",
+  assert_malformed ("negative-bytes", "2024-01-01\x1f/a\t1\t-5\ts:\t-\t" SCHEMA "\n",
                     "negative-bytes:1" NOT_PARTIAL);
-  assert_malformed ("bad-sketch", "2024-01-01\x1f/a\t1\t5\tAAAA\t" SCHEMA "\n",
+  assert_malformed ("bad-sketch", "2024-01-01\x1f/a\t1\t5\tAAAA\t-\t" SCHEMA "\n",
                     "bad-sketch:1" NOT_PARTIAL);
   /* a sparse entry of rank 0 (index 7) */
-  assert_malformed ("rank-0", "2024-01-01\x1f/a\t1\t5\ts:AAcA\t" SCHEMA "\n",
+  assert_malformed ("rank-0", "2024-01-01\x1f/a\t1\t5\ts:AAcA\t-\t" SCHEMA "\n",
                     "rank-0:1" NOT_PARTIAL);
   assert_malformed ("garbage", "192.0.2.1 - - " TS_A " \"GET / HTTP/1.1\" 200 1\n",
                     "garbage:1" NOT_PARTIAL);
@@ -1323,21 +1328,40 @@ Test (agg, merge_refuses_malformed_lines)
                     "third-line:3" NOT_PARTIAL);
   /* the schema column */
   assert_malformed ("empty-schema", ROW "\n", "empty-schema:1" NOT_PARTIAL);
-  assert_malformed ("other-version", ROW "lognym-partial-v2;keys=day,path;path_depth=0;"
-                    "precision=12;sketch=" SKETCH_ID "\n", "other-version:1" NOT_PARTIAL);
-  assert_malformed ("version-only", ROW "lognym-partial-v1\n", "version-only:1" BAD_SCHEMA);
+  assert_malformed ("other-version", ROW "lognym-partial-v3;keys=day,path;path_depth=0;"
+                    "precision=12;sketch=" SKETCH_ID "\n", "other-version:1" OTHER_VERSION);
+  assert_malformed ("version-only", ROW "lognym-partial-v2\n", "version-only:1" BAD_SCHEMA);
   assert_malformed ("without-sketch",
-                    ROW "lognym-partial-v1;keys=day,path;path_depth=0;precision=12\n",
-                    "without-sketch:1" BAD_SCHEMA);
+                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    "durations=none\n", "without-sketch:1" BAD_SCHEMA);
   assert_malformed ("without-keys",
-                    ROW "lognym-partial-v1;path_depth=0;precision=12;sketch=" SKETCH_ID "\n",
-                    "without-keys:1" BAD_SCHEMA);
+                    ROW "lognym-partial-v2;path_depth=0;precision=12;tz=UTC;durations=none;"
+                    "sketch=" SKETCH_ID "\n", "without-keys:1" BAD_SCHEMA);
   assert_malformed ("without-precision",
-                    ROW "lognym-partial-v1;keys=day,path;path_depth=0;sketch=" SKETCH_ID "\n",
-                    "without-precision:1" BAD_SCHEMA);
+                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;tz=UTC;durations=none;"
+                    "sketch=" SKETCH_ID "\n", "without-precision:1" BAD_SCHEMA);
+  assert_malformed ("without-tz",
+                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;"
+                    "durations=none;sketch=" SKETCH_ID "\n", "without-tz:1" BAD_SCHEMA);
+  assert_malformed ("without-durations",
+                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    "sketch=" SKETCH_ID "\n", "without-durations:1" BAD_SCHEMA);
+  assert_malformed ("unknown-durations",
+                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    "durations=tdigest;sketch=" SKETCH_ID "\n", "unknown-durations:1" BAD_SCHEMA);
   assert_malformed ("bad-schema-later",
-                    ROW SCHEMA "\n" ROW "lognym-partial-v1;keys=day,path;path_depth=0\n",
+                    ROW SCHEMA "\n" ROW "lognym-partial-v2;keys=day,path;path_depth=0\n",
                     "bad-schema-later:2" BAD_SCHEMA);
+  /* the duration histogram column: ascending buckets, counts from 1 */
+  assert_malformed ("bad-durations", "2024-01-01\x1f/a\t1\t5\ts:\t3:1,2:1\t" SCHEMA "\n",
+                    "bad-durations:1" NOT_PARTIAL);
+  assert_malformed ("zero-count", "2024-01-01\x1f/a\t1\t5\ts:\t3:0\t" SCHEMA "\n",
+                    "zero-count:1" NOT_PARTIAL);
+  assert_malformed ("bucket-out-of-range", "2024-01-01\x1f/a\t1\t5\ts:\t5000:1\t" SCHEMA
+                    "\n", "bucket-out-of-range:1" NOT_PARTIAL);
+  /* a partial of lognym-partial-v1 (five columns): made again, not mis-read */
+  assert_malformed ("v1", "2024-01-01\x1f/a\t1\t5\ts:\tlognym-partial-v1;keys=day,path;"
+                    "path_depth=0;precision=12;sketch=" SKETCH_ID "\n", "v1:1" OTHER_VERSION);
 }
 
 /* The old format (a header line, four columns) is not read. */
@@ -1355,8 +1379,8 @@ Test (agg, merge_refuses_the_old_header_format)
  * error of the merge command line (status 1), on the first line or later. */
 Test (agg, merge_unknown_key_in_schema_is_malformed)
 {
-  const char *bogus = "lognym-partial-v1;keys=day,bogus;path_depth=0;precision=12;sketch="
-                      SKETCH_ID "\n";
+  const char *bogus = "lognym-partial-v2;keys=day,bogus;path_depth=0;precision=12;tz=UTC;"
+                      "durations=none;sketch=" SKETCH_ID "\n";
 
   assert_refused_merge ("bogus-key", keep (g_strconcat (ROW, bogus, NULL)), LN_ERROR_MALFORMED,
                         "bogus-key:1: ", "'bogus'");
@@ -1364,8 +1388,8 @@ Test (agg, merge_unknown_key_in_schema_is_malformed)
                         keep (g_strconcat (ROW SCHEMA "\n" ROW SCHEMA "\n" ROW, bogus, NULL)),
                         LN_ERROR_MALFORMED, "bogus-key-3:3: ", "'bogus'");
   assert_refused_merge ("two-time-keys",
-                        ROW "lognym-partial-v1;keys=day,hour;path_depth=0;precision=12;sketch="
-                        SKETCH_ID "\n", LN_ERROR_MALFORMED, "two-time-keys:1: ", "time key");
+                        ROW "lognym-partial-v2;keys=day,hour;path_depth=0;precision=12;tz=UTC;"
+                        "durations=none;sketch=" SKETCH_ID "\n", LN_ERROR_MALFORMED, "two-time-keys:1: ", "time key");
 }
 
 /* Nothing to merge: no rows; CSV is the header row alone (the keys are
