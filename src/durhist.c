@@ -93,7 +93,8 @@ add_count (LnDurHist *h, unsigned b, uint64_t count)
     }
   if (h->n == h->cap)
     {
-      h->cap = h->cap ? h->cap * 2 : 4;
+      /* 3 entries fill the smallest malloc chunk; most rows need few */
+      h->cap = h->cap ? h->cap * 2 : 3;
       h->entries = g_renew (uint64_t, h->entries, h->cap);
     }
   memmove (h->entries + i + 1, h->entries + i, (h->n - i) * sizeof *h->entries);
