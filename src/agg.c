@@ -15,6 +15,7 @@
 #include "agg.h"
 #include "clftime.h"
 #include "columns.h"
+#include "durhist.h"
 #include "errors.h"
 #include "hll.h"
 #include "i18n.h"
@@ -22,7 +23,10 @@
 #include "writer.h"
 
 #define SEP '\x1f'        /* between the parts of a row key */
-#define PARTIAL_VERSION "lognym-partial-v1"
+/* v2: a duration histogram column; tz and durations in the schema */
+#define PARTIAL_VERSION "lognym-partial-v2"
+#define PARTIAL_PREFIX "lognym-partial-"
+#define DURATIONS_SCHEMA "loglin7"     /* durhist.h's buckets */
 
 static const char *const key_names[LN_AGG__COUNT] = {
   [LN_AGG_MINUTE] = "minute", [LN_AGG_HOUR] = "hour", [LN_AGG_DAY] = "day",
@@ -37,6 +41,8 @@ typedef struct {
   guint64 requests;
   guint64 bytes;
   LnHll hll;
+  LnDurHist durations;
+  int64_t period;         /* --flush-every period; G_MAXINT64: no time */
   double visitors;        /* filled in by agg_write */
   gboolean other;
 } Row;
@@ -48,6 +54,15 @@ struct LnAgg {
   GHashTable *rows;       /* key -> Row */
   GString *scratch;
   char column_scratch[LN_COLUMN_SCRATCH];
+  char *tz_name;          /* "UTC" or the --tz identifier */
+  GTimeZone *tz;          /* NULL for UTC */
+  int64_t zone_lo, zone_hi; /* [lo, hi): instants of offset zone_offset */
+  int32_t zone_offset;
+  int64_t period;         /* the record's --flush-every period (agg_add) */
+  int64_t latest;         /* the latest period seen; G_MININT64: none */
+  gboolean due;
+  gboolean header_done;   /* the CSV header is written once */
+  guint64 rows_flushed;
 };
 
 const char *
@@ -107,12 +122,25 @@ agg_parse_keys (const char *list, LnAggConfig *cfg, GError **error)
   return TRUE;
 }
 
+gboolean
+agg_flush_fits (const LnAggConfig *cfg, LnAggKey flush)
+{
+  size_t i;
+
+  for (i = 0; i < cfg->nkeys; i++)
+    if (is_time_key (cfg->keys[i]))
+      return is_time_key (flush) && flush >= cfg->keys[i]
+             && !(cfg->keys[i] == LN_AGG_WEEK && flush == LN_AGG_MONTH);
+  return FALSE;
+}
+
 static void
 row_free (gpointer data)
 {
   Row *row = data;
 
   hll_clear (&row->hll);
+  durhist_clear (&row->durations);
   g_free (row->key);
   g_free (row);
 }
@@ -126,6 +154,20 @@ agg_new (const LnAggConfig *cfg, const char *key_id)
   agg->key_id = g_strdup (key_id ? key_id : "none");
   agg->rows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, row_free);
   agg->scratch = g_string_sized_new (256);
+  agg->cfg.tz = NULL;     /* the caller's string: agg->tz_name from here */
+  agg->tz_name = g_strdup ("UTC");
+  /* --tz UTC buckets (and labels) exactly as without --tz */
+  if (cfg->tz && strcmp (cfg->tz, "UTC") != 0)
+    {
+      agg->tz = g_time_zone_new_identifier (cfg->tz);
+      if (agg->tz)
+        {
+          g_free (agg->tz_name);
+          agg->tz_name = g_strdup (cfg->tz);
+        }
+    }
+  agg->zone_lo = agg->zone_hi = 0;
+  agg->latest = G_MININT64;
   return agg;
 }
 
@@ -137,6 +179,9 @@ agg_free (LnAgg *agg)
   g_hash_table_destroy (agg->rows);
   g_free (agg->schema);
   g_string_free (agg->scratch, TRUE);
+  if (agg->tz)
+    g_time_zone_unref (agg->tz);
+  g_free (agg->tz_name);
   g_free (agg->key_id);
   g_free (agg);
 }
@@ -179,40 +224,128 @@ unescape (const char *p, size_t len, char *out)
   return n;
 }
 
-static void
-time_bucket (LnAggKey k, const LnRecord *rec, GString *out)
+/* The first instant after @t (within a year) whose zone interval differs
+ * from @t's, searching forward (@dir 1) or the last one before, backward
+ * (@dir -1).  Only called when an instant leaves the cached interval. */
+static int64_t
+interval_edge (GTimeZone *tz, int64_t t, int dir)
 {
-  char buf[24];
-  int64_t days, secs, y;
+  const int64_t year = 366 * 86400;
+  gint i = g_time_zone_find_interval (tz, G_TIME_TYPE_UNIVERSAL, t);
+  int64_t same = t, other = t + dir * year;
+
+  if (g_time_zone_find_interval (tz, G_TIME_TYPE_UNIVERSAL, other) == i)
+    return other;         /* no change within a year: look again then */
+  /* intervals are contiguous: bisect between same and other */
+  while (same - other > 1 || other - same > 1)
+    {
+      int64_t mid = same + (other - same) / 2;
+
+      if (g_time_zone_find_interval (tz, G_TIME_TYPE_UNIVERSAL, mid) == i)
+        same = mid;
+      else
+        other = mid;
+    }
+  return dir > 0 ? other : same;
+}
+
+/* The zone's UTC offset at @t in seconds; cheap while @t stays in the
+ * interval (between two DST switches) of the previous call. */
+static int32_t
+zone_offset (LnAgg *agg, int64_t t)
+{
+  if (agg->tz == NULL)
+    return 0;
+  if (G_LIKELY (t >= agg->zone_lo && t < agg->zone_hi))
+    return agg->zone_offset;
+  agg->zone_offset = g_time_zone_get_offset (agg->tz,
+                                             g_time_zone_find_interval (agg->tz,
+                                                                        G_TIME_TYPE_UNIVERSAL,
+                                                                        t));
+  agg->zone_lo = interval_edge (agg->tz, t, -1);
+  agg->zone_hi = interval_edge (agg->tz, t, 1);
+  return agg->zone_offset;
+}
+
+/* The --flush-every period of local instant @local (seconds, the zone's
+ * offset added) whose day number is @days. */
+static int64_t
+period_of (LnAggKey k, int64_t local, int64_t days)
+{
+  int64_t y;
   unsigned m, d;
+
+  switch (k)
+    {
+    case LN_AGG_MINUTE:
+      return clftime_floor_div (local, 60);
+    case LN_AGG_HOUR:
+      return clftime_floor_div (local, 3600);
+    case LN_AGG_DAY:
+      return days;
+    case LN_AGG_WEEK:
+      return key_period_index (LN_PERIOD_WEEKLY, days * 86400);
+    case LN_AGG_MONTH:
+    default:
+      clftime_civil_from_days (days, &y, &m, &d);
+      return y * 12 + (int64_t) m - 1;
+    }
+}
+
+/* The time bucket of @rec in the zone of --tz.  Labels are local: a day is
+ * 2024-03-31 whatever its length, and in a zone other than UTC hours and
+ * minutes carry the offset (2024-10-27T02:00+02:00, then
+ * 2024-10-27T02:00+01:00), so the hour that repeats when DST ends gives two
+ * distinct, unambiguous rows. */
+static void
+time_bucket (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
+{
+  char buf[40];
+  int64_t days, secs, y, local;
+  int32_t offset;
+  unsigned m, d;
+  int n = 0;
 
   if (!rec->has_time)
     {
       g_string_append_c (out, '-');
+      agg->period = G_MAXINT64;
       return;
     }
-  days = clftime_floor_div (rec->time.epoch, 86400);
-  secs = rec->time.epoch - days * 86400;
+  offset = zone_offset (agg, rec->time.epoch);
+  local = rec->time.epoch + offset;
+  days = clftime_floor_div (local, 86400);
+  secs = local - days * 86400;
+  if (agg->cfg.flush)
+    agg->period = period_of (agg->cfg.flush_every, local, days);
   clftime_civil_from_days (days, &y, &m, &d);
   switch (k)
     {
     case LN_AGG_MINUTE:
-      g_snprintf (buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d", (int) y, m, d,
-                  (int) (secs / 3600), (int) (secs / 60 % 60));
+      n = g_snprintf (buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d", (int) y, m, d,
+                      (int) (secs / 3600), (int) (secs / 60 % 60));
       break;
     case LN_AGG_HOUR:
-      g_snprintf (buf, sizeof buf, "%04d-%02u-%02uT%02d", (int) y, m, d, (int) (secs / 3600));
+      n = g_snprintf (buf, sizeof buf, agg->tz ? "%04d-%02u-%02uT%02d:00" : "%04d-%02u-%02uT%02d",
+                      (int) y, m, d, (int) (secs / 3600));
       break;
     case LN_AGG_DAY:
       g_snprintf (buf, sizeof buf, "%04d-%02u-%02u", (int) y, m, d);
       break;
     case LN_AGG_WEEK:
-      key_period_name (LN_PERIOD_WEEKLY, key_period_index (LN_PERIOD_WEEKLY, rec->time.epoch), buf);
+      key_period_name (LN_PERIOD_WEEKLY, key_period_index (LN_PERIOD_WEEKLY, days * 86400), buf);
       break;
     case LN_AGG_MONTH:
     default:
       g_snprintf (buf, sizeof buf, "%04d-%02u", (int) y, m);
       break;
+    }
+  if (n > 0 && agg->tz)
+    {
+      int32_t a = ABS (offset);
+
+      g_snprintf (buf + n, sizeof buf - (size_t) n, a % 60 ? "%c%02d:%02d:%02d" : "%c%02d:%02d",
+                  offset < 0 ? '-' : '+', a / 3600, a / 60 % 60, a % 60);
     }
   g_string_append (out, buf);
 }
@@ -227,7 +360,7 @@ append_value (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
     {
     case LN_AGG_MINUTE: case LN_AGG_HOUR: case LN_AGG_DAY:
     case LN_AGG_WEEK: case LN_AGG_MONTH:
-      time_bucket (k, rec, out);
+      time_bucket (agg, k, rec, out);
       return;
     case LN_AGG_COUNTRY:
       if (rec->country[0])
@@ -328,6 +461,8 @@ find_or_add (LnAgg *agg, const char *key)
       row = g_new0 (Row, 1);
       row->key = g_strdup (key);
       hll_init (&row->hll);
+      durhist_init (&row->durations);
+      row->period = G_MAXINT64;
       g_hash_table_insert (agg->rows, row->key, row);
     }
   return row;
@@ -366,12 +501,39 @@ agg_add (LnAgg *agg, const LnRecord *rec, gboolean has_visitor, uint64_t visitor
   row->bytes += bytes_of (rec);
   if (has_visitor)
     hll_add (&row->hll, visitor);
+  if (agg->cfg.durations)
+    {
+      LnValue v = column_value (rec, LN_COL_DURATION_US, agg->column_scratch);
+
+      if (v.kind == LN_VALUE_NUMBER)
+        {
+          guint64 us = 0;
+          size_t j;
+
+          for (j = 0; j < v.text.len; j++)
+            us = us > G_MAXUINT64 / 10 ? G_MAXUINT64 : us * 10 + (guint64) (v.text.p[j] - '0');
+          durhist_add (&row->durations, us);
+        }
+    }
+  if (agg->cfg.flush)
+    {
+      /* the key holds the time bucket, so every record of a row falls in
+       * the same flush period */
+      row->period = agg->period;
+      if (agg->period != G_MAXINT64 && agg->period > agg->latest)
+        {
+          agg->due = agg->latest != G_MININT64;
+          agg->latest = agg->period;
+        }
+    }
 }
 
 /* ------------------------------------------------------------- partials */
 
 /* Every partial line carries its schema in its last column: the keys, the
- * path depth, the sketch precision and a digest of the sketch key.  There
+ * path depth, the sketch precision, the zone of the time buckets, whether
+ * it has duration histograms (and their buckets) and a digest of the sketch
+ * key.  There
  * is no header line, so partials survive sort(1), Hadoop's shuffle and any
  * number of reducers, and a line from another configuration is caught on
  * its own. */
@@ -383,8 +545,9 @@ schema_text (const LnAgg *agg, GString *out)
   g_string_append (out, PARTIAL_VERSION ";keys=");
   for (i = 0; i < agg->cfg.nkeys; i++)
     g_string_append_printf (out, "%s%s", i ? "," : "", key_names[agg->cfg.keys[i]]);
-  g_string_append_printf (out, ";path_depth=%u;precision=%d;sketch=%s",
-                          agg->cfg.path_depth, LN_HLL_P, agg->key_id);
+  g_string_append_printf (out, ";path_depth=%u;precision=%d;tz=%s;durations=%s;sketch=%s",
+                          agg->cfg.path_depth, LN_HLL_P, agg->tz_name,
+                          agg->cfg.durations ? DURATIONS_SCHEMA : "none", agg->key_id);
 }
 
 /* Adopts (first line) or checks (later lines) the schema @text. */
@@ -393,13 +556,21 @@ merge_schema (LnAgg *agg, const char *text, const char *where, GError **error)
 {
   g_auto (GStrv) words = NULL;
   LnAggConfig cfg = agg->cfg;
-  const char *key_id = NULL;
-  gboolean precision_ok = FALSE;
+  const char *key_id = NULL, *tz = NULL;
+  gboolean precision_ok = FALSE, durations_ok = FALSE;
   size_t i;
 
   if (agg->schema && strcmp (agg->schema, text) == 0)
     return TRUE;
   words = g_strsplit (text, ";", -1);
+  if (words[0] && g_str_has_prefix (words[0], PARTIAL_PREFIX)
+      && strcmp (words[0], PARTIAL_VERSION) != 0)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
+                   _("%s: partial of another lognym version (%s, this one reads %s): "
+                     "make it again"), where, words[0], PARTIAL_VERSION);
+      return FALSE;
+    }
   if (words[0] == NULL || strcmp (words[0], PARTIAL_VERSION) != 0)
     {
       g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
@@ -423,10 +594,18 @@ merge_schema (LnAgg *agg, const char *text, const char *where, GError **error)
         cfg.path_depth = (unsigned) strtoul (words[i] + 11, NULL, 10);
       else if (g_str_has_prefix (words[i], "precision="))
         precision_ok = atoi (words[i] + 10) == LN_HLL_P;
+      else if (g_str_has_prefix (words[i], "tz="))
+        tz = words[i] + 3;
+      else if (g_str_has_prefix (words[i], "durations="))
+        {
+          cfg.durations = strcmp (words[i] + 10, DURATIONS_SCHEMA) == 0;
+          durations_ok = cfg.durations || strcmp (words[i] + 10, "none") == 0;
+        }
       else if (g_str_has_prefix (words[i], "sketch="))
         key_id = words[i] + 7;
     }
-  if (key_id == NULL || cfg.nkeys == 0 || !precision_ok)
+  if (key_id == NULL || cfg.nkeys == 0 || !precision_ok || tz == NULL || tz[0] == '\0'
+      || !durations_ok)
     {
       g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
                    _("%s: malformed partial line (schema)"), where);
@@ -437,6 +616,9 @@ merge_schema (LnAgg *agg, const char *text, const char *where, GError **error)
       agg->cfg.nkeys = cfg.nkeys;
       memcpy (agg->cfg.keys, cfg.keys, sizeof cfg.keys);
       agg->cfg.path_depth = cfg.path_depth;
+      agg->cfg.durations = cfg.durations;
+      g_free (agg->tz_name);
+      agg->tz_name = g_strdup (tz);
       g_free (agg->key_id);
       agg->key_id = g_strdup (key_id);
       agg->schema = g_strdup (text);
@@ -448,6 +630,22 @@ merge_schema (LnAgg *agg, const char *text, const char *where, GError **error)
                    _("%s: partial made with a different sketch key; visitor counts "
                      "cannot be merged (use the same --key-file or --sketch-key-file "
                      "everywhere)"), where);
+      return FALSE;
+    }
+  if (strcmp (agg->tz_name, tz) != 0)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
+                   _("%s: partial bucketed in time zone %s, the lines before it in %s; "
+                     "they cannot be merged (use the same --tz everywhere)"),
+                   where, tz, agg->tz_name);
+      return FALSE;
+    }
+  if (agg->cfg.durations != cfg.durations)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
+                   _("%s: partial with duration histograms mixed with partials "
+                     "without (made from log formats with and without a duration)"),
+                   where);
       return FALSE;
     }
   g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
@@ -467,12 +665,25 @@ agg_merge_from (LnAgg *agg, LnReader *reader, GError **error)
       g_auto (GStrv) parts = NULL;
       guint64 requests, bytes;
       LnHll hll;
+      LnDurHist durations;
       Row *row;
+      guint n;
 
       if (line.len == 0)
         continue;
-      parts = g_strsplit (text, "\t", 6);
-      if (g_strv_length (parts) != 5
+      parts = g_strsplit (text, "\t", 7);
+      n = g_strv_length (parts);
+      /* an older partial has fewer columns: let its schema say so */
+      if (n >= 2 && n != 6 && g_str_has_prefix (parts[n - 1], PARTIAL_PREFIX)
+          && !g_str_has_prefix (parts[n - 1], PARTIAL_VERSION ";"))
+        {
+          g_autofree char *where = g_strdup_printf ("%s:%" PRIu64, reader_name (reader),
+                                                    (uint64_t) reader_line_number (reader));
+
+          merge_schema (agg, parts[n - 1], where, error);
+          return FALSE;
+        }
+      if (n != 6
           || !g_ascii_string_to_unsigned (parts[1], 10, 0, G_MAXUINT64, &requests, NULL)
           || !g_ascii_string_to_unsigned (parts[2], 10, 0, G_MAXUINT64, &bytes, NULL)
           || !hll_deserialize (&hll, parts[3]))
@@ -482,14 +693,23 @@ agg_merge_from (LnAgg *agg, LnReader *reader, GError **error)
                        (uint64_t) reader_line_number (reader));
           return FALSE;
         }
-      if (!agg->schema || strcmp (agg->schema, parts[4]) != 0)
+      if (!durhist_deserialize (&durations, parts[4]))
+        {
+          hll_clear (&hll);
+          g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
+                       _("%s:%" PRIu64 ": not a lognym partial line"), reader_name (reader),
+                       (uint64_t) reader_line_number (reader));
+          return FALSE;
+        }
+      if (!agg->schema || strcmp (agg->schema, parts[5]) != 0)
         {
           g_autofree char *where = g_strdup_printf ("%s:%" PRIu64, reader_name (reader),
                                                     (uint64_t) reader_line_number (reader));
 
-          if (!merge_schema (agg, parts[4], where, error))
+          if (!merge_schema (agg, parts[5], where, error))
             {
               hll_clear (&hll);
+              durhist_clear (&durations);
               return FALSE;
             }
         }
@@ -498,6 +718,8 @@ agg_merge_from (LnAgg *agg, LnReader *reader, GError **error)
       row->bytes += bytes;
       hll_merge (&row->hll, &hll);
       hll_clear (&hll);
+      durhist_merge (&row->durations, &durations);
+      durhist_clear (&durations);
     }
   return got == 0;
 }
@@ -564,20 +786,15 @@ write_u64 (LnBuf *out, guint64 v)
   buf_append (out, tmp, (size_t) n);
 }
 
+/* Sorts @rows and writes them in the partial form. */
 static void
-write_partial (LnAgg *agg, LnBuf *out)
+write_partial (LnAgg *agg, GPtrArray *rows, LnBuf *out)
 {
-  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
   g_autoptr (GString) schema = g_string_new (NULL);
   g_autoptr (GString) line = g_string_new (NULL);
-  GHashTableIter it;
-  gpointer value;
   guint i;
 
   schema_text (agg, schema);
-  g_hash_table_iter_init (&it, agg->rows);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    g_ptr_array_add (rows, value);
   g_ptr_array_sort_with_data (rows, compare_rows, GINT_TO_POINTER (-1));
   for (i = 0; i < rows->len; i++)
     {
@@ -588,42 +805,56 @@ write_partial (LnAgg *agg, LnBuf *out)
                               (uint64_t) row->requests, (uint64_t) row->bytes);
       hll_serialize (&row->hll, line);
       g_string_append_c (line, '\t');
+      durhist_serialize (&row->durations, line);
+      g_string_append_c (line, '\t');
       g_string_append_len (line, schema->str, (gssize) schema->len);
       g_string_append_c (line, '\n');
       buf_append (out, line->str, line->len);
     }
 }
 
-void
-agg_write (LnAgg *agg, LnBuf *out)
+/* A quantile in milliseconds with three decimals, whatever the locale; "",
+ * or null in JSON, for a row without durations. */
+static void
+write_quantile (LnAgg *agg, const Row *row, unsigned percent, LnBuf *out)
 {
-  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
-  g_autoptr (GHashTable) others = NULL;
+  char tmp[32];
+  uint64_t us;
+  int n;
+
+  if (!durhist_quantile (&row->durations, percent, &us))
+    {
+      if (agg->cfg.jsonl)
+        buf_append (out, "null", 4);
+      return;
+    }
+  n = g_snprintf (tmp, sizeof tmp, "%" PRIu64 ".%03u", us / 1000, (unsigned) (us % 1000));
+  buf_append (out, tmp, (size_t) n);
+}
+
+/* Folds the rows of @rows about too few people into one (other) row per
+ * time bucket and writes them as CSV or JSON Lines.  @rows holds whole
+ * time buckets; it is reordered and (other) rows are added to it. */
+static void
+write_final (LnAgg *agg, GPtrArray *rows, LnBuf *out, GHashTable *others)
+{
   g_autoptr (GString) k = g_string_new (NULL);
   int t = time_part_index (agg);
   GHashTableIter it;
   gpointer value;
-  guint i;
+  guint i, nrows = rows->len, kept = 0;
   size_t j;
 
-  if (agg->cfg.partial)
+  for (i = 0; i < nrows; i++)
     {
-      write_partial (agg, out);
-      return;
-    }
-  /* fold rows about too few people into one (other) row per time bucket */
-  others = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, row_free);
-  g_hash_table_iter_init (&it, agg->rows);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    {
-      Row *row = value;
+      Row *row = rows->pdata[i];
       double v = hll_estimate (&row->hll);
 
       row->visitors = v;
       if ((agg->cfg.min_visitors <= 1 || (guint64) llround (v) >= agg->cfg.min_visitors)
           && row->requests >= agg->cfg.min_requests)
         {
-          g_ptr_array_add (rows, row);
+          rows->pdata[kept++] = row;
           continue;
         }
       g_string_truncate (k, 0);
@@ -644,13 +875,16 @@ agg_write (LnAgg *agg, LnBuf *out)
             other->key = g_strdup (k->str);
             other->other = TRUE;
             hll_init (&other->hll);
+            durhist_init (&other->durations);
             g_hash_table_insert (others, other->key, other);
           }
         other->requests += row->requests;
         other->bytes += row->bytes;
         hll_merge (&other->hll, &row->hll);
+        durhist_merge (&other->durations, &row->durations);
       }
     }
+  g_ptr_array_set_size (rows, (gint) kept);
   g_hash_table_iter_init (&it, others);
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
@@ -661,15 +895,20 @@ agg_write (LnAgg *agg, LnBuf *out)
     }
   g_ptr_array_sort_with_data (rows, compare_rows, GINT_TO_POINTER (t));
 
-  if (!agg->cfg.jsonl)
+  /* one header, however many flushes */
+  if (!agg->cfg.jsonl && !agg->header_done)
     {
       for (j = 0; j < agg->cfg.nkeys; j++)
         {
           buf_append (out, key_names[agg->cfg.keys[j]], strlen (key_names[agg->cfg.keys[j]]));
           buf_append_c (out, ',');
         }
-      buf_append (out, "requests,bytes,visitors\r\n", 25);
+      buf_append (out, "requests,bytes,visitors", 23);
+      if (agg->cfg.durations)
+        buf_append (out, ",duration_p50,duration_p95", 26);
+      buf_append (out, "\r\n", 2);
     }
+  agg->header_done = TRUE;
   for (i = 0; i < rows->len; i++)
     {
       const Row *row = rows->pdata[i];
@@ -721,14 +960,90 @@ agg_write (LnAgg *agg, LnBuf *out)
         }
       else
         write_u64 (out, (guint64) llround (row->visitors));
+      if (agg->cfg.durations)
+        {
+          buf_append (out, agg->cfg.jsonl ? ",\"duration_p50\":" : ",", agg->cfg.jsonl ? 16 : 1);
+          write_quantile (agg, row, 50, out);
+          buf_append (out, agg->cfg.jsonl ? ",\"duration_p95\":" : ",", agg->cfg.jsonl ? 16 : 1);
+          write_quantile (agg, row, 95, out);
+        }
       buf_append (out, agg->cfg.jsonl ? "}\n" : "\r\n", 2);
     }
+}
+
+/* Writes @rows, partial or final. */
+static void
+write_rows (LnAgg *agg, GPtrArray *rows, LnBuf *out)
+{
+  g_autoptr (GHashTable) others = NULL;
+
+  if (agg->cfg.partial)
+    {
+      write_partial (agg, rows, out);
+      return;
+    }
+  others = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, row_free);
+  write_final (agg, rows, out, others);
+}
+
+void
+agg_write (LnAgg *agg, LnBuf *out)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  GHashTableIter it;
+  gpointer value;
+
+  g_hash_table_iter_init (&it, agg->rows);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    g_ptr_array_add (rows, value);
+  write_rows (agg, rows, out);
+}
+
+gboolean
+agg_flush_due (const LnAgg *agg)
+{
+  return agg->due;
+}
+
+void
+agg_flush (LnAgg *agg, LnBuf *out)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  guint i;
+
+  agg->due = FALSE;
+  /* one period of grace: the period before the latest stays open */
+  g_hash_table_iter_init (&it, agg->rows);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Row *row = value;
+
+      if (row->period < agg->latest - 1)
+        {
+          g_hash_table_iter_steal (&it);
+          g_ptr_array_add (rows, row);
+        }
+    }
+  if (rows->len == 0)
+    return;
+  agg->rows_flushed += rows->len;
+  /* write_rows reorders the array and may add (other) rows it owns:
+   * free the stolen rows first by key, after writing */
+  {
+    g_autoptr (GPtrArray) stolen = g_ptr_array_copy (rows, NULL, NULL);
+
+    write_rows (agg, rows, out);
+    for (i = 0; i < stolen->len; i++)
+      row_free (stolen->pdata[i]);
+  }
 }
 
 guint64
 agg_row_count (const LnAgg *agg)
 {
-  return g_hash_table_size (agg->rows);
+  return g_hash_table_size (agg->rows) + agg->rows_flushed;
 }
 
 size_t
@@ -743,7 +1058,8 @@ agg_memory (const LnAgg *agg)
     {
       const Row *row = value;
 
-      total += sizeof *row + strlen (row->key) + 1 + hll_memory (&row->hll) + 32;
+      total += sizeof *row + strlen (row->key) + 1 + hll_memory (&row->hll)
+               + durhist_memory (&row->durations) + 32;
     }
   return total;
 }

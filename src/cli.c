@@ -407,6 +407,27 @@ check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
                      "partials"));
       return FALSE;
     }
+  if (o->tz && o->aggregate == NULL)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--tz needs --aggregate"));
+      return FALSE;
+    }
+  if (o->agg.flush)
+    {
+      size_t i;
+
+      for (i = 0; i < o->agg.nkeys && o->agg.flush_every == LN_AGG__COUNT; i++)
+        if (o->agg.keys[i] <= LN_AGG_MONTH)
+          o->agg.flush_every = o->agg.keys[i];
+      if (o->aggregate == NULL || !agg_flush_fits (&o->agg, o->agg.flush_every))
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                       _("--flush-every needs a time key in --aggregate that its "
+                         "period holds whole (minute, hour, day, week or month; "
+                         "a month does not hold whole weeks)"));
+          return FALSE;
+        }
+    }
   if (o->aggregate || o->merge)
     {
       gboolean country = FALSE;
@@ -523,6 +544,43 @@ on_aggregate (const char *name, const char *value, gpointer data, GError **error
   if (!agg_parse_keys (value, &o->agg, error))
     return FALSE;
   return set_string (data, G_STRUCT_OFFSET (LnOptions, aggregate), value);
+}
+
+static gboolean
+on_tz (const char *name, const char *value, gpointer data, GError **error)
+{
+  LnOptions *o = data;
+  GTimeZone *tz = g_time_zone_new_identifier (value);
+
+  if (tz == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("invalid value '%s' for %s (a time zone: UTC, an offset such as "
+                     "+01:00 or -0700, or a name such as Europe/Berlin)"), value, name);
+      return FALSE;
+    }
+  g_time_zone_unref (tz);
+  set_string (data, G_STRUCT_OFFSET (LnOptions, tz), value);
+  o->agg.tz = o->tz;
+  return TRUE;
+}
+
+static gboolean
+on_flush_every (const char *name, const char *value, gpointer data, GError **error)
+{
+  /* "bucket": the time key of --aggregate, resolved once all is parsed */
+  static const Choice c[] = {
+    { "minute", LN_AGG_MINUTE }, { "hour", LN_AGG_HOUR }, { "day", LN_AGG_DAY },
+    { "week", LN_AGG_WEEK }, { "month", LN_AGG_MONTH }, { "bucket", LN_AGG__COUNT }, { 0 }
+  };
+  LnOptions *o = data;
+  int v;
+
+  if (!parse_choice (name, value, c, &v, error))
+    return FALSE;
+  o->agg.flush = TRUE;
+  o->agg.flush_every = (LnAggKey) v;
+  return TRUE;
 }
 
 static gboolean
@@ -847,6 +905,12 @@ parse (int argc, char **argv, Mode mode, GError **error)
       N_("Fold aggregate rows of fewer than K requests into (other) (default 1)"), "K" },
     { "partial", 0, 0, G_OPTION_ARG_NONE, &o->agg.partial,
       N_("Write unsuppressed, mergeable aggregates for lognym merge"), NULL },
+    { "tz", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_tz,
+      N_("Time zone of aggregate time buckets: UTC (default), +01:00 or a name "
+         "such as Europe/Berlin"), N_("ZONE") },
+    { "flush-every", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_flush_every,
+      N_("Write aggregate rows as their PERIOD closes: minute, hour, day, week, "
+         "month or bucket (the --aggregate time key)"), N_("PERIOD") },
     { "sketch-key-file", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_sketch_key_file,
       N_("Key for visitor sketches that must merge (default: derived from "
          "--key-file)"), N_("FILE") },
@@ -1006,6 +1070,7 @@ cli_options_free (LnOptions *options)
   g_free (options->geo_db);
   g_free (options->geo_path);
   g_free (options->aggregate);
+  g_free (options->tz);
   g_free (options->apache_config);
   g_free (options->log_name);
   g_free (options->run_as);

@@ -46,6 +46,7 @@ typedef struct {
   gboolean strict;            /* geo lookup errors end the run */
   char *aggregate;            /* --aggregate keys, or NULL */
   LnAggConfig agg;
+  char *tz;                   /* --tz ZONE (agg.tz points here), or NULL */
   char *sketch_key_file;
   gboolean merge;             /* the "lognym merge" subcommand */
   gboolean audit;             /* the "lognym audit" subcommand */

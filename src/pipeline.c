@@ -57,6 +57,27 @@ sketch_key (const LnOptions *o, uint8_t **key, char **id, GError **error)
   return TRUE;
 }
 
+/* TRUE when some format of @parser has a time-to-serve field, so that
+ * aggregates get duration quantile columns. */
+static gboolean
+has_duration (const LnParser *parser)
+{
+  size_t i, j;
+
+  for (i = 0; i < parser->nformats; i++)
+    for (j = 0; j < parser->formats[i]->nops; j++)
+      switch (parser->formats[i]->ops[j].type)
+        {
+        case LN_FIELD_DURATION_US:
+        case LN_FIELD_DURATION_MS:
+        case LN_FIELD_DURATION_S:
+          return TRUE;
+        default:
+          break;
+        }
+  return FALSE;
+}
+
 gboolean
 pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
                GError **error)
@@ -116,7 +137,10 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
   if (options->aggregate || options->merge)
     {
       g_autofree char *key_id = NULL;
+      LnAggConfig cfg = options->agg;
 
+      /* merge takes this from the partials */
+      cfg.durations = !options->merge && has_duration (&p->parser);
       if (!options->merge)
         {
           uint8_t *key = NULL;
@@ -128,7 +152,7 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
             }
           p->anon.visitor_key = key;
         }
-      p->agg = agg_new (&options->agg, key_id);
+      p->agg = agg_new (&cfg, key_id);
       buf_init (&p->arena, 4096);
       return TRUE;
     }
@@ -260,7 +284,16 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
                 return FALSE;
             }
           if (p->agg)
-            agg_add (p->agg, rec, rec->has_visitor, rec->visitor);
+            {
+              agg_add (p->agg, rec, rec->has_visitor, rec->visitor);
+              /* --flush-every: a bucket closed; its rows go out now */
+              if (G_UNLIKELY (agg_flush_due (p->agg)))
+                {
+                  agg_flush (p->agg, out);
+                  if (!output_flush (p->output, error))
+                    return FALSE;
+                }
+            }
           else
             p->writer.ops->write_record (&p->writer, rec, out);
           p->stats.lines_written++;

@@ -52,7 +52,8 @@ ACTUAL=$WORK/actual
 SAMPLE=$TESTS_SRCDIR/../data/sample-access.log
 mkdir -p "$RUN/gen" "$ACTUAL" "$WORK/split" || exit 99
 ln -s "$DATA/in" "$RUN/in" && ln -s "$DATA/thirdparty" "$RUN/thirdparty" \
-  && ln -s "$DATA/in-geo" "$RUN/in-geo" && ln -s "$DATA/geo" "$RUN/geo" || exit 99
+  && ln -s "$DATA/in-geo" "$RUN/in-geo" && ln -s "$DATA/geo" "$RUN/geo" \
+  && ln -s "$DATA/in-agg" "$RUN/in-agg" || exit 99
 if [ ! -f "$SAMPLE" ]; then
   echo "cannot find data/sample-access.log next to tests/"
   exit 99
@@ -140,6 +141,12 @@ merge-stdin-jsonl            | 0 | merge -O jsonl                               
 merge-to-partial             | 0 | merge --partial                                               | gen/sample.partial gen/sample.partial
 geo-day-country-mv1          | 0 | -a day,country --geo-db geo/tiny-country.mmdb --min-visitors 1 -k key | in-geo/geo.log
 geo-country-class            | 0 | -a country,status_class --geo-db geo/tiny-country.mmdb -k key | thirdparty/basjes-hackers-access-part1.log in-geo/geo.log
+dur-hour-path                | 0 | -f '%h %l %u %t "%r" %>s %b %D' -a hour,path --min-visitors 3 -k key | in-agg/durations.log
+dur-tz-hour-class-jsonl      | 0 | -f '%h %l %u %t "%r" %>s %b %D' -a hour,status_class --tz Europe/Berlin -O jsonl -k key | in-agg/durations.log
+dur-tz-day-method            | 0 | -f '%h %l %u %t "%r" %>s %b %D' -a day,method --tz Europe/Berlin -k key | in-agg/durations.log
+dur-tz-partial               | 0 | -f '%h %l %u %t "%r" %>s %b %D' -a hour,path --tz Europe/Berlin --partial -k key | in-agg/durations.log
+dur-flush-minute             | 0 | -f '%h %l %u %t "%r" %>s %b %D' -a minute,status_class --flush-every minute --min-visitors 1 -k key | in-agg/durations.log
+tz-offset-day-nodur          | 0 | -f '%h %l %u %t "%r" %>s %b %P' -a day,status --tz -0700 --min-visitors 2 -k key | in-agg/durations.log
 EOF
 
 trim () {
@@ -265,13 +272,14 @@ check_true "--min-visitors 1 --min-requests 20: the (other) row shows its visito
 # sketch key: the same for the same key file, whether given as -k or as
 # --sketch-key-file, and whatever the keys).
 schema_re () {   # schema_re KEYS (no {16}: mawk has no intervals)
-  printf '^lognym-partial-v1;keys=%s;path_depth=0;precision=12;sketch=%s$' "$1" \
+  printf '^lognym-partial-v2;keys=%s;path_depth=0;precision=12;tz=%s;durations=%s;sketch=%s$' \
+    "$1" "${SCHEMA_TZ:-UTC}" "${SCHEMA_DURATIONS:-none}" \
     "$(printf '[0-9a-f]%.0s' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)"
 }
-# bad_lines FILE KEYS: the lines that are not five columns ending in the
-# schema of KEYS
+# bad_lines FILE KEYS: the lines that are not six columns ending in the
+# schema of KEYS (a duration histogram in the fifth: "-" or BUCKET:COUNT,...)
 bad_lines () {
-  awk -F '\t' -v re="$(schema_re "$2")" 'NF != 5 || $5 !~ re || $2 !~ /^[0-9]+$/ || $3 !~ /^[0-9]+$/' "$1"
+  awk -F '\t' -v re="$(schema_re "$2")" 'NF != 6 || $6 !~ re || $2 !~ /^[0-9]+$/ || $3 !~ /^[0-9]+$/ || $5 !~ /^(-|[0-9]+:[0-9]+(,[0-9]+:[0-9]+)*)$/' "$1"
 }
 for c in basjes-partial:day,status_class sample-partial:day,path \
          sample-sketch-key-file:day,status merge-to-partial:day,status; do
@@ -368,8 +376,8 @@ err "merge: unknown key in the schema of line 4" 3 "gen/bogus-key4.partial:4: " 
 sed '2 s/;precision=12;/;precision=14;/' "$RUN/gen/sample.partial" >"$RUN/gen/p14.partial"
 err "merge: a schema of another precision" 3 "gen/p14.partial:2: malformed partial line (schema)" \
   merge gen/p14.partial
-sed '2 s/\tlognym-partial-v1;/\tlognym-partial-v0;/' "$RUN/gen/sample.partial" >"$RUN/gen/v0.partial"
-err "merge: another version of the format" 3 "gen/v0.partial:2: not a lognym partial line" \
+sed '2 s/\tlognym-partial-v2;/\tlognym-partial-v0;/' "$RUN/gen/sample.partial" >"$RUN/gen/v0.partial"
+err "merge: another version of the format" 3 "gen/v0.partial:2: partial of another lognym version" \
   merge gen/v0.partial
 cut -f 1-4 "$RUN/gen/sample.partial" >"$RUN/gen/no-schema.partial"
 err "merge: lines without the schema column" 3 "gen/no-schema.partial:1: not a lognym partial line" \
@@ -380,6 +388,67 @@ err "merge: lines without the schema column" 3 "gen/no-schema.partial:1: not a l
   cut -f 1-4 "$RUN/gen/sample.partial"; } >"$RUN/gen/old-format.partial"
 err "merge: the old format with a header line" 3 "gen/old-format.partial:1: not a lognym partial line" \
   merge gen/old-format.partial
+
+# --tz, durations and --flush-every
+FMT_D='%h %l %u %t "%r" %>s %b %D'
+"$LOGNYM" -f "$FMT_D" -a hour,path --partial -k "$KEY" "$DATA/in-agg/durations.log" \
+  2>/dev/null >"$RUN/gen/dur-utc.partial"
+"$LOGNYM" -f "$FMT_D" -a hour,path --tz Europe/Berlin --partial -k "$KEY" \
+  "$DATA/in-agg/durations.log" 2>/dev/null >"$RUN/gen/dur-berlin.partial"
+# the same lines without a duration field (%P takes the number)
+"$LOGNYM" -f '%h %l %u %t "%r" %>s %b %P' -a hour,path --partial -k "$KEY" \
+  "$DATA/in-agg/durations.log" 2>/dev/null >"$RUN/gen/nodur-utc.partial"
+err "merge: partials of two time zones" 2 \
+  "gen/dur-berlin.partial:1: partial bucketed in time zone Europe/Berlin, the lines before it in UTC" \
+  merge gen/dur-utc.partial gen/dur-berlin.partial
+err "merge: partials with and without durations" 2 "gen/nodur-utc.partial:1: partial with duration histograms" \
+  merge gen/dur-utc.partial gen/nodur-utc.partial
+err "--tz: an unknown zone" 1 "invalid value 'Mars/Olympus' for --tz" -a day --tz Mars/Olympus in-agg/durations.log
+err "--tz without --aggregate" 1 "--tz needs --aggregate" --tz UTC in-agg/durations.log
+err "--tz with merge" 1 "--tz needs --aggregate" merge --tz UTC gen/dur-utc.partial
+err "--flush-every: an unknown period" 1 "invalid value 'fortnight' for --flush-every" \
+  -a day --flush-every fortnight in-agg/durations.log
+err "--flush-every without a time key" 1 "--flush-every needs a time key" \
+  -a path --flush-every day in-agg/durations.log
+err "--flush-every finer than the time key" 1 "--flush-every needs a time key" \
+  -a day --flush-every hour in-agg/durations.log
+err "--flush-every month with weeks" 1 "--flush-every needs a time key" \
+  -a week --flush-every month in-agg/durations.log
+err "--flush-every without --aggregate" 1 "--flush-every needs a time key" \
+  --flush-every day in-agg/durations.log
+# the flushed rows add up to the rows of a run that does not flush, and as
+# partials they merge into it exactly
+run_in "$WORK/flush-part" -f "$FMT_D" -a minute,path --flush-every bucket --partial -k key \
+  in-agg/durations.log
+"$LOGNYM" merge <"$WORK/flush-part.out" >"$WORK/flush-merged.out" 2>/dev/null
+"$LOGNYM" -f "$FMT_D" -a minute,path -k "$KEY" "$DATA/in-agg/durations.log" \
+  >"$WORK/flush-whole.out" 2>/dev/null
+check_files "--flush-every: the merge of flushed partials is the whole" \
+  "$WORK/flush-whole.out" "$WORK/flush-merged.out"
+dur_sums () { awk -F, 'NR > 1 { r += $(NF - 4); b += $(NF - 3) } END { printf "%d %d\n", r, b }' "$1"; }
+check_true "--flush-every: flushed rows add up to the whole" \
+  "$(dur_sums "$ACTUAL/aggregate-dur-flush-minute.out") / $(dur_sums "$ACTUAL/aggregate-dur-hour-path.out")" \
+  test "$(dur_sums "$ACTUAL/aggregate-dur-flush-minute.out")" = "$(dur_sums "$ACTUAL/aggregate-dur-hour-path.out")"
+check_true "--flush-every: one header line" "" \
+  test "$(grep -c '^minute,' "$ACTUAL/aggregate-dur-flush-minute.out")" = 1
+check_true "--tz Europe/Berlin: hour labels carry +02:00 and +01:00" "" \
+  eval 'grep -q "\"hour\":\"2024-10-27T02:00+02:00\"" "$ACTUAL/aggregate-dur-tz-hour-class-jsonl.out" &&
+        grep -q "\"hour\":\"2024-10-27T02:00+01:00\"" "$ACTUAL/aggregate-dur-tz-hour-class-jsonl.out"'
+check_true "durations: p50 <= p95 on every row, milliseconds with three decimals" \
+  "$(awk -F, 'NR > 1' "$ACTUAL/aggregate-dur-hour-path.out" | head -n 3)" \
+  test -z "$(awk -F, 'NR > 1 { p50 = $(NF - 1); p95 = $NF; sub(/\r$/, "", p95)
+      if (p50 == "" && p95 == "") next
+      if (p50 !~ /^[0-9]+\.[0-9][0-9][0-9]$/ || p95 !~ /^[0-9]+\.[0-9][0-9][0-9]$/ || p50 + 0 > p95 + 0) print }' \
+      "$ACTUAL/aggregate-dur-hour-path.out")"
+# durations do not depend on the locale (LC_NUMERIC=de_DE would write 1,5)
+for loc in de_DE.UTF-8 fr_FR.UTF-8; do
+  if locale -a 2>/dev/null | grep -qi "^${loc%.*}.utf-\?8$"; then
+    (cd "$RUN" && LC_ALL=$loc "$LOGNYM" -f "$FMT_D" -a hour,path --min-visitors 3 -k key \
+      in-agg/durations.log >"$WORK/locale.out" 2>/dev/null)
+    check_files "durations under LC_ALL=$loc: the same digits" \
+      "$ACTUAL/aggregate-dur-hour-path.out" "$WORK/locale.out"
+  fi
+done
 
 # merge takes its keys from the partials: --aggregate is a usage error
 run_in "$WORK/merge-a" merge -a day,status gen/sample.partial
@@ -489,6 +558,13 @@ for f in "$DATA"/thirdparty/basjes-hackers-access-part1.log "$DATA"/thirdparty/n
          "$DATA"/in/vhost_combined.log; do
   property "hour,vhost,method,path,status_class,referer_origin" "$f" \
     -a hour,vhost,method,path,status_class,referer_origin --path-depth 2
+done
+# durations and --tz: histograms and zones merge exactly too
+property "hour,path durations" "$DATA/in-agg/durations.log" -f "$FMT_D" -a hour,path
+property "minute,status_class durations --tz" "$DATA/in-agg/durations.log" -f "$FMT_D" \
+  -a minute,status_class --tz Europe/Berlin
+for f in "$DATA"/in-agg/durations.log "$DATA"/thirdparty/basjes-hackers-access-part1.log; do
+  property "day,path --tz -07:00" "$f" -a day,path --path-depth 1 --tz -07:00
 done
 echo "# property: $PROPERTY_RUNS splits merged"
 
@@ -609,6 +685,53 @@ check_files "recipe: Spark pipe() then coalesce(1).pipe('lognym merge')" "$WORK/
 "$LOGNYM" -a day,status -k "$KEY" "$WORK/hd/in.aa" "$WORK/hd/in.ab" >"$WORK/sk.whole" 2>/dev/null
 "$LOGNYM" merge "$WORK/sk1" "$WORK/sk2" >"$WORK/sk.out" 2>"$WORK/sk.err"
 check_files "--sketch-key-file overrides --key-file for the sketches" "$WORK/sk.whole" "$WORK/sk.out"
+
+# ---------------------------------------------- --flush-every on a pipe
+
+# poll_rows FILE N: up to 30 s for FILE to hold N lines (a bound against a
+# hang, not a timing: the check is that the rows come before EOF)
+poll_rows () {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# sums of requests and bytes of CSV rows with the two duration columns
+flush_pipe () {   # flush_pipe END: "eof" or "term"
+  local fifo=$WORK/flush.fifo pid rc seen=no
+  rm -f "$fifo"
+  mkfifo "$fifo" || return
+  (cd "$RUN" && exec "$LOGNYM" -f "$FMT_D" -a minute,path --flush-every minute \
+     --min-visitors 1 -k key --stats-file "$WORK/fifo.stats" <"$fifo" >"$WORK/fifo.out" \
+     2>"$WORK/fifo.err") &
+  pid=$!
+  exec 7>"$fifo"
+  head -n 100 "$DATA/in-agg/durations.log" >&7
+  poll_rows "$WORK/fifo.out" 3 && seen=yes
+  check_true "--flush-every on a pipe ($1): rows of closed minutes come before EOF" \
+    "$(cat "$WORK/fifo.out" "$WORK/fifo.err")" test "$seen" = yes
+  if [ "$1" = term ]; then
+    kill -TERM "$pid"
+  else
+    tail -n +101 "$DATA/in-agg/durations.log" >&7
+  fi
+  exec 7>&-
+  wait "$pid"
+  rc=$?
+  check_status "--flush-every on a pipe ($1): exit status 0" 0 "$rc"
+  # what was read is written: the rows add up to a run over those lines
+  n=$(sed 's/.*"lines_read":\([0-9]*\).*/\1/' "$WORK/fifo.stats")
+  head -n "$n" "$DATA/in-agg/durations.log" >"$WORK/fifo.read"
+  "$LOGNYM" -f "$FMT_D" -a minute,path --min-visitors 1 -k "$KEY" "$WORK/fifo.read" \
+    >"$WORK/fifo.whole" 2>/dev/null
+  check_true "--flush-every on a pipe ($1): the rows add up to a run without it ($n lines)" \
+    "$(dur_sums "$WORK/fifo.out") / $(dur_sums "$WORK/fifo.whole")" \
+    eval 'test "$n" -ge 100 && test "$(dur_sums "$WORK/fifo.out")" = "$(dur_sums "$WORK/fifo.whole")"'
+}
+flush_pipe eof
+flush_pipe term
 
 # --------------------------------------------------------------- memory
 

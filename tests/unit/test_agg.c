@@ -101,10 +101,11 @@ new_agg (const LnAggConfig *c)
   return agg;
 }
 
-/* Parses every line (each must parse) in @format, anonymises it with the
- * visitor key and counts it in @agg. */
+/* Parses every line (each must parse) in @format (an nginx log_format
+ * body if @nginx), anonymises it with the visitor key and counts it in
+ * @agg. */
 static void
-feed (LnAgg *agg, const char *format, const char *const *lines)
+feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lines)
 {
   LnAnonConfig ac;
   LnParser parser;
@@ -119,7 +120,8 @@ feed (LnAgg *agg, const char *format, const char *const *lines)
   ac.v4_bits = 24;
   ac.v6_bits = 48;
   ac.residual = LN_RESIDUAL_MASK;
-  cr_assert (parser_init (&parser, format, &error), "%s", error ? error->message : "");
+  cr_assert (nginx ? parser_init_nginx (&parser, format, &error)
+                   : parser_init (&parser, format, &error), "%s", error ? error->message : "");
   anon_init (&anon, &ac, NULL, NULL);
   anon.visitor_key = visitor_key;
   buf_init (&arena, 64);
@@ -146,6 +148,12 @@ feed (LnAgg *agg, const char *format, const char *const *lines)
   buf_clear (&arena);
   anon_clear (&anon);
   parser_clear (&parser);
+}
+
+static void
+feed (LnAgg *agg, const char *format, const char *const *lines)
+{
+  feed_any (agg, format, FALSE, lines);
 }
 
 /* agg_write's text. */
@@ -846,10 +854,12 @@ Test (agg, jsonl_escapes_strings)
 
 /* The schema column of the partials written here (agg_new gets SKETCH_ID). */
 #define SCHEMA_OF(keys, depth) \
-  "lognym-partial-v1;keys=" keys ";path_depth=" depth ";precision=12;sketch=" SKETCH_ID
+  "lognym-partial-v2;keys=" keys ";path_depth=" depth ";precision=12;tz=UTC;durations=none;" \
+  "sketch=" SKETCH_ID
 #define SCHEMA SCHEMA_OF ("day,path", "0")
-/* the first four columns of a valid line (an empty sparse sketch) */
-#define ROW "2024-01-01\x1f/a\t1\t5\ts:\t"
+/* the first five columns of a valid line (an empty sparse sketch, no
+ * durations) */
+#define ROW "2024-01-01\x1f/a\t1\t5\ts:\t-\t"
 
 static char *
 partial_of (const char *keys, unsigned depth, const char *const *lines)
@@ -890,7 +900,7 @@ lines_of (const char *text)
   return lines;
 }
 
-/* Every line of @partial has five columns, the last @schema. */
+/* Every line of @partial has six columns, the last @schema. */
 static void
 assert_schema_on_every_line (const char *partial, const char *schema)
 {
@@ -901,8 +911,8 @@ assert_schema_on_every_line (const char *partial, const char *schema)
     {
       g_auto (GStrv) cols = g_strsplit (lines[i], "\t", -1);
 
-      cr_assert_eq (g_strv_length (cols), 5, "line %zu: %s", i + 1, lines[i]);
-      cr_assert_str_eq (cols[4], schema, "line %zu: %s", i + 1, lines[i]);
+      cr_assert_eq (g_strv_length (cols), 6, "line %zu: %s", i + 1, lines[i]);
+      cr_assert_str_eq (cols[5], schema, "line %zu: %s", i + 1, lines[i]);
     }
 }
 
@@ -926,18 +936,19 @@ Test (agg, partial_form)
   cr_assert_str_eq (rows[2], "");
   f1 = g_strsplit (rows[0], "\t", -1);
   f2 = g_strsplit (rows[1], "\t", -1);
-  cr_assert_eq (g_strv_length (f1), 5, "%s", rows[0]);
-  cr_assert_eq (g_strv_length (f2), 5, "%s", rows[1]);
+  cr_assert_eq (g_strv_length (f1), 6, "%s", rows[0]);
+  cr_assert_eq (g_strv_length (f2), 6, "%s", rows[1]);
   /* key parts separated by \x1f, '%' escaped as %25 */
   cr_assert_str_eq (f1[0], "2023-12-31\x1f/b%2509");
   cr_assert_str_eq (f1[1], "1");
   cr_assert_str_eq (f1[2], "5");
   cr_assert (g_str_has_prefix (f1[3], "s:"), "one visitor is a sparse sketch: %s", f1[3]);
-  cr_assert_str_eq (f1[4], SCHEMA);
+  cr_assert_str_eq (f1[4], "-", "no duration in the format");
+  cr_assert_str_eq (f1[5], SCHEMA);
   cr_assert_str_eq (f2[0], "2024-01-01\x1f/a");
   cr_assert_str_eq (f2[1], "2");
   cr_assert_str_eq (f2[2], "100");
-  cr_assert_str_eq (f2[4], SCHEMA);
+  cr_assert_str_eq (f2[5], SCHEMA);
 }
 
 Test (agg, partial_schema_on_every_line)
@@ -957,8 +968,8 @@ Test (agg, partial_schema_on_every_line)
   feed (agg, "common", time_lines);
   text = output (agg);
   cr_assert_eq (count_lines (text), 3, "%s", text);
-  assert_schema_on_every_line (text, "lognym-partial-v1;keys=status,day;path_depth=0;"
-                               "precision=12;sketch=fedcba9876543210");
+  assert_schema_on_every_line (text, "lognym-partial-v2;keys=status,day;path_depth=0;"
+                               "precision=12;tz=UTC;durations=none;sketch=fedcba9876543210");
 }
 
 static LnAgg *
@@ -1279,7 +1290,8 @@ Test (agg, merge_refuses_other_keys)
  * be read, the line is malformed (first or later). */
 Test (agg, merge_refuses_other_precision)
 {
-  const char *p14 = "lognym-partial-v1;keys=day,path;path_depth=0;precision=14;sketch="
+  const char *p14 = "lognym-partial-v2;keys=day,path;path_depth=0;precision=14;tz=UTC;"
+                    "durations=none;sketch="
                     SKETCH_ID;
 
   assert_refused_merge ("p14", keep (g_strconcat (ROW, p14, "\n", NULL)), LN_ERROR_MALFORMED,
@@ -1297,6 +1309,7 @@ assert_malformed (const char *name, const char *text, const char *where)
 
 #define NOT_PARTIAL ": not a lognym partial line"
 #define BAD_SCHEMA ": malformed partial line (schema)"
+#define OTHER_VERSION ": partial of another lognym version"
 
 Test (agg, merge_refuses_malformed_lines)
 {
@@ -1306,15 +1319,15 @@ Test (agg, merge_refuses_malformed_lines)
 
   assert_malformed ("three-fields", "2024-01-01\x1f/a\t1\t5\n", "three-fields:1" NOT_PARTIAL);
   assert_malformed ("no-schema", "2024-01-01\x1f/a\t1\t5\ts:\n", "no-schema:1" NOT_PARTIAL);
-  assert_malformed ("six-fields", ROW SCHEMA "\tx\n", "six-fields:1" NOT_PARTIAL);
-  assert_malformed ("bad-requests", "2024-01-01\x1f/a\tmany\t5\ts:\t" SCHEMA "\n",
+  assert_malformed ("seven-fields", ROW SCHEMA "\tx\n", "seven-fields:1" NOT_PARTIAL);
+  assert_malformed ("bad-requests", "2024-01-01\x1f/a\tmany\t5\ts:\t-\t" SCHEMA "\n",
                     "bad-requests:1" NOT_PARTIAL);
-  assert_malformed ("negative-bytes", "2024-01-01\x1f/a\t1\t-5\ts:\t" SCHEMA "\n",
+  assert_malformed ("negative-bytes", "2024-01-01\x1f/a\t1\t-5\ts:\t-\t" SCHEMA "\n",
                     "negative-bytes:1" NOT_PARTIAL);
-  assert_malformed ("bad-sketch", "2024-01-01\x1f/a\t1\t5\tAAAA\t" SCHEMA "\n",
+  assert_malformed ("bad-sketch", "2024-01-01\x1f/a\t1\t5\tAAAA\t-\t" SCHEMA "\n",
                     "bad-sketch:1" NOT_PARTIAL);
   /* a sparse entry of rank 0 (index 7) */
-  assert_malformed ("rank-0", "2024-01-01\x1f/a\t1\t5\ts:AAcA\t" SCHEMA "\n",
+  assert_malformed ("rank-0", "2024-01-01\x1f/a\t1\t5\ts:AAcA\t-\t" SCHEMA "\n",
                     "rank-0:1" NOT_PARTIAL);
   assert_malformed ("garbage", "192.0.2.1 - - " TS_A " \"GET / HTTP/1.1\" 200 1\n",
                     "garbage:1" NOT_PARTIAL);
@@ -1323,21 +1336,40 @@ Test (agg, merge_refuses_malformed_lines)
                     "third-line:3" NOT_PARTIAL);
   /* the schema column */
   assert_malformed ("empty-schema", ROW "\n", "empty-schema:1" NOT_PARTIAL);
-  assert_malformed ("other-version", ROW "lognym-partial-v2;keys=day,path;path_depth=0;"
-                    "precision=12;sketch=" SKETCH_ID "\n", "other-version:1" NOT_PARTIAL);
-  assert_malformed ("version-only", ROW "lognym-partial-v1\n", "version-only:1" BAD_SCHEMA);
+  assert_malformed ("other-version", ROW "lognym-partial-v3;keys=day,path;path_depth=0;"
+                    "precision=12;sketch=" SKETCH_ID "\n", "other-version:1" OTHER_VERSION);
+  assert_malformed ("version-only", ROW "lognym-partial-v2\n", "version-only:1" BAD_SCHEMA);
   assert_malformed ("without-sketch",
-                    ROW "lognym-partial-v1;keys=day,path;path_depth=0;precision=12\n",
-                    "without-sketch:1" BAD_SCHEMA);
+                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    "durations=none\n", "without-sketch:1" BAD_SCHEMA);
   assert_malformed ("without-keys",
-                    ROW "lognym-partial-v1;path_depth=0;precision=12;sketch=" SKETCH_ID "\n",
-                    "without-keys:1" BAD_SCHEMA);
+                    ROW "lognym-partial-v2;path_depth=0;precision=12;tz=UTC;durations=none;"
+                    "sketch=" SKETCH_ID "\n", "without-keys:1" BAD_SCHEMA);
   assert_malformed ("without-precision",
-                    ROW "lognym-partial-v1;keys=day,path;path_depth=0;sketch=" SKETCH_ID "\n",
-                    "without-precision:1" BAD_SCHEMA);
+                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;tz=UTC;durations=none;"
+                    "sketch=" SKETCH_ID "\n", "without-precision:1" BAD_SCHEMA);
+  assert_malformed ("without-tz",
+                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;"
+                    "durations=none;sketch=" SKETCH_ID "\n", "without-tz:1" BAD_SCHEMA);
+  assert_malformed ("without-durations",
+                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    "sketch=" SKETCH_ID "\n", "without-durations:1" BAD_SCHEMA);
+  assert_malformed ("unknown-durations",
+                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    "durations=tdigest;sketch=" SKETCH_ID "\n", "unknown-durations:1" BAD_SCHEMA);
   assert_malformed ("bad-schema-later",
-                    ROW SCHEMA "\n" ROW "lognym-partial-v1;keys=day,path;path_depth=0\n",
+                    ROW SCHEMA "\n" ROW "lognym-partial-v2;keys=day,path;path_depth=0\n",
                     "bad-schema-later:2" BAD_SCHEMA);
+  /* the duration histogram column: ascending buckets, counts from 1 */
+  assert_malformed ("bad-durations", "2024-01-01\x1f/a\t1\t5\ts:\t3:1,2:1\t" SCHEMA "\n",
+                    "bad-durations:1" NOT_PARTIAL);
+  assert_malformed ("zero-count", "2024-01-01\x1f/a\t1\t5\ts:\t3:0\t" SCHEMA "\n",
+                    "zero-count:1" NOT_PARTIAL);
+  assert_malformed ("bucket-out-of-range", "2024-01-01\x1f/a\t1\t5\ts:\t5000:1\t" SCHEMA
+                    "\n", "bucket-out-of-range:1" NOT_PARTIAL);
+  /* a partial of lognym-partial-v1 (five columns): made again, not mis-read */
+  assert_malformed ("v1", "2024-01-01\x1f/a\t1\t5\ts:\tlognym-partial-v1;keys=day,path;"
+                    "path_depth=0;precision=12;sketch=" SKETCH_ID "\n", "v1:1" OTHER_VERSION);
 }
 
 /* The old format (a header line, four columns) is not read. */
@@ -1355,8 +1387,8 @@ Test (agg, merge_refuses_the_old_header_format)
  * error of the merge command line (status 1), on the first line or later. */
 Test (agg, merge_unknown_key_in_schema_is_malformed)
 {
-  const char *bogus = "lognym-partial-v1;keys=day,bogus;path_depth=0;precision=12;sketch="
-                      SKETCH_ID "\n";
+  const char *bogus = "lognym-partial-v2;keys=day,bogus;path_depth=0;precision=12;tz=UTC;"
+                      "durations=none;sketch=" SKETCH_ID "\n";
 
   assert_refused_merge ("bogus-key", keep (g_strconcat (ROW, bogus, NULL)), LN_ERROR_MALFORMED,
                         "bogus-key:1: ", "'bogus'");
@@ -1364,8 +1396,8 @@ Test (agg, merge_unknown_key_in_schema_is_malformed)
                         keep (g_strconcat (ROW SCHEMA "\n" ROW SCHEMA "\n" ROW, bogus, NULL)),
                         LN_ERROR_MALFORMED, "bogus-key-3:3: ", "'bogus'");
   assert_refused_merge ("two-time-keys",
-                        ROW "lognym-partial-v1;keys=day,hour;path_depth=0;precision=12;sketch="
-                        SKETCH_ID "\n", LN_ERROR_MALFORMED, "two-time-keys:1: ", "time key");
+                        ROW "lognym-partial-v2;keys=day,hour;path_depth=0;precision=12;tz=UTC;"
+                        "durations=none;sketch=" SKETCH_ID "\n", LN_ERROR_MALFORMED, "two-time-keys:1: ", "time key");
 }
 
 /* Nothing to merge: no rows; CSV is the header row alone (the keys are
@@ -1419,4 +1451,457 @@ Test (agg, memory_grows_with_rows_not_lines)
   cr_log_info ("agg: %zu bytes for 1 row of 1 visitor, %zu bytes for 1001 rows (%zu per row)",
                after_one, agg_memory (agg), per_row);
   cr_assert_leq (per_row, 300, "a row of one visitor should be small: %zu bytes", per_row);
+}
+
+/* ------------------------------------------------------------ durations */
+
+#define FMT_D "%h %l %u %t \"%r\" %>s %b %D"
+
+/* /a took 50, 60 and 70 µs, /b has no duration ("-"). */
+static const char *const dur_lines[] = {
+  "192.0.2.1 - - " TS_A " \"GET /a HTTP/1.1\" 200 1 60",
+  "192.0.2.2 - - " TS_A " \"GET /a HTTP/1.1\" 200 1 70",
+  "192.0.2.3 - - " TS_A " \"GET /a HTTP/1.1\" 200 1 50",
+  "192.0.2.4 - - " TS_A " \"GET /b HTTP/1.1\" 200 1 -",
+  NULL
+};
+
+/* The aggregate of @lines (format @format) with duration columns. */
+static char *
+aggregate_durations (const char *keys, guint64 min_visitors, const char *format,
+                     gboolean nginx, gboolean jsonl, const char *const *lines)
+{
+  LnAggConfig c = config (keys, min_visitors);
+  LnAgg *agg;
+
+  c.durations = TRUE;
+  c.jsonl = jsonl;
+  agg = new_agg (&c);
+  feed_any (agg, format, nginx, lines);
+  return output (agg);
+}
+
+Test (agg, duration_quantiles)
+{
+  /* below 128 µs every value has a bucket: exact; nearest rank, so p95 of
+   * three is the largest; milliseconds with three decimals; no duration
+   * is an empty cell (CSV) or null (JSON) */
+  assert_text (aggregate_durations ("path", 1, FMT_D, FALSE, FALSE, dur_lines),
+               "path,requests,bytes,visitors,duration_p50,duration_p95\r\n"
+               "\"/a\",3,3,3,0.060,0.070\r\n"
+               "\"/b\",1,1,1,,\r\n");
+  assert_text (aggregate_durations ("path", 1, FMT_D, FALSE, TRUE, dur_lines),
+               "{\"path\":\"/a\",\"requests\":3,\"bytes\":3,\"visitors\":3,"
+               "\"duration_p50\":0.060,\"duration_p95\":0.070}\n"
+               "{\"path\":\"/b\",\"requests\":1,\"bytes\":1,\"visitors\":1,"
+               "\"duration_p50\":null,\"duration_p95\":null}\n");
+}
+
+Test (agg, duration_units)
+{
+  static const char *const ms[] = {
+    "192.0.2.1 - - " TS_A " \"GET /a HTTP/1.1\" 200 1 5", NULL
+  };
+  static const char *const s[] = {
+    "192.0.2.1 - - " TS_A " \"GET /a HTTP/1.1\" 200 1 2", NULL
+  };
+  static const char *const nginx[] = {
+    "192.0.2.1 [01/Jan/2024:00:30:00 +0100] \"GET /a HTTP/1.1\" 200 0.250", NULL
+  };
+
+  /* 5 ms = 5000 µs lies in the bucket [4992, 5056): its middle, 5.023 ms,
+   * is 0.5% off */
+  assert_text (aggregate_durations ("path", 1, "%h %l %u %t \"%r\" %>s %b %{ms}T", FALSE,
+                                    FALSE, ms),
+               "path,requests,bytes,visitors,duration_p50,duration_p95\r\n"
+               "\"/a\",1,1,1,5.023,5.023\r\n");
+  /* %T: whole seconds; 2 s is in [1998848, 2015232) */
+  assert_text (aggregate_durations ("path", 1, "%h %l %u %t \"%r\" %>s %b %T", FALSE,
+                                    FALSE, s),
+               "path,requests,bytes,visitors,duration_p50,duration_p95\r\n"
+               "\"/a\",1,1,1,2007.039,2007.039\r\n");
+  /* nginx $request_time: seconds with milliseconds; 250 ms is in
+   * [249856, 251904) */
+  assert_text (aggregate_durations ("path", 1, "$remote_addr [$time_local] \"$request\" "
+                                    "$status $request_time", TRUE, FALSE, nginx),
+               "path,requests,bytes,visitors,duration_p50,duration_p95\r\n"
+               "\"/a\",1,0,1,250.879,250.879\r\n");
+}
+
+Test (agg, duration_quantiles_of_other_rows_are_merged)
+{
+  static const char *const lines[] = {
+    "192.0.2.1 - - " TS_A " \"GET /a HTTP/1.1\" 200 1 10",
+    "192.0.2.2 - - " TS_A " \"GET /b HTTP/1.1\" 200 1 20",
+    "192.0.2.3 - - " TS_A " \"GET /c HTTP/1.1\" 200 1 30",
+    "192.0.2.4 - - " TS_A " \"GET /d HTTP/1.1\" 200 1 100",
+    NULL
+  };
+
+  /* every path has one visitor: all fold into (other), whose quantiles
+   * are those of the four durations together */
+  assert_text (aggregate_durations ("day,path", 2, FMT_D, FALSE, FALSE, lines),
+               "day,path,requests,bytes,visitors,duration_p50,duration_p95\r\n"
+               "\"2024-01-01\",\"(other)\",4,4,4,0.020,0.100\r\n");
+}
+
+/* A partial of @lines in FMT_D, with durations. */
+static char *
+duration_partial_of (const char *keys, const char *const *lines)
+{
+  LnAggConfig c = config (keys, 5);
+  LnAgg *agg;
+
+  c.partial = TRUE;
+  c.durations = TRUE;
+  agg = new_agg (&c);
+  feed (agg, FMT_D, lines);
+  return output (agg);
+}
+
+Test (agg, duration_histograms_merge_exactly)
+{
+  GRand *rand = g_rand_new_with_seed (7);
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  const char *whole;
+  size_t n = 400, i, cut;
+
+  for (i = 0; i < n; i++)
+    g_ptr_array_add (lines, g_strdup_printf ("192.0.2.%d - - [01/Jan/2024:%02d:%02d:00 +0000] "
+                                             "\"GET /p%d HTTP/1.1\" 200 1 %d",
+                                             g_rand_int_range (rand, 1, 40),
+                                             g_rand_int_range (rand, 0, 3),
+                                             g_rand_int_range (rand, 0, 60),
+                                             g_rand_int_range (rand, 0, 4),
+                                             g_rand_int_range (rand, 0, 3000000)));
+  g_ptr_array_add (lines, NULL);
+  whole = aggregate_durations ("hour,path", 3, FMT_D, FALSE, FALSE,
+                               (const char *const *) lines->pdata);
+  cr_assert_not_null (strstr (whole, "duration_p95"));
+  for (cut = 0; cut <= n; cut += 37)
+    {
+      const char **head = g_new0 (const char *, n + 1);
+      const char **tail = g_new0 (const char *, n + 1);
+      g_autofree char *both = NULL;
+      LnAgg *m = merger (3, FALSE);
+      GError *error = NULL;
+
+      for (i = 0; i < n; i++)
+        (i < cut ? head : tail)[i < cut ? i : i - cut] = lines->pdata[i];
+      both = g_strconcat (duration_partial_of ("hour,path", tail),
+                          duration_partial_of ("hour,path", head), NULL);
+      g_free (head);
+      g_free (tail);
+      cr_assert (merge_text (m, "both.partial", both, &error), "%s",
+                 error ? error->message : "");
+      assert_text (output (m), whole);
+    }
+  g_ptr_array_unref (lines);
+  g_rand_free (rand);
+}
+
+Test (agg, merge_refuses_partials_with_and_without_durations)
+{
+  char *with = duration_partial_of ("day,path", dur_lines);
+  char *without = partial_of ("day,path", 0, supp_lines);
+
+  cr_assert_not_null (strstr (with, ";durations=loglin7;"), "%s", with);
+  assert_refused_merge ("mixed.partial", keep (g_strconcat (without, with, NULL)),
+                        LN_ERROR_SETUP,
+                        keep (g_strdup_printf ("mixed.partial:%d: ", count_lines (without) + 1)),
+                        "duration histograms");
+}
+
+/* ------------------------------------------------------------ --tz */
+
+/* The aggregate of @lines in zone @tz. */
+static char *
+aggregate_tz (const char *keys, const char *tz, gboolean partial, const char *const *lines)
+{
+  LnAggConfig c = config (keys, 1);
+  LnAgg *agg;
+
+  c.tz = tz;
+  c.partial = partial;
+  agg = new_agg (&c);
+  feed (agg, "common", lines);
+  return output (agg);
+}
+
+/* One request at the middle of every UTC hour from @start on, for @hours. */
+static const char *const *
+hourly_lines (const char *day, const char *month, int first_hour, int hours)
+{
+  GPtrArray *a = g_ptr_array_new ();
+  int i;
+
+  for (i = 0; i < hours; i++)
+    {
+      GDateTime *t = g_date_time_new_utc (2024, atoi (month), atoi (day), 0, 30, 0);
+      GDateTime *u = g_date_time_add_hours (t, first_hour + i);
+      char *stamp = g_date_time_format (u, "[%d/%b/%Y:%H:%M:%S +0000]");
+
+      g_ptr_array_add (a, keep (g_strdup_printf ("192.0.2.%d - - %s \"GET / HTTP/1.1\" 200 1",
+                                                 i % 200 + 1, stamp)));
+      g_free (stamp);
+      g_date_time_unref (u);
+      g_date_time_unref (t);
+    }
+  g_ptr_array_add (a, NULL);
+  return (const char *const *) keep ((char *) g_ptr_array_free (a, FALSE));
+}
+
+Test (agg, tz_days_are_23_or_25_hours_at_dst_switches)
+{
+  /* from 2024-03-30T00:30Z, 72 hours: in Berlin 03-30 begins at 23:00Z the
+   * day before (+01:00), 03-31 has 23 hours, 04-01 24 */
+  assert_text (aggregate_tz ("day", "Europe/Berlin", FALSE, hourly_lines ("30", "3", 0, 72)),
+               "day,requests,bytes,visitors\r\n"
+               "\"2024-03-30\",23,23,23\r\n"
+               "\"2024-03-31\",23,23,23\r\n"
+               "\"2024-04-01\",24,24,24\r\n"
+               "\"2024-04-02\",2,2,2\r\n");
+  /* autumn: 10-27 has 25 hours */
+  assert_text (aggregate_tz ("day", "Europe/Berlin", FALSE, hourly_lines ("26", "10", 0, 72)),
+               "day,requests,bytes,visitors\r\n"
+               "\"2024-10-26\",22,22,22\r\n"
+               "\"2024-10-27\",25,25,25\r\n"
+               "\"2024-10-28\",24,24,24\r\n"
+               "\"2024-10-29\",1,1,1\r\n");
+  /* in UTC, the same records make days of 24 */
+  assert_text (aggregate_tz ("day", NULL, FALSE, hourly_lines ("26", "10", 0, 72)),
+               "day,requests,bytes,visitors\r\n"
+               "\"2024-10-26\",24,24,24\r\n"
+               "\"2024-10-27\",24,24,24\r\n"
+               "\"2024-10-28\",24,24,24\r\n");
+}
+
+Test (agg, tz_hour_labels_carry_the_offset)
+{
+  /* 00:30Z and 01:30Z on 2024-10-27 are both 02:30 in Berlin: two rows */
+  assert_text (aggregate_tz ("hour", "Europe/Berlin", FALSE, hourly_lines ("27", "10", 0, 3)),
+               "hour,requests,bytes,visitors\r\n"
+               "\"2024-10-27T02:00+01:00\",1,1,1\r\n"
+               "\"2024-10-27T02:00+02:00\",1,1,1\r\n"
+               "\"2024-10-27T03:00+01:00\",1,1,1\r\n");
+  assert_text (aggregate_tz ("minute", "-07:00", FALSE, hourly_lines ("27", "10", 0, 1)),
+               "minute,requests,bytes,visitors\r\n"
+               "\"2024-10-26T17:30-07:00\",1,1,1\r\n");
+  assert_text (aggregate_tz ("hour", "+0530", FALSE, hourly_lines ("27", "10", 0, 1)),
+               "hour,requests,bytes,visitors\r\n"
+               "\"2024-10-27T06:00+05:30\",1,1,1\r\n");
+  /* UTC by name is the default: labels without an offset */
+  assert_text (aggregate_tz ("hour", "UTC", FALSE, hourly_lines ("27", "10", 0, 1)),
+               aggregate_tz ("hour", NULL, FALSE, hourly_lines ("27", "10", 0, 1)));
+}
+
+Test (agg, tz_weeks_and_months_are_local)
+{
+  /* 2024-03-31T22:30Z is 2024-04-01T00:30+02:00, a Monday */
+  assert_text (aggregate_tz ("month", "Europe/Berlin", FALSE, hourly_lines ("31", "3", 22, 1)),
+               "month,requests,bytes,visitors\r\n\"2024-04\",1,1,1\r\n");
+  assert_text (aggregate_tz ("week", "Europe/Berlin", FALSE, hourly_lines ("31", "3", 22, 1)),
+               "week,requests,bytes,visitors\r\n\"2024-W14\",1,1,1\r\n");
+  assert_text (aggregate_tz ("week", NULL, FALSE, hourly_lines ("31", "3", 22, 1)),
+               "week,requests,bytes,visitors\r\n\"2024-W13\",1,1,1\r\n");
+}
+
+/* Over a year of hours, the cached zone interval gives what GLib gives
+ * for each instant on its own. */
+Test (agg, tz_cache_agrees_with_glib)
+{
+  const char *zones[] = { "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", NULL };
+  size_t z;
+
+  for (z = 0; zones[z]; z++)
+    {
+      const char *const *lines = hourly_lines ("1", "1", 0, 366 * 24);
+      LnAggConfig c = config ("hour", 1);
+      GTimeZone *tz = g_time_zone_new_identifier (zones[z]);
+      GString *expected = g_string_new ("hour,requests,bytes,visitors\r\n");
+      GPtrArray *labels = g_ptr_array_new_with_free_func (g_free);
+      LnAgg *agg;
+      int i;
+
+      cr_assert_not_null (tz, "%s", zones[z]);
+      c.tz = zones[z];
+      agg = new_agg (&c);
+      feed (agg, "common", lines);
+      for (i = 0; i < 366 * 24; i++)
+        {
+          GDateTime *t = g_date_time_new_utc (2024, 1, 1, 0, 30, 0);
+          GDateTime *u = g_date_time_add_hours (t, i);
+          GDateTime *l = g_date_time_to_timezone (u, tz);
+          gint64 off = g_date_time_get_utc_offset (l) / G_USEC_PER_SEC;
+          char *hour = g_date_time_format (l, "%Y-%m-%dT%H:00");
+
+          g_ptr_array_add (labels, g_strdup_printf ("\"%s%c%02d:%02d\",", hour,
+                                                    off < 0 ? '-' : '+',
+                                                    (int) (ABS (off) / 3600),
+                                                    (int) (ABS (off) / 60 % 60)));
+          g_free (hour);
+          g_date_time_unref (l);
+          g_date_time_unref (u);
+          g_date_time_unref (t);
+        }
+      /* every local hour label once per UTC hour (Lord Howe shifts by 30
+       * minutes, so its local hours can hold two UTC hours): count them */
+      {
+        g_autoptr (GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
+        guint j;
+        char *text = output (agg);
+
+        for (j = 0; j < labels->len; j++)
+          g_hash_table_insert (counts, labels->pdata[j],
+                               GINT_TO_POINTER (GPOINTER_TO_INT (g_hash_table_lookup (
+                                 counts, labels->pdata[j])) + 1));
+        for (j = 0; j < labels->len; j++)
+          {
+            int n = GPOINTER_TO_INT (g_hash_table_lookup (counts, labels->pdata[j]));
+            char *row = g_strdup_printf ("%s%d,", (char *) labels->pdata[j], n);
+
+            cr_assert_not_null (strstr (text, row), "%s: no row %s", zones[z], row);
+            g_free (row);
+          }
+        cr_assert_eq (agg_row_count (agg), g_hash_table_size (counts), "%s", zones[z]);
+      }
+      g_string_free (expected, TRUE);
+      g_ptr_array_unref (labels);
+      g_time_zone_unref (tz);
+    }
+}
+
+Test (agg, tz_is_in_the_schema_and_merge_refuses_other_zones)
+{
+  const char *const *lines = hourly_lines ("27", "10", 0, 3);
+  char *berlin = aggregate_tz ("hour", "Europe/Berlin", TRUE, lines);
+  char *utc = aggregate_tz ("hour", NULL, TRUE, lines);
+  LnAgg *m = merger (1, FALSE);
+  GError *error = NULL;
+
+  cr_assert_not_null (strstr (berlin, ";tz=Europe/Berlin;"), "%s", berlin);
+  cr_assert_not_null (strstr (utc, ";tz=UTC;"), "%s", utc);
+  assert_refused_merge ("zones.partial", keep (g_strconcat (berlin, utc, NULL)), LN_ERROR_SETUP,
+                        keep (g_strdup_printf ("zones.partial:%d: ", count_lines (berlin) + 1)),
+                        "time zone UTC");
+  /* one zone: the merge is the whole */
+  cr_assert (merge_text (m, "berlin.partial", berlin, &error), "%s",
+             error ? error->message : "");
+  assert_text (output (m), aggregate_tz ("hour", "Europe/Berlin", FALSE, lines));
+}
+
+/* ------------------------------------------------------- --flush-every */
+
+/* Feeds @lines one by one, flushing into @out whenever a period closes;
+ * the number of flushes that wrote something is returned. */
+static int
+feed_flushing (LnAgg *agg, const char *const *lines, LnBuf *out)
+{
+  int wrote = 0;
+  size_t i;
+
+  for (i = 0; lines[i]; i++)
+    {
+      const char *one[2] = { lines[i], NULL };
+
+      feed (agg, "common", one);
+      if (agg_flush_due (agg))
+        {
+          size_t before = out->len;
+
+          agg_flush (agg, out);
+          wrote += out->len > before;
+        }
+    }
+  return wrote;
+}
+
+static const char *const flush_lines[] = {
+  "192.0.2.1 - - [01/Jan/2024:12:00:10 +0000] \"GET /a HTTP/1.1\" 200 1",
+  "192.0.2.2 - - [01/Jan/2024:12:00:50 +0000] \"GET /b HTTP/1.1\" 200 2",
+  "192.0.2.3 - - [01/Jan/2024:12:01:05 +0000] \"GET /a HTTP/1.1\" 200 4",
+  "192.0.2.4 - - [01/Jan/2024:12:00:59 +0000] \"GET /a HTTP/1.1\" 200 8",   /* in grace */
+  "192.0.2.5 - - [01/Jan/2024:12:02:00 +0000] \"GET /a HTTP/1.1\" 200 16",  /* closes 12:00 */
+  "192.0.2.6 - - [01/Jan/2024:12:00:30 +0000] \"GET /a HTTP/1.1\" 200 32",  /* late */
+  "192.0.2.7 - - [01/Jan/2024:12:04:00 +0000] \"GET /b HTTP/1.1\" 200 64",  /* closes 12:01 */
+  NULL
+};
+
+Test (agg, flush_every_writes_closed_buckets_with_one_of_grace)
+{
+  LnAggConfig c = config ("minute,path", 1);
+  LnAgg *agg;
+  LnBuf out;
+  int wrote;
+
+  c.flush = TRUE;
+  c.flush_every = LN_AGG_MINUTE;
+  agg = new_agg (&c);
+  buf_init (&out, 64);
+  wrote = feed_flushing (agg, flush_lines, &out);
+  agg_write (agg, &out);
+  g_ptr_array_add (fx.strings, g_strndup (out.data, out.len));
+  buf_clear (&out);
+  cr_assert_eq (wrote, 2);
+  /* one header; 12:00 written when 12:02 came (with the line in grace);
+   * the late 12:00 line a row of its own, written with 12:01 and 12:02
+   * when 12:04 came; 12:04 at the end */
+  assert_text (fx.strings->pdata[fx.strings->len - 1],
+               "minute,path,requests,bytes,visitors\r\n"
+               "\"2024-01-01T12:00\",\"/a\",2,9,2\r\n"
+               "\"2024-01-01T12:00\",\"/b\",1,2,1\r\n"
+               "\"2024-01-01T12:00\",\"/a\",1,32,1\r\n"
+               "\"2024-01-01T12:01\",\"/a\",1,4,1\r\n"
+               "\"2024-01-01T12:02\",\"/a\",1,16,1\r\n"
+               "\"2024-01-01T12:04\",\"/b\",1,64,1\r\n");
+  cr_assert_eq (agg_row_count (agg), 6);
+}
+
+Test (agg, flush_every_partials_merge_to_the_whole)
+{
+  LnAggConfig c = config ("minute,path", 1);
+  LnAgg *agg, *m = merger (1, FALSE);
+  LnBuf out;
+  GError *error = NULL;
+  char *text;
+
+  c.flush = TRUE;
+  c.flush_every = LN_AGG_HOUR;     /* coarser than the key: whole minutes */
+  c.partial = TRUE;
+  agg = new_agg (&c);
+  buf_init (&out, 64);
+  cr_assert_eq (feed_flushing (agg, flush_lines, &out), 0, "one hour: nothing closes");
+  agg_write (agg, &out);
+  text = keep (g_strndup (out.data, out.len));
+  buf_clear (&out);
+  cr_assert (merge_text (m, "flushed.partial", text, &error), "%s",
+             error ? error->message : "");
+  assert_text (output (m), aggregate ("minute,path", 1, "common", flush_lines));
+
+  /* flushing every minute: the rows of equal keys merge exactly */
+  c.flush_every = LN_AGG_MINUTE;
+  agg = new_agg (&c);
+  m = merger (1, FALSE);
+  buf_init (&out, 64);
+  cr_assert_eq (feed_flushing (agg, flush_lines, &out), 2);
+  agg_write (agg, &out);
+  text = keep (g_strndup (out.data, out.len));
+  buf_clear (&out);
+  cr_assert (merge_text (m, "flushed.partial", text, &error), "%s",
+             error ? error->message : "");
+  assert_text (output (m), aggregate ("minute,path", 1, "common", flush_lines));
+}
+
+Test (agg, flush_fits)
+{
+  LnAggConfig c = config ("minute,path", 1);
+
+  cr_assert (agg_flush_fits (&c, LN_AGG_MINUTE));
+  cr_assert (agg_flush_fits (&c, LN_AGG_MONTH));
+  c = config ("week", 1);
+  cr_assert (agg_flush_fits (&c, LN_AGG_WEEK));
+  cr_assert_not (agg_flush_fits (&c, LN_AGG_DAY));
+  cr_assert_not (agg_flush_fits (&c, LN_AGG_MONTH), "a month does not hold whole weeks");
+  c = config ("path", 1);
+  cr_assert_not (agg_flush_fits (&c, LN_AGG_DAY), "no time key");
 }
