@@ -197,9 +197,8 @@ scaled_micros (LnSpan s, unsigned decimals, char *o)
   return v;
 }
 
-/* Splits "GET /path?query HTTP/1.1" into its parts; any may be empty. */
-static void
-split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protocol)
+void
+columns_split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protocol)
 {
   const char *end = r.p + r.len;
   const char *sp1 = memchr (r.p, ' ', r.len);
@@ -268,7 +267,7 @@ column_value (const LnRecord *rec, LnColumn column, char scratch[LN_COLUMN_SCRAT
         LnSpan method, target, protocol, part;
         const char *q;
 
-        split_request (f->out, &method, &target, &protocol);
+        columns_split_request (f->out, &method, &target, &protocol);
         q = target.len ? memchr (target.p, '?', target.len) : NULL;
         if (column == LN_COL_METHOD)
           part = method;

@@ -56,4 +56,9 @@ const char *column_name (LnColumn column);
 LnValue column_value (const LnRecord *rec, LnColumn column,
                       char scratch[LN_COLUMN_SCRATCH]);
 
+/* Splits a request line "GET /path?query HTTP/1.1" at its spaces; any
+ * part may be empty, and text without a space is all @target. */
+void columns_split_request (LnSpan request, LnSpan *method, LnSpan *target,
+                            LnSpan *protocol);
+
 #endif /* LN_COLUMNS_H */
