@@ -124,7 +124,10 @@ malformed-redact  | --malformed=redact               |                          
 malformed-drop    | --malformed=drop                 |                                 | anywhere
 user-agent-keep   | --user-agent=keep                | --v4-prefix 24 --v6-prefix 48   | anywhere
 user-ident-keep   | --remote-user=keep --ident=keep  |                                 | anywhere
-residual-off      | --residual=off                   |                                 | client'
+residual-off      | --residual=off                   |                                 | client
+convert-common    | -O common                        |                                 | anywhere
+convert-combined  | -O combined --user-agent=keep    | --v4-prefix 24 --v6-prefix 48   | anywhere
+convert-vhost     | -O vhost_combined                |                                 | anywhere'
 
 while IFS='|' read -r set lopts copts where; do
   set=${set//[[:space:]]/}
@@ -157,5 +160,22 @@ while IFS='|' read -r set lopts copts where; do
 done <<EOF
 $MATRIX
 EOF
+
+# A LogFormat target with every free-text field the inputs may carry (the
+# matrix splits options at spaces, so it runs here).
+CONVERT_FORMAT='%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" "%{X-Forwarded-For}i" "%{Host}i" %U %q'
+for f in "${INPUTS[@]}"; do
+  rel=${f#"$DATA"/}
+  rel=${rel#"$GEN"/}
+  "$LOGNYM" --user-agent=keep -O "$CONVERT_FORMAT" "$f" >"$WORK/m.out" 2>"$WORK/m.err"
+  rc=$?
+  leakcheck_run --v4-prefix 24 --v6-prefix 48 "$f" "$WORK/m.out"
+  if [ "$rc" -eq 0 ] && [ "$LC_RC" -eq 0 ]; then
+    pass "convert-logformat: $rel"
+  else
+    fail "convert-logformat: $rel" "lognym -O '$CONVERT_FORMAT' $rel: exit status $rc" \
+      "$(head -n 5 "$WORK/m.err")" "$(head -n 8 "$WORK/lc.out")" "$(cat "$WORK/lc.err")"
+  fi
+done
 
 finish
