@@ -32,6 +32,7 @@ struct LnWriter {
   const LnWriterOps *ops;
   LnColumn columns[LN_MAX_COLUMNS];   /* csv and jsonl */
   size_t ncolumns;
+  LnColumnCache column_cache;         /* csv and jsonl */
   const struct LnConvert *convert;    /* -O common, -O '<LogFormat>' */
 };
 
