@@ -265,7 +265,7 @@ find_by_class (const LnLogFormat *src, const char *cls)
 }
 
 static CvField
-bind (const LnLogFormat *src, const LnOp *op)
+bind_field (const LnLogFormat *src, const LnOp *op)
 {
   CvField f = { -1, CV_ABSENT, 0, 0, false, op->scan == LN_SCAN_QUOTED };
   Key key;
@@ -371,7 +371,7 @@ convert_new (const char *target, const LnParser *parser, GError **error)
   cv->nsources = parser->nformats;
   for (k = 0; k < parser->nformats; k++)
     for (i = 0; i < lf->nops; i++)
-      cv->map[k][i] = bind (parser->formats[k], &lf->ops[i]);
+      cv->map[k][i] = bind_field (parser->formats[k], &lf->ops[i]);
   return cv;
 }
 
