@@ -112,6 +112,34 @@ bytes_equal (const char *p, const char *lit, size_t len)
   return 1;
 }
 
+/* Copies @n <= 16 bytes with overlapping fixed-size moves. */
+static inline void
+copy_short (char *dst, const char *src, size_t n)
+{
+  if (n >= 8)
+    {
+      uint64_t a, b;
+      memcpy (&a, src, 8);
+      memcpy (&b, src + n - 8, 8);
+      memcpy (dst, &a, 8);
+      memcpy (dst + n - 8, &b, 8);
+    }
+  else if (n >= 4)
+    {
+      uint32_t a, b;
+      memcpy (&a, src, 4);
+      memcpy (&b, src + n - 4, 4);
+      memcpy (dst, &a, 4);
+      memcpy (dst + n - 4, &b, 4);
+    }
+  else
+    {
+      size_t i;
+      for (i = 0; i < n; i++)
+        dst[i] = src[i];
+    }
+}
+
 /* memcpy for the short pieces of a log line: overlapping fixed-size moves
  * instead of a library call for anything up to 16 bytes. */
 static inline void
@@ -119,31 +147,102 @@ copy_bytes (char *dst, const char *src, size_t n)
 {
   if (n <= 16)
     {
-      if (n >= 8)
-        {
-          uint64_t a, b;
-          memcpy (&a, src, 8);
-          memcpy (&b, src + n - 8, 8);
-          memcpy (dst, &a, 8);
-          memcpy (dst + n - 8, &b, 8);
-        }
-      else if (n >= 4)
-        {
-          uint32_t a, b;
-          memcpy (&a, src, 4);
-          memcpy (&b, src + n - 4, 4);
-          memcpy (dst, &a, 4);
-          memcpy (dst + n - 4, &b, 4);
-        }
-      else
-        {
-          size_t i;
-          for (i = 0; i < n; i++)
-            dst[i] = src[i];
-        }
+      copy_short (dst, src, n);
       return;
     }
   memcpy (dst, src, n);
+}
+
+/* First byte in [p, end) that a JSON string cannot hold as it is, or may
+ * not (a '"', a '\\', a control byte or any byte from 0x80 up), or @end.
+ * Plain ASCII is the common case of a log's text: 16 bytes per step. */
+static inline const char *
+scan_json_special (const char *p, const char *end)
+{
+#ifdef LN_HAVE_SSE2
+  const __m128i quote = _mm_set1_epi8 ('"');
+  const __m128i backslash = _mm_set1_epi8 ('\\');
+  const __m128i space = _mm_set1_epi8 (0x20);
+
+  while (end - p >= 16)
+    {
+      __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) p);
+      /* signed: bytes from 0x80 up are negative, so below 0x20 too */
+      __m128i hit = _mm_or_si128 (_mm_cmplt_epi8 (v, space),
+                                  _mm_or_si128 (_mm_cmpeq_epi8 (v, quote),
+                                                _mm_cmpeq_epi8 (v, backslash)));
+      unsigned mask = (unsigned) _mm_movemask_epi8 (hit);
+
+      if (mask)
+        return p + __builtin_ctz (mask);
+      p += 16;
+    }
+  if (p < end)
+    {
+      /* the few bytes left, padded with plain ones: one more test instead
+       * of a loop over the short values that most fields are */
+      char tmp[16];
+      size_t n = (size_t) (end - p);
+      __m128i v, hit;
+      unsigned mask;
+
+      _mm_storeu_si128 ((__m128i *) (void *) tmp, _mm_set1_epi8 ('a'));
+      copy_short (tmp, p, n);
+      v = _mm_loadu_si128 ((const __m128i *) (const void *) tmp);
+      hit = _mm_or_si128 (_mm_cmplt_epi8 (v, space),
+                          _mm_or_si128 (_mm_cmpeq_epi8 (v, quote),
+                                        _mm_cmpeq_epi8 (v, backslash)));
+      mask = (unsigned) _mm_movemask_epi8 (hit) & ((1u << n) - 1);
+      return mask ? p + __builtin_ctz (mask) : end;
+    }
+  return end;
+#else
+  for (; p < end; p++)
+    {
+      unsigned char c = (unsigned char) *p;
+
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+        return p;
+    }
+  return end;
+#endif
+}
+
+/* scan_byte() for values that may sit anywhere in memory (arena text,
+ * constants), where nothing before @p may be read: the last bytes are
+ * tested in a padded copy instead of one by one. */
+static inline const char *
+scan_byte_padded (const char *p, const char *end, char c)
+{
+#ifdef LN_HAVE_SSE2
+  const __m128i needle = _mm_set1_epi8 (c);
+
+  while (end - p >= 16)
+    {
+      __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) p);
+      unsigned mask = (unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (v, needle));
+
+      if (mask)
+        return p + __builtin_ctz (mask);
+      p += 16;
+    }
+  if (p < end)
+    {
+      char tmp[16];
+      size_t n = (size_t) (end - p);
+      unsigned mask;
+
+      _mm_storeu_si128 ((__m128i *) (void *) tmp, _mm_setzero_si128 ());
+      copy_short (tmp, p, n);
+      mask = (unsigned) _mm_movemask_epi8 (
+          _mm_cmpeq_epi8 (_mm_loadu_si128 ((const __m128i *) (const void *) tmp), needle));
+      mask &= (1u << n) - 1;
+      return mask ? p + __builtin_ctz (mask) : NULL;
+    }
+  return NULL;
+#else
+  return scan_byte (p, end, c);
+#endif
 }
 
 #endif /* LN_BYTESCAN_H */

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "convert.h"
 #include "errors.h"
 #include "i18n.h"
 #include "parse.h"
@@ -446,6 +447,12 @@ check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
           g_free (o->output_format);
           o->output_format = g_strdup ("csv");
         }
+      else if (writer_lookup (o->output_format) == NULL)
+        {
+          g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                       _("--aggregate writes csv or jsonl, not log lines"));
+          return FALSE;
+        }
       o->agg.jsonl = strcmp (o->output_format, "jsonl") == 0;
       if (o->fields)
         {
@@ -467,7 +474,8 @@ check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--partial needs --aggregate"));
       return FALSE;
     }
-  if (o->fields && strcmp (o->output_format, "log") == 0)
+  if (o->fields && strcmp (o->output_format, "csv") != 0
+      && strcmp (o->output_format, "jsonl") != 0)
     {
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
                    _("--fields applies to --output-format=csv or jsonl"));
@@ -487,14 +495,28 @@ set_string (gpointer data, size_t offset, const char *value)
   return TRUE;
 }
 
+/* A writer name (log, csv, jsonl) first, then a preset, then anything with
+ * a '%' as a LogFormat string; compiled here so that a bad one is a usage
+ * error before any input is read. */
 static gboolean
 on_output_format (const char *name, const char *value, gpointer data, GError **error)
 {
-  static const Choice c[] = { { "log", 0 }, { "csv", 1 }, { "jsonl", 2 }, { 0 } };
-  int v;
+  if (writer_lookup (value) == NULL)
+    {
+      g_autoptr (LnLogFormat) target = NULL;
 
-  if (!parse_choice (name, value, c, &v, error))
-    return FALSE;
+      if (!convert_is_target (value))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("invalid value '%s' for %s (valid: log, csv, jsonl, common, "
+                         "combined, vhost_common, vhost_combined or a LogFormat string)"),
+                       value, name);
+          return FALSE;
+        }
+      target = convert_compile_target (value, error);
+      if (target == NULL)
+        return FALSE;
+    }
   return set_string (data, G_STRUCT_OFFSET (LnOptions, output_format), value);
 }
 
@@ -882,7 +904,8 @@ parse (int argc, char **argv, Mode mode, GError **error)
     { "allow-core-dumps", 0, 0, G_OPTION_ARG_NONE, &o->allow_core_dumps,
       N_("Let the process dump core (off by default: a core holds raw lines)"), NULL },
     { "output-format", 'O', 0, G_OPTION_ARG_CALLBACK, (void *) on_output_format,
-      N_("Output: log (default, the input format), csv or jsonl"), N_("FORMAT") },
+      N_("Output: log (default, the input format), csv, jsonl, common, combined, "
+         "vhost_common, vhost_combined or a LogFormat string"), N_("FORMAT") },
     { "fields", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_fields,
       N_("Columns of csv and jsonl output, separated by commas (see lognym(1))"),
       N_("LIST") },

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include "bytescan.h"
 #include "clftime.h"
 #include "columns.h"
 #include "errors.h"
@@ -25,6 +26,28 @@ static const char *const names[LN_COL__COUNT] = {
   [LN_COL_USER_AGENT] = "user_agent",
   [LN_COL_DURATION_US] = "duration_us",
 };
+
+/* "\"name\":" of each column, as JSON Lines writes it before the value. */
+#define KEY(name) { "\"" name "\":", sizeof (name) + 2 }
+const LnSpan column_json_keys[LN_COL__COUNT] = {
+  [LN_COL_TIME] = KEY ("time"),
+  [LN_COL_CLIENT] = KEY ("client"),
+  [LN_COL_COUNTRY] = KEY ("country"),
+  [LN_COL_VHOST] = KEY ("vhost"),
+  [LN_COL_PORT] = KEY ("port"),
+  [LN_COL_USER] = KEY ("user"),
+  [LN_COL_METHOD] = KEY ("method"),
+  [LN_COL_PATH] = KEY ("path"),
+  [LN_COL_QUERY] = KEY ("query"),
+  [LN_COL_PROTOCOL] = KEY ("protocol"),
+  [LN_COL_REQUEST] = KEY ("request"),
+  [LN_COL_STATUS] = KEY ("status"),
+  [LN_COL_BYTES] = KEY ("bytes"),
+  [LN_COL_REFERER] = KEY ("referer"),
+  [LN_COL_USER_AGENT] = KEY ("user_agent"),
+  [LN_COL_DURATION_US] = KEY ("duration_us"),
+};
+#undef KEY
 
 const char *
 column_name (LnColumn column)
@@ -197,12 +220,11 @@ scaled_micros (LnSpan s, unsigned decimals, char *o)
   return v;
 }
 
-/* Splits "GET /path?query HTTP/1.1" into its parts; any may be empty. */
-static void
-split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protocol)
+void
+columns_split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protocol)
 {
   const char *end = r.p + r.len;
-  const char *sp1 = memchr (r.p, ' ', r.len);
+  const char *sp1 = scan_byte (r.p, end, ' ');
   const char *sp2 = end;
 
   *method = *target = *protocol = span_make (r.p, 0);
@@ -221,6 +243,25 @@ split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protocol)
     }
   else
     *target = span_make (sp1 + 1, (size_t) (end - sp1 - 1));
+}
+
+/* Method, path, query and protocol of the record's request line, in the
+ * order of their columns; FALSE when it has none. */
+static bool
+request_parts (const LnRecord *rec, LnSpan parts[4])
+{
+  const LnField *f = first_field (rec, LN_FIELD_REQUEST);
+  LnSpan target;
+  const char *q;
+
+  if (f == NULL || f->out.len == 0 || span_is_dash (f->out))
+    return false;
+  columns_split_request (f->out, &parts[0], &target, &parts[3]);
+  q = scan_byte (target.p, target.p + target.len, '?');
+  parts[1] = q ? span_make (target.p, (size_t) (q - target.p)) : target;
+  parts[2] = q ? span_make (q + 1, (size_t) (target.p + target.len - q - 1))
+               : span_make (target.p, 0);
+  return true;
 }
 
 LnValue
@@ -261,30 +302,14 @@ column_value (const LnRecord *rec, LnColumn column, char scratch[LN_COLUMN_SCRAT
     case LN_COL_PATH:
     case LN_COL_QUERY:
     case LN_COL_PROTOCOL:
-      f = first_field (rec, LN_FIELD_REQUEST);
-      if (f == NULL || f->out.len == 0 || span_is_dash (f->out))
-        return none;
       {
-        LnSpan method, target, protocol, part;
-        const char *q;
+        LnSpan parts[4];
+        LnValue v = { LN_VALUE_STRING, span_make ("", 0) };
 
-        split_request (f->out, &method, &target, &protocol);
-        q = target.len ? memchr (target.p, '?', target.len) : NULL;
-        if (column == LN_COL_METHOD)
-          part = method;
-        else if (column == LN_COL_PROTOCOL)
-          part = protocol;
-        else if (column == LN_COL_PATH)
-          part = q ? span_make (target.p, (size_t) (q - target.p)) : target;
-        else
-          part = q ? span_make (q + 1, (size_t) (target.p + target.len - q - 1))
-                   : span_make (target.p, 0);
-        if (part.len == 0)
+        if (!request_parts (rec, parts))
           return none;
-        {
-          LnValue v = { LN_VALUE_STRING, part };
-          return v;
-        }
+        v.text = parts[column - LN_COL_METHOD];
+        return v.text.len ? v : none;
       }
     case LN_COL_REQUEST:
       f = first_field (rec, LN_FIELD_REQUEST);
@@ -318,5 +343,56 @@ column_value (const LnRecord *rec, LnColumn column, char scratch[LN_COLUMN_SCRAT
     case LN_COL__COUNT:
     default:
       return none;
+    }
+}
+
+void
+columns_row (const LnRecord *rec, const LnColumn *columns, size_t n,
+             LnValue *values, LnColumnCache *cache)
+{
+  LnValue none = { LN_VALUE_NULL, span_make ("", 0) };
+  LnSpan parts[4];
+  int have_parts = -1;        /* not split yet */
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      LnColumn c = columns[i];
+
+      switch (c)
+        {
+        case LN_COL_TIME:
+          /* consecutive records nearly always share their second */
+          if (!rec->has_time)
+            values[i] = none;
+          else
+            {
+              if (cache->iso_len == 0 || cache->iso_epoch != rec->time.epoch)
+                {
+                  cache->iso_len = iso_time (rec->time.epoch, cache->iso).len;
+                  cache->iso_epoch = rec->time.epoch;
+                }
+              values[i].kind = cache->iso_len ? LN_VALUE_STRING : LN_VALUE_NULL;
+              values[i].text = span_make (cache->iso, cache->iso_len);
+            }
+          break;
+        case LN_COL_METHOD:
+        case LN_COL_PATH:
+        case LN_COL_QUERY:
+        case LN_COL_PROTOCOL:
+          if (have_parts < 0)
+            have_parts = request_parts (rec, parts);
+          if (have_parts && parts[c - LN_COL_METHOD].len)
+            {
+              values[i].kind = LN_VALUE_STRING;
+              values[i].text = parts[c - LN_COL_METHOD];
+            }
+          else
+            values[i] = none;
+          break;
+        default:
+          values[i] = column_value (rec, c, cache->scratch);
+          break;
+        }
     }
 }

@@ -52,8 +52,37 @@ size_t columns_parse (const char *list, LnColumn *out, size_t max, GError **erro
 
 const char *column_name (LnColumn column);
 
+/* The column's name as a JSON key with its colon: "\"time\":". */
+extern const LnSpan column_json_keys[LN_COL__COUNT];
+
+static inline LnSpan
+column_json_key (LnColumn column)
+{
+  return column_json_keys[column < LN_COL__COUNT ? column : LN_COL_TIME];
+}
+
 /* The value of @column in @rec; may point into @scratch. */
 LnValue column_value (const LnRecord *rec, LnColumn column,
                       char scratch[LN_COLUMN_SCRATCH]);
+
+/* What columns_row() keeps between records: the last ISO time it
+ * formatted, and room for a value formatted from its field. */
+typedef struct {
+  int64_t iso_epoch;
+  size_t iso_len;             /* 0: nothing cached */
+  char iso[LN_COLUMN_SCRATCH];
+  char scratch[LN_COLUMN_SCRATCH];
+} LnColumnCache;
+
+/* The values of the @n @columns of @rec into @values, as column_value()
+ * gives them, splitting the request line once for all of its parts.  The
+ * values may point into @cache until the next call. */
+void columns_row (const LnRecord *rec, const LnColumn *columns, size_t n,
+                  LnValue *values, LnColumnCache *cache);
+
+/* Splits a request line "GET /path?query HTTP/1.1" at its spaces; any
+ * part may be empty, and text without a space is all @target. */
+void columns_split_request (LnSpan request, LnSpan *method, LnSpan *target,
+                            LnSpan *protocol);
 
 #endif /* LN_COLUMNS_H */

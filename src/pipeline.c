@@ -158,8 +158,19 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
     }
   buf_init (&p->arena, 4096);
   p->writer.ops = writer_lookup (options->output_format);
-  g_assert (p->writer.ops != NULL);
-  if (p->writer.ops != &writer_log_ops)
+  if (p->writer.ops == NULL)
+    {
+      /* cli.c let only conversions through */
+      p->convert = convert_new (options->output_format, &p->parser, error);
+      if (p->convert == NULL)
+        {
+          pipeline_clear (p);
+          return FALSE;
+        }
+      p->writer.ops = &writer_convert_ops;
+      p->writer.convert = p->convert;
+    }
+  else if (p->writer.ops != &writer_log_ops)
     {
       g_autofree char *fallback = NULL;
       const char *fields = options->fields;
@@ -206,6 +217,8 @@ pipeline_clear (LnPipeline *p)
   p->geo = NULL;
   agg_free (p->agg);
   p->agg = NULL;
+  convert_free (p->convert);
+  p->convert = NULL;
   p->keyring = NULL;
   p->cache = NULL;
   buf_clear (&p->arena);

@@ -11,6 +11,7 @@
 #include "agg.h"
 #include "anon.h"
 #include "cli.h"
+#include "convert.h"
 #include "output.h"
 #include "parse.h"
 #include "progress.h"
@@ -37,6 +38,7 @@ typedef struct {
   LnBuf arena;
   LnOutput *output;
   LnWriter writer;
+  LnConvert *convert;              /* -O with a preset or LogFormat */
   LnKeyring *keyring;              /* keyed modes only */
   LnPseudonymCache *cache;
   LnGeo *geo;                      /* --geo-db */

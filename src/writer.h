@@ -14,6 +14,7 @@
 #include "record.h"
 
 typedef struct LnWriter LnWriter;
+struct LnConvert;
 
 typedef struct {
   const char *name;
@@ -31,6 +32,8 @@ struct LnWriter {
   const LnWriterOps *ops;
   LnColumn columns[LN_MAX_COLUMNS];   /* csv and jsonl */
   size_t ncolumns;
+  LnColumnCache column_cache;         /* csv and jsonl */
+  const struct LnConvert *convert;    /* -O common, -O '<LogFormat>' */
 };
 
 /* The writer registered as @name, or NULL. */
@@ -46,5 +49,7 @@ void writer_json_string (LnBuf *out, LnSpan s);
 extern const LnWriterOps writer_log_ops;
 extern const LnWriterOps writer_csv_ops;
 extern const LnWriterOps writer_jsonl_ops;
+/* Not looked up by name: -O with a preset or LogFormat (see convert.h). */
+extern const LnWriterOps writer_convert_ops;
 
 #endif /* LN_WRITER_H */

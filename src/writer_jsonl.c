@@ -50,74 +50,108 @@ utf8_sequence (const unsigned char *p, const unsigned char *end)
   return n;
 }
 
-void
-writer_json_string (LnBuf *out, LnSpan s)
+/* Writes @s as a JSON string at @o, which has room for
+ * JSON_STRING_MAX (s.len) bytes; returns the length written. */
+#define JSON_STRING_MAX(len) (6 * (len) + 2)
+
+static size_t
+json_string_at (char *o, LnSpan s)
 {
   const unsigned char *p = (const unsigned char *) s.p;
   const unsigned char *end = p + s.len;
   const unsigned char *run = p;
+  char *start = o;
 
-  buf_reserve (out, s.len + 2);
-  buf_append_c (out, '"');
+  *o++ = '"';
   while (p < end)
     {
-      unsigned c = *p;
+      unsigned c;
       size_t n;
 
-      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
-        {
-          p++;
-          continue;
-        }
+      /* plain ASCII runs are skipped 16 bytes at a time */
+      p = (const unsigned char *) scan_json_special ((const char *) p, (const char *) end);
+      if (p == end)
+        break;
+      c = *p;
       if (c >= 0x80 && (n = utf8_sequence (p, end)) > 0)
         {
           p += n;
           continue;
         }
-      buf_append (out, run, (size_t) (p - run));
+      copy_bytes (o, (const char *) run, (size_t) (p - run));
+      o += p - run;
       if (c == '"' || c == '\\')
         {
-          buf_append_c (out, '\\');
-          buf_append_c (out, (char) c);
+          *o++ = '\\';
+          *o++ = (char) c;
         }
       else
         {
-          char esc[6] = { '\\', 'u', c >= 0x80 ? 'd' : '0', c >= 0x80 ? 'c' : '0',
-                          hex[c >> 4], hex[c & 15] };
-          buf_append (out, esc, 6);
+          o[0] = '\\';
+          o[1] = 'u';
+          o[2] = c >= 0x80 ? 'd' : '0';
+          o[3] = c >= 0x80 ? 'c' : '0';
+          o[4] = hex[c >> 4];
+          o[5] = hex[c & 15];
+          o += 6;
         }
       p++;
       run = p;
     }
-  buf_append (out, run, (size_t) (p - run));
-  buf_append_c (out, '"');
+  copy_bytes (o, (const char *) run, (size_t) (p - run));
+  o += p - run;
+  *o++ = '"';
+  return (size_t) (o - start);
+}
+
+void
+writer_json_string (LnBuf *out, LnSpan s)
+{
+  buf_reserve (out, JSON_STRING_MAX (s.len));
+  out->len += json_string_at (out->data + out->len, s);
 }
 
 static void
 jsonl_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
 {
-  char scratch[LN_COLUMN_SCRATCH];
-  size_t i;
+  LnValue values[LN_MAX_COLUMNS];
+  size_t room = 2, i;
+  char *o;
 
-  buf_append_c (out, '{');
+  columns_row (rec, writer->columns, writer->ncolumns, values, &writer->column_cache);
+  /* room for the whole object at once, so the loop below needs no checks */
+  for (i = 0; i < writer->ncolumns; i++)
+    room += 1 + column_json_key (writer->columns[i]).len + 4
+            + (values[i].kind == LN_VALUE_STRING ? JSON_STRING_MAX (values[i].text.len)
+                                                 : values[i].text.len);
+  buf_reserve (out, room);
+  o = out->data + out->len;
+  *o++ = '{';
   for (i = 0; i < writer->ncolumns; i++)
     {
-      const char *name = column_name (writer->columns[i]);
-      LnValue v = column_value (rec, writer->columns[i], scratch);
+      LnSpan key = column_json_key (writer->columns[i]);
+      const LnValue *v = &values[i];
 
       if (i)
-        buf_append_c (out, ',');
-      buf_append_c (out, '"');
-      buf_append (out, name, strlen (name));
-      buf_append (out, "\":", 2);
-      if (v.kind == LN_VALUE_NUMBER)
-        buf_append_span (out, v.text);
-      else if (v.kind == LN_VALUE_STRING)
-        writer_json_string (out, v.text);
+        *o++ = ',';
+      copy_bytes (o, key.p, key.len);
+      o += key.len;
+      if (v->kind == LN_VALUE_NUMBER)
+        {
+          copy_bytes (o, v->text.p, v->text.len);
+          o += v->text.len;
+        }
+      else if (v->kind == LN_VALUE_STRING)
+        o += json_string_at (o, v->text);
       else
-        buf_append (out, "null", 4);
+        {
+          memcpy (o, "null", 4);
+          o += 4;
+        }
     }
-  buf_append (out, "}\n", 2);
+  *o++ = '}';
+  *o++ = '\n';
+  out->len = (size_t) (o - out->data);
 }
 
 const LnWriterOps writer_jsonl_ops = {

@@ -61,6 +61,22 @@ logformat-ssl-request        | --format '%t %h %{SSL_PROTOCOL}x %{SSL_CIPHER}x "
 logformat-custom             | --format '%h %l %u %t "%r" %>s %b %D "%{X-Forwarded-For}i" %{Host}i' | in/custom.log
 logformat-httpd-escapes      | --format '%h %l %u %t \"%r\" %>s %b' | in/common.log
 logformat-dissect-pid        | --format '%h %l %u %t [%P] "%r" %>s %b "%{Referer}i" "%{User-Agent}i"' | thirdparty/dissect-apache-access.log
+# --- -O with a preset or a LogFormat string: another log format
+convert-combined-common      | -O common                           | in/combined.log
+convert-common-combined      | -O combined                         | in/common.log
+convert-vhost_combined-combined | --output-format=combined         | in/vhost_combined.log
+convert-combined-vhost_combined | -O vhost_combined                | in/combined.log
+convert-mixed-combined       | -O combined --stats                 | in/mixed.log
+convert-crlf-common          | -O common                           | in/crlf.log
+convert-quotes-logformat     | --user-agent=keep -O '%h %t %m %U %q "%U" "%{User-Agent}i"' | in/quotes.log
+convert-durations            | --format '%h %l %u %t "%r" %>s %b %D "%{X-Forwarded-For}i" %{Host}i' -O '%h %t "%r" %>s %B %T %{ms}T %D %U %q "%{host}i" "%{Foo}e"' | in/custom.log
+convert-nginx-xff            | --nginx-format '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for" $request_time' -O '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" "%{X-Forwarded-For}i" %D %{ms}T %q' | in/nginx-xff.log
+convert-usage-unknown        | -O vhost                            | in/common.log
+convert-usage-directive      | -O '%h %Q'                          | in/common.log
+convert-usage-time-form      | -O '%h %{%d/%b/%Y}t'                | in/common.log
+convert-usage-fields         | -O common --fields client           | in/common.log
+convert-usage-aggregate      | -O combined --aggregate day         | in/common.log
+convert-usage-redact         | -O combined --malformed=redact      | in/common.log
 # --- client addresses
 # (default-in-vhost6, hand-written: an IPv6 virtual host, "[2001:db8:5::80]:443"
 # or bare in front of a combined line, must be masked like an IPv4 one;

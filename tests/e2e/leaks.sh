@@ -132,7 +132,10 @@ referer-keep      | --referer=keep                   |                          
 referer-strip     | --referer=strip-query --query=strip |                              | anywhere
 query-deny        | --referer=keep --query-deny ip,from,q |                            | anywhere
 ua-family         | --user-agent=family --remote-user=dash |                           | anywhere
-server-client     | --server-address=client --keep-header X,Cookie |                   | anywhere'
+server-client     | --server-address=client --keep-header X,Cookie |                   | anywhere
+convert-common    | -O common                        |                                 | anywhere
+convert-combined  | -O combined --user-agent=keep    | --v4-prefix 24 --v6-prefix 48   | anywhere
+convert-vhost     | -O vhost_combined                |                                 | anywhere'
 
 while IFS='|' read -r set lopts copts where; do
   set=${set//[[:space:]]/}
@@ -179,5 +182,22 @@ while IFS='|' read -r set lopts copts where; do
 done <<EOF
 $MATRIX
 EOF
+
+# A LogFormat target with every free-text field the inputs may carry (the
+# matrix splits options at spaces, so it runs here).
+CONVERT_FORMAT='%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" "%{X-Forwarded-For}i" "%{Host}i" %U %q'
+for f in "${INPUTS[@]}"; do
+  rel=${f#"$DATA"/}
+  rel=${rel#"$GEN"/}
+  "$LOGNYM" --user-agent=keep -O "$CONVERT_FORMAT" "$f" >"$WORK/m.out" 2>"$WORK/m.err"
+  rc=$?
+  leakcheck_run --v4-prefix 24 --v6-prefix 48 "$f" "$WORK/m.out"
+  if [ "$rc" -eq 0 ] && [ "$LC_RC" -eq 0 ]; then
+    pass "convert-logformat: $rel"
+  else
+    fail "convert-logformat: $rel" "lognym -O '$CONVERT_FORMAT' $rel: exit status $rc" \
+      "$(head -n 5 "$WORK/m.err")" "$(head -n 8 "$WORK/lc.out")" "$(cat "$WORK/lc.err")"
+  fi
+done
 
 finish

@@ -823,3 +823,107 @@ Test (column_value, country_reset_per_record)
   fx_run (fx, "www.example.com - - " TL " \"GET / HTTP/1.1\" 200 1");
   expect (fx, LN_COL_COUNTRY, S, "--");
 }
+
+/* ------------------------------------------- columns_row, the writers' path */
+
+/* columns_row gives, for every column and in any order, what column_value
+ * gives: the split request and the cached time must not go stale from one
+ * record to the next. */
+Test (column_value, columns_row_equals_column_value)
+{
+  static const char *const lines[] = {
+    "192.0.2.7 - bob " TL " \"GET /a/b?x=1&y=2 HTTP/1.1\" 200 5120 \"http://r/\" \"UA\" 1234",
+    "192.0.2.8 - - " TL " \"-\" 408 - \"-\" \"-\" 0",
+    "192.0.2.9 - - [10/Oct/2000:13:55:37 -0700] \"POST /login HTTP/2.0\" 302 17 \"-\" \"-\" -",
+    "192.0.2.9 - - [01/Jan/1999:00:00:00 +0000] \"GARBAGE\" 200 0 \"-\" \"-\" 5",
+    "192.0.2.9 - - [01/Jan/1999:00:00:00 +0000] \"GET /only?\" 200 0 \"-\" \"-\" 5",
+  };
+  Fx *fx = fx_default (COMBINED " %D");
+  LnColumn cols[2 * LN_COL__COUNT];
+  LnValue values[2 * LN_COL__COUNT];
+  LnColumnCache cache;
+  size_t i, c, n = 0;
+
+  memset (&cache, 0, sizeof cache);
+  /* every column forwards, then backwards: each part of the request and
+   * the time asked for twice, in both orders */
+  for (c = 0; c < LN_COL__COUNT; c++)
+    cols[n++] = (LnColumn) c;
+  for (c = LN_COL__COUNT; c-- > 0;)
+    cols[n++] = (LnColumn) c;
+  for (i = 0; i < N_ELEMS (lines); i++)
+    {
+      fx_run (fx, lines[i]);
+      columns_row (&fx->rec, cols, n, values, &cache);
+      for (c = 0; c < n; c++)
+        {
+          char scratch[LN_COLUMN_SCRATCH];
+          LnValue v = column_value (&fx->rec, cols[c], scratch);
+
+          cr_assert_eq (values[c].kind, v.kind, "%s of line %zu: kind %s, expected %s",
+                        column_name (cols[c]), i, kind_name (values[c].kind),
+                        kind_name (v.kind));
+          if (v.kind != LN_VALUE_NULL)
+            cr_assert (span_eq (values[c].text, v.text),
+                       "%s of line %zu: \"%.*s\", expected \"%.*s\"", column_name (cols[c]),
+                       i, (int) values[c].text.len, values[c].text.p, (int) v.text.len,
+                       v.text.p);
+        }
+    }
+}
+
+Test (columns, json_keys_are_the_names)
+{
+  int c;
+
+  for (c = 0; c < LN_COL__COUNT; c++)
+    {
+      g_autofree char *key = g_strdup_printf ("\"%s\":", all_names[c]);
+
+      assert_span_str (column_json_key ((LnColumn) c), key);
+    }
+}
+
+/* ------------------------------------------------- the scanners of bytescan.h */
+
+static const char *
+naive_json_special (const char *p, const char *end)
+{
+  for (; p < end; p++)
+    {
+      unsigned char c = (unsigned char) *p;
+
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+        return p;
+    }
+  return end;
+}
+
+/* Every length from 0 to 40 with each kind of byte at each position, in a
+ * buffer whose bytes after the end are special: the scanners must neither
+ * miss a byte nor look past @end. */
+Test (columns, scanners_match_byte_loops)
+{
+  static const unsigned char specials[] = { '"', '\\', 0x00, 0x1f, 0x80, 0xff, 0x7f, 'a' };
+  char buf[64];
+  size_t len, pos, k;
+
+  for (len = 0; len <= 40; len++)
+    for (pos = 0; pos <= len; pos++)
+      for (k = 0; k < N_ELEMS (specials); k++)
+        {
+          const char *end = buf + len;
+
+          memset (buf, 'x', len);
+          memset (buf + len, '"', sizeof buf - len);
+          if (pos < len)
+            buf[pos] = (char) specials[k];
+          cr_assert_eq (scan_json_special (buf, end), naive_json_special (buf, end),
+                        "scan_json_special: length %zu, byte 0x%02x at %zu", len,
+                        specials[k], pos);
+          cr_assert_eq (scan_byte_padded (buf, end, (char) specials[k]),
+                        scan_byte (buf, end, (char) specials[k]),
+                        "scan_byte_padded: length %zu, byte 0x%02x at %zu", len,
+                        specials[k], pos);
+        }
+}
