@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include "record.h"
+#include "timefmt.h"
 
 typedef enum {
   LN_SCAN_BARE,         /* up to the first byte of the next literal; no spaces */
@@ -25,6 +26,7 @@ typedef struct {
   LnSpan literal;       /* what must follow the field; empty at end of line */
   const char *directive;  /* as written: "%>s", "%{Referer}i", "$http_host" */
   const char *name;       /* the {...} argument or nginx variable name, or NULL */
+  LnTimeFmt *timefmt;     /* LN_FIELD_TIME: its form (owned), NULL for CLF */
 } LnOp;
 
 typedef struct {

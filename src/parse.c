@@ -194,7 +194,7 @@ add_field (LnRecord *rec, LnFieldType type, const char *p, const char *e)
   do { *fail_at = (at_); return (status_); } while (0)
 
 static LnParseStatus
-parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
+parse_with (const LnLogFormat *lf, LnParser *parser, LnSpan line,
             LnRecord *rec, const char **fail_at)
 {
   const char *p = line.p;
@@ -220,8 +220,16 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
       const char *start = p;
       const char *q;
       LnSpan value;
+      LnTime time;
 
-      if (op->scan == LN_SCAN_QUOTED)
+      if (op->timefmt)
+        {
+          /* the format knows where the time ends, spaces or quotes in it
+           * or not */
+          if (!timefmt_match (op->timefmt, &parser->timefmt_cache, p, end, &q, &time))
+            FAIL (LN_PARSE_BAD_TIME, p);
+        }
+      else if (op->scan == LN_SCAN_QUOTED)
         {
           q = quoted_end (line.p, p, end);
           if (q == NULL)
@@ -272,9 +280,24 @@ parse_with (const LnLogFormat *lf, LnTimeCache *cache, LnSpan line,
       switch (op->type)
         {
         case LN_FIELD_TIME:
-          if (!clftime_parse_cached (cache, value, &rec->time))
+          /* the first time field that gives an instant sets rec->time;
+           * later ones are only checked */
+          if (op->timefmt)
+            {
+              if (!rec->has_time && timefmt_has_instant (op->timefmt))
+                {
+                  rec->time = time;
+                  rec->has_time = true;
+                }
+            }
+          else if (!rec->has_time)
+            {
+              if (!clftime_parse_cached (&parser->time_cache, value, &rec->time))
+                FAIL (LN_PARSE_BAD_TIME, p);
+              rec->has_time = true;
+            }
+          else if (!clftime_parse (value, &time))
             FAIL (LN_PARSE_BAD_TIME, p);
-          rec->has_time = true;
           break;
         case LN_FIELD_STATUS:
           if (!valid_status (value, &rec->status))
@@ -391,7 +414,7 @@ parser_parse (LnParser *parser, LnSpan line, LnRecord *rec, size_t *column)
       const char *at = line.p;
       LnParseStatus st;
 
-      st = parse_with (parser->formats[idx], &parser->time_cache, line, rec, &at);
+      st = parse_with (parser->formats[idx], parser, line, rec, &at);
       if (st == LN_PARSE_OK)
         {
           parser->last_match = idx;

@@ -1,0 +1,59 @@
+/* timefmt.h - the time forms of Apache's %{FORMAT}t and nginx's
+ * $time_iso8601 and $msec.
+ *
+ * A strftime(3) format is compiled once into a list of steps (a literal, or
+ * one conversion such as "%Y" or "%b"); the per-line matcher walks the steps
+ * over the text by hand, like clftime.c: no strptime/mktime, no locale (C
+ * month and day names), no TZ.  The matcher itself finds where the time
+ * ends, so a format with spaces or with the next literal's bytes inside it
+ * still parses.  A format without %z (or %Z, UTC/GMT only) is read as UTC.
+ */
+#ifndef LN_TIMEFMT_H
+#define LN_TIMEFMT_H
+
+#include <glib.h>
+#include "clftime.h"
+
+typedef struct LnTimeFmt LnTimeFmt;
+
+/* The date part of the last timestamp read: consecutive lines share it, so
+ * a match leaves only the time of day to add (no calendar arithmetic). */
+typedef struct {
+  bool valid;
+  int64_t year;
+  unsigned month, day;
+  int32_t utc_offset;
+  int64_t base;           /* epoch of 00:00:00 local time that day */
+  int wday;               /* 0 = Sunday */
+} LnTimeFmtCache;
+
+/* Compiles the argument of %{...}t after any "begin:"/"end:" prefix: "sec",
+ * "msec", "usec" or a strftime format.  "msec_frac", "usec_frac" and ""
+ * are the caller's (a number and CLF).  @column is the 1-based column of
+ * @format's first byte in the whole LogFormat string, for the error
+ * message (LN_ERROR_USAGE) about an unsupported conversion. */
+LnTimeFmt *timefmt_compile (const char *format, int column, GError **error);
+
+/* nginx's $time_iso8601 ("2024-03-05T10:00:00+01:00") and $msec
+ * ("1709632800.123"). */
+LnTimeFmt *timefmt_new_iso8601 (void);
+LnTimeFmt *timefmt_new_msec (void);
+
+void timefmt_free (LnTimeFmt *tf);
+
+/* TRUE when a match gives an instant: the format has %s, or a year and a
+ * day (month and day of month, or day of year); sec/msec/usec always. */
+gboolean timefmt_has_instant (const LnTimeFmt *tf);
+
+/* Matches @tf at [@p, @end).  On success returns true, sets *@stop to the
+ * first byte after the time and, when the format has an instant, *@out.
+ * @cache may be NULL.  Returns false for text that does not fit the
+ * format or is not a valid time (day 32, hour 24, a weekday that is not
+ * the date's, ...). */
+bool timefmt_match (const LnTimeFmt *tf, LnTimeFmtCache *cache, const char *p,
+                    const char *end, const char **stop, LnTime *out);
+
+/* As timefmt_match, but all of @text must be the time. */
+bool timefmt_parse (const LnTimeFmt *tf, LnSpan text, LnTime *out);
+
+#endif /* LN_TIMEFMT_H */
