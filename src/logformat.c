@@ -57,7 +57,12 @@ directive_type (char letter, const char *arg)
     case 'u':
       return LN_FIELD_USER;
     case 't':
-      /* sec, msec, usec and strftime forms are compiled by the caller */
+      /* sec, msec, usec and strftime forms are compiled by the caller;
+       * the fractions of a second alone are numbers */
+      if (arg && g_str_has_prefix (arg, "begin:"))
+        arg += 6;
+      else if (arg && g_str_has_prefix (arg, "end:"))
+        arg += 4;
       return arg && (strcmp (arg, "msec_frac") == 0 || strcmp (arg, "usec_frac") == 0)
              ? LN_FIELD_NUMBER : LN_FIELD_TIME;
     case 'r':

@@ -61,6 +61,7 @@ enum {
 struct LnTimeFmt {
   FormatKind kind;
   unsigned has;
+  gboolean dated;       /* a year and a day: checked as a calendar date */
   gboolean instant;
   size_t nsteps;
   Step steps[LN_TIMEFMT_MAX_STEPS];
@@ -219,9 +220,11 @@ compile_strftime (const char *format, int column, GError **error)
           goto fail;
         }
     }
+  tf->dated = (tf->has & (HAS_YEAR | HAS_YEAR2))
+              && (((tf->has & HAS_MONTH) && (tf->has & HAS_MDAY)) || (tf->has & HAS_YDAY));
+  /* a date alone is no instant: "%{%d/%b/%Y}t %t" takes its time from %t */
   tf->instant = (tf->has & HAS_EPOCH)
-                || ((tf->has & (HAS_YEAR | HAS_YEAR2))
-                    && (((tf->has & HAS_MONTH) && (tf->has & HAS_MDAY)) || (tf->has & HAS_YDAY)));
+                || (tf->dated && (tf->has & (HAS_HOUR | HAS_HOUR12)));
   tf->lits = g_string_free (lits, FALSE);
   return tf;
 
@@ -556,14 +559,14 @@ timefmt_match (const LnTimeFmt *tf, LnTimeFmtCache *cache, const char *p,
     year = year2 < 69 ? 2000 + year2 : 1900 + year2;
   if ((tf->has & HAS_MONTH) && mday > mdays[month])
     return false;
-  if (!tf->instant)
-    return true;
   if (tf->has & HAS_EPOCH)
     {
       out->epoch = epoch;
       out->utc_offset = offset;
       return true;
     }
+  if (!tf->dated)
+    return true;
 
   /* the cache holds dates given as month and day only (%j is rare) */
   if (!(tf->has & HAS_YDAY))
@@ -610,6 +613,8 @@ timefmt_match (const LnTimeFmt *tf, LnTimeFmtCache *cache, const char *p,
           cacheable->wday = w;
         }
     }
+  if (!tf->instant)
+    return true;
   out->epoch = base + hour * 3600 + min * 60 + sec;
   out->utc_offset = offset;
   return true;

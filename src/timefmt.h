@@ -41,8 +41,9 @@ LnTimeFmt *timefmt_new_msec (void);
 
 void timefmt_free (LnTimeFmt *tf);
 
-/* TRUE when a match gives an instant: the format has %s, or a year and a
- * day (month and day of month, or day of year); sec/msec/usec always. */
+/* TRUE when a match gives an instant: the format has %s, or a year, a day
+ * (month and day of month, or day of year) and an hour; sec/msec/usec
+ * always.  A date without a time of day is checked but sets no instant. */
 gboolean timefmt_has_instant (const LnTimeFmt *tf);
 
 /* Matches @tf at [@p, @end).  On success returns true, sets *@stop to the
