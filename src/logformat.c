@@ -201,7 +201,7 @@ builder_field (Builder *b, LnFieldType type, const char *what, const char *name,
 static LnLogFormat *
 builder_finish (Builder *b, LnLogFormat *lf, GError **error)
 {
-  size_t n = b->nfields, i;
+  size_t n = b->nfields, i, ntimes = 0;
 
   if (n == 0)
     {
@@ -225,8 +225,12 @@ builder_finish (Builder *b, LnLogFormat *lf, GError **error)
       op->timefmt = b->timefmts[i];
       b->timefmts[i] = NULL;
       op->literal = span_make (lf->text + after->off, after->len);
-      if (before->len > 0 && lf->text[before->off + before->len - 1] == '"'
-          && after->len > 0 && lf->text[after->off] == '"')
+      if (op->type == LN_FIELD_TIME && (op->timefmt || ++ntimes > 1))
+        lf->time_forms = TRUE;
+      if (op->timefmt)
+        op->scan = LN_SCAN_TIME;
+      else if (before->len > 0 && lf->text[before->off + before->len - 1] == '"'
+               && after->len > 0 && lf->text[after->off] == '"')
         op->scan = LN_SCAN_QUOTED;
       else if (op->type == LN_FIELD_TIME)
         op->scan = LN_SCAN_BARE_SPACES;

@@ -18,6 +18,7 @@ typedef enum {
   LN_SCAN_BARE_SPACES,  /* the same, spaces allowed (%t) */
   LN_SCAN_QUOTED,       /* between double quotes, Apache's \" escapes */
   LN_SCAN_LIST,         /* "a, b, c": a forwarded-for list in %h */
+  LN_SCAN_TIME,         /* as far as the op's timefmt matches */
 } LnScan;
 
 typedef struct {
@@ -37,6 +38,7 @@ typedef struct {
   LnOp ops[LN_MAX_FIELDS];
   gboolean trailing_fields;  /* accept extra fields after the last one */
   gboolean vhost_no_port;    /* auto mode: "%v " must not swallow ":port" */
+  gboolean time_forms;       /* a time op other than one %t: see parse.c */
   GStringChunk *strings;     /* storage of the ops' directive and name */
 } LnLogFormat;
 
