@@ -61,6 +61,7 @@ enum {
 struct LnTimeFmt {
   FormatKind kind;
   unsigned has;
+  gboolean text_cache;  /* LnTimeFmtCache.text works for this format */
   gboolean dated;       /* a year and a day: checked as a calendar date */
   gboolean instant;
   size_t nsteps;
@@ -225,6 +226,8 @@ compile_strftime (const char *format, int column, GError **error)
   /* a date alone is no instant: "%{%d/%b/%Y}t %t" takes its time from %t */
   tf->instant = (tf->has & HAS_EPOCH)
                 || (tf->dated && (tf->has & (HAS_HOUR | HAS_HOUR12)));
+  /* %s and %I with %p make the time of day more than %H %M %S digits */
+  tf->text_cache = tf->instant && !(tf->has & (HAS_EPOCH | HAS_HOUR12));
   tf->lits = g_string_free (lits, FALSE);
   return tf;
 
@@ -350,7 +353,7 @@ match_name (const char *const *names, int count, bool full, const char *p,
   if (end - p < 3)
     return -1;
   for (i = 0; i < count; i++)
-    if (memcmp (p, names[i], 3) == 0)
+    if (p[0] == names[i][0] && p[1] == names[i][1] && p[2] == names[i][2])
       {
         size_t n = full ? strlen (names[i]) : 3;
 
@@ -406,6 +409,58 @@ match_numeric (const LnTimeFmt *tf, const char *p, const char *end,
   return true;
 }
 
+#define NO_FIELD 0xff
+
+/* The time of day of @field in @p (two digits, or 0 when absent) if the
+ * cached text has it; false for non-digits or one out of @max. */
+static inline bool
+cached_field (const char *p, unsigned at, unsigned max, unsigned *out)
+{
+  if (at == NO_FIELD)
+    {
+      *out = 0;
+      return true;
+    }
+  return digits (p + at, p + at + 2, 2, out) && *out <= max;
+}
+
+/* The fast path: the text equals the cached one but for the digits of
+ * %H, %M and %S.  Every other byte being the same, a full match would take
+ * the same steps over the same widths to the same date and zone. */
+static bool
+match_cached_text (const LnTimeFmtCache *cache, const char *p, const char *end,
+                   const char **stop, LnTime *out)
+{
+  char copy[LN_TIMEFMT_TEXT_MAX];
+  unsigned hour, min, sec;
+
+  if ((size_t) (end - p) < cache->len)
+    return false;
+  /* compare all but the time of day: put the cached digits over ours */
+  memcpy (copy, p, cache->len);
+  copy[cache->hour_at] = cache->text[cache->hour_at];
+  copy[cache->hour_at + 1] = cache->text[cache->hour_at + 1];
+  if (cache->min_at != NO_FIELD)
+    {
+      copy[cache->min_at] = cache->text[cache->min_at];
+      copy[cache->min_at + 1] = cache->text[cache->min_at + 1];
+    }
+  if (cache->sec_at != NO_FIELD)
+    {
+      copy[cache->sec_at] = cache->text[cache->sec_at];
+      copy[cache->sec_at + 1] = cache->text[cache->sec_at + 1];
+    }
+  if (memcmp (copy, cache->text, cache->len) != 0
+      || !cached_field (p, cache->hour_at, 23, &hour)
+      || !cached_field (p, cache->min_at, 59, &min)
+      || !cached_field (p, cache->sec_at, 60, &sec))
+    return false;
+  out->epoch = cache->text_base + hour * 3600 + min * 60 + sec;
+  out->utc_offset = cache->text_offset;
+  *stop = p + cache->len;
+  return true;
+}
+
 bool
 timefmt_match (const LnTimeFmt *tf, LnTimeFmtCache *cache, const char *p,
                const char *end, const char **stop, LnTime *out)
@@ -417,10 +472,14 @@ timefmt_match (const LnTimeFmt *tf, LnTimeFmtCache *cache, const char *p,
   int32_t offset = 0;
   int pm = 0, wday = -1;
   LnTimeFmtCache *cacheable = NULL;
+  const char *start = p;
+  size_t hour_at = NO_FIELD, min_at = NO_FIELD, sec_at = NO_FIELD;
   size_t i;
 
   if (tf->kind != KIND_STRFTIME)
     return match_numeric (tf, p, end, stop, out);
+  if (cache && cache->owner == tf && match_cached_text (cache, p, end, stop, out))
+    return true;
 
   for (i = 0; i < tf->nsteps; i++)
     {
@@ -432,9 +491,18 @@ timefmt_match (const LnTimeFmt *tf, LnTimeFmtCache *cache, const char *p,
       switch ((StepKind) s->kind)
         {
         case STEP_LITERAL:
-          if ((size_t) (end - p) < s->len || memcmp (p, tf->lits + s->off, s->len) != 0)
-            return false;
-          p += s->len;
+          {
+            const char *lit = tf->lits + s->off;
+            size_t j;
+
+            /* mostly one byte: no memcmp call */
+            if ((size_t) (end - p) < s->len)
+              return false;
+            for (j = 0; j < s->len; j++)
+              if (p[j] != lit[j])
+                return false;
+            p += s->len;
+          }
           break;
         case STEP_YEAR:
           if (!digits (p, end, 4, &v))
@@ -484,6 +552,7 @@ timefmt_match (const LnTimeFmt *tf, LnTimeFmtCache *cache, const char *p,
         case STEP_HOUR:
           if (!digits (p, end, 2, &hour) || hour > 23)
             return false;
+          hour_at = (size_t) (p - start);
           p += 2;
           break;
         case STEP_HOUR12:
@@ -494,11 +563,13 @@ timefmt_match (const LnTimeFmt *tf, LnTimeFmtCache *cache, const char *p,
         case STEP_MIN:
           if (!digits (p, end, 2, &min) || min > 59)
             return false;
+          min_at = (size_t) (p - start);
           p += 2;
           break;
         case STEP_SEC:
           if (!digits (p, end, 2, &sec) || sec > 60)
             return false;
+          sec_at = (size_t) (p - start);
           p += 2;
           break;
         case STEP_AMPM:
@@ -617,6 +688,17 @@ timefmt_match (const LnTimeFmt *tf, LnTimeFmtCache *cache, const char *p,
     return true;
   out->epoch = base + hour * 3600 + min * 60 + sec;
   out->utc_offset = offset;
+  if (cache && tf->text_cache && (size_t) (p - start) <= LN_TIMEFMT_TEXT_MAX)
+    {
+      cache->owner = tf;
+      cache->len = (uint8_t) (p - start);
+      memcpy (cache->text, start, cache->len);
+      cache->hour_at = (uint8_t) hour_at;
+      cache->min_at = (uint8_t) min_at;
+      cache->sec_at = (uint8_t) sec_at;
+      cache->text_base = base;
+      cache->text_offset = offset;
+    }
   return true;
 }
 

@@ -16,9 +16,22 @@
 
 typedef struct LnTimeFmt LnTimeFmt;
 
-/* The date part of the last timestamp read: consecutive lines share it, so
- * a match leaves only the time of day to add (no calendar arithmetic). */
+#define LN_TIMEFMT_TEXT_MAX 48
+
+/* What the last timestamps had in common.  Consecutive lines nearly always
+ * differ in the time of day only: @text is the last time as written, and a
+ * new one that equals it but for the digits of %H, %M and %S costs six
+ * digits to read, as %t does with LnTimeCache.  Below that, the date part
+ * (year, month, day, zone) of the last full parse spares the calendar
+ * arithmetic. */
 typedef struct {
+  const LnTimeFmt *owner;  /* the format @text was matched with, or NULL */
+  uint8_t len;
+  uint8_t hour_at, min_at, sec_at;  /* offsets in @text; 0xff: absent */
+  char text[LN_TIMEFMT_TEXT_MAX];
+  int64_t text_base;      /* epoch of 00:00:00 local time of @text's day */
+  int32_t text_offset;
+
   bool valid;
   int64_t year;
   unsigned month, day;

@@ -423,3 +423,63 @@ Test (timefmt, cache_agrees_with_fresh_parse)
     }
   timefmt_free (tf);
 }
+
+/* The cached text answers only for the same text but the time of day, and
+ * still checks those digits. */
+Test (timefmt, text_cache_checks_the_time_of_day)
+{
+  LnTimeFmt *tf = compile_ok ("%Y-%m-%dT%H:%M:%S%z");
+  LnTimeFmt *other = compile_ok ("%Y-%m-%dT%H:%M:%S%z ");
+  LnTimeFmtCache cache = { 0 };
+  static const struct {
+    const char *text;
+    bool ok;
+    int h, mi, s, offset;
+  } seq[] = {
+    { "2024-03-05T10:00:00+0100", true, 10, 0, 0, 3600 },
+    { "2024-03-05T10:00:01+0100", true, 10, 0, 1, 3600 },
+    { "2024-03-05T23:59:60+0100", true, 23, 59, 60, 3600 },
+    { "2024-03-05T24:00:00+0100", false, 0, 0, 0, 0 },
+    { "2024-03-05T10:60:00+0100", false, 0, 0, 0, 0 },
+    { "2024-03-05T10:00:61+0100", false, 0, 0, 0, 0 },
+    { "2024-03-05T1x:00:00+0100", false, 0, 0, 0, 0 },
+    { "2024-03-05T10:0 :00+0100", false, 0, 0, 0, 0 },
+    { "2024-03-05T10-00:00+0100", false, 0, 0, 0, 0 },
+    { "2024-03-05T10:00:00+0200", true, 10, 0, 0, 7200 },
+    { "2024-03-05T10:00:00+02:00", true, 10, 0, 0, 7200 },
+    { "2024-03-05T11:00:00+02:00", true, 11, 0, 0, 7200 },
+    { "2024-03-05T11:00:00+02:0", false, 0, 0, 0, 0 },
+    { "2024-03-06T00:00:00+02:00", true, 0, 0, 0, 7200 },
+  };
+  size_t i;
+
+  for (i = 0; i < G_N_ELEMENTS (seq); i++)
+    {
+      size_t len = strlen (seq[i].text);
+      char *copy = g_memdup2 (seq[i].text, len);
+      const char *stop;
+      LnTime t;
+      bool ok = timefmt_match (tf, &cache, copy, copy + len, &stop, &t) && stop == copy + len;
+
+      cr_assert_eq (ok, seq[i].ok, "%s", seq[i].text);
+      if (ok)
+        {
+          int d = seq[i].text[9] - '0';
+
+          cr_assert_eq (t.epoch, libc_epoch (2024, 3, d, seq[i].h, seq[i].mi, seq[i].s,
+                                             seq[i].offset), "%s", seq[i].text);
+          cr_assert_eq (t.utc_offset, seq[i].offset, "%s", seq[i].text);
+        }
+      g_free (copy);
+    }
+  /* another format does not take this one's cached text */
+  {
+    static const char text[] = "2024-03-06T00:00:00+02:00";
+    const char *stop;
+    LnTime t;
+
+    cr_assert (!timefmt_match (other, &cache, text, text + sizeof text - 1, &stop, &t));
+  }
+  timefmt_free (tf);
+  timefmt_free (other);
+}
