@@ -57,7 +57,14 @@ directive_type (char letter, const char *arg)
     case 'u':
       return LN_FIELD_USER;
     case 't':
-      return arg ? LN_FIELD_OTHER : LN_FIELD_TIME;
+      /* sec, msec, usec and strftime forms are compiled by the caller;
+       * the fractions of a second alone are numbers */
+      if (arg && g_str_has_prefix (arg, "begin:"))
+        arg += 6;
+      else if (arg && g_str_has_prefix (arg, "end:"))
+        arg += 4;
+      return arg && (strcmp (arg, "msec_frac") == 0 || strcmp (arg, "usec_frac") == 0)
+             ? LN_FIELD_NUMBER : LN_FIELD_TIME;
     case 'r':
       return LN_FIELD_REQUEST;
     case 's':
@@ -154,19 +161,22 @@ typedef struct {
   LnFieldType types[LN_MAX_FIELDS];
   const char *directives[LN_MAX_FIELDS];
   const char *names[LN_MAX_FIELDS];
+  LnTimeFmt *timefmts[LN_MAX_FIELDS];  /* owned until builder_finish */
   GStringChunk *strings;            /* the LnLogFormat's */
   gsize lit_start;
   size_t nfields;
 } Builder;
 
+/* Adds a field; takes @timefmt (may be NULL) even on failure. */
 static gboolean
 builder_field (Builder *b, LnFieldType type, const char *what, const char *name,
-               int column, GError **error)
+               LnTimeFmt *timefmt, int column, GError **error)
 {
   if (b->nfields + 1 >= LN_MAX_FIELDS)
     {
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
                    _("log format has more than %d fields"), LN_MAX_FIELDS - 1);
+      timefmt_free (timefmt);
       return FALSE;
     }
   if (b->nfields > 0 && b->lits->len == b->lit_start)
@@ -174,8 +184,10 @@ builder_field (Builder *b, LnFieldType type, const char *what, const char *name,
       g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
                    _("log format, column %d: directive '%s' must be separated "
                      "from the one before it"), column, what);
+      timefmt_free (timefmt);
       return FALSE;
     }
+  b->timefmts[b->nfields] = timefmt;
   b->pieces[b->nfields].off = b->lit_start;
   b->pieces[b->nfields].len = b->lits->len - b->lit_start;
   b->types[b->nfields] = type;
@@ -189,7 +201,7 @@ builder_field (Builder *b, LnFieldType type, const char *what, const char *name,
 static LnLogFormat *
 builder_finish (Builder *b, LnLogFormat *lf, GError **error)
 {
-  size_t n = b->nfields, i;
+  size_t n = b->nfields, i, ntimes = 0;
 
   if (n == 0)
     {
@@ -210,9 +222,15 @@ builder_finish (Builder *b, LnLogFormat *lf, GError **error)
       op->type = b->types[i];
       op->directive = b->directives[i];
       op->name = b->names[i];
+      op->timefmt = b->timefmts[i];
+      b->timefmts[i] = NULL;
       op->literal = span_make (lf->text + after->off, after->len);
-      if (before->len > 0 && lf->text[before->off + before->len - 1] == '"'
-          && after->len > 0 && lf->text[after->off] == '"')
+      if (op->type == LN_FIELD_TIME && (op->timefmt || ++ntimes > 1))
+        lf->time_forms = TRUE;
+      if (op->timefmt)
+        op->scan = LN_SCAN_TIME;
+      else if (before->len > 0 && lf->text[before->off + before->len - 1] == '"'
+               && after->len > 0 && lf->text[after->off] == '"')
         op->scan = LN_SCAN_QUOTED;
       else if (op->type == LN_FIELD_TIME)
         op->scan = LN_SCAN_BARE_SPACES;
@@ -227,6 +245,45 @@ builder_finish (Builder *b, LnLogFormat *lf, GError **error)
   lf->trailing_fields = lf->ops[n - 1].type == LN_FIELD_USER_AGENT
                         && lf->ops[n - 1].literal.len <= 1;
   return lf;
+}
+
+static void
+builder_clear (Builder *b)
+{
+  size_t i;
+
+  if (b->lits)
+    g_string_free (b->lits, TRUE);
+  b->lits = NULL;
+  for (i = 0; i < b->nfields; i++)
+    timefmt_free (b->timefmts[i]);
+}
+
+/* The form of %{@arg}t (@arg may be NULL): NULL with *@clf set for the
+ * bracketed CLF time (%t, %{begin:}t, %{end:}t), else a compiled format.
+ * @column is @arg's 1-based column.  Apache's begin: and end: choose the
+ * moment the server took (start or end of the request); a log has only
+ * the one it wrote, so they change nothing here. */
+static LnTimeFmt *
+time_form (const char *arg, int column, gboolean *clf, GError **error)
+{
+  *clf = FALSE;
+  if (arg && g_str_has_prefix (arg, "begin:"))
+    {
+      arg += 6;
+      column += 6;
+    }
+  else if (arg && g_str_has_prefix (arg, "end:"))
+    {
+      arg += 4;
+      column += 4;
+    }
+  if (arg == NULL || *arg == '\0')
+    {
+      *clf = TRUE;
+      return NULL;
+    }
+  return timefmt_compile (arg, column, error);
 }
 
 LnLogFormat *
@@ -255,6 +312,8 @@ logformat_compile (const char *format, GError **error)
       const char *directive = p;
       g_autofree char *arg = NULL;
       g_autofree char *what = NULL;
+      LnTimeFmt *timefmt = NULL;
+      gboolean clf = FALSE;
       char letter;
       int type;
 
@@ -304,11 +363,24 @@ logformat_compile (const char *format, GError **error)
           goto fail;
         }
       if (type == LN_FIELD_TIME)
+        {
+          /* the argument starts after "%{" and any condition or modifier */
+          int arg_column = arg ? (int) (strchr (directive, '{') - src + 2) : 0;
+          GError *local = NULL;
+
+          timefmt = time_form (arg, arg_column, &clf, &local);
+          if (local)
+            {
+              g_propagate_error (error, local);
+              goto fail;
+            }
+        }
+      if (clf)
         g_string_append_c (b.lits, '[');
-      if (!builder_field (&b, (LnFieldType) type, what, arg,
+      if (!builder_field (&b, (LnFieldType) type, what, arg, timefmt,
                           (int) (directive - src + 1), error))
         goto fail;
-      if (type == LN_FIELD_TIME)
+      if (clf)
         g_string_append_c (b.lits, ']');
     }
   if (builder_finish (&b, lf, error) == NULL)
@@ -316,8 +388,7 @@ logformat_compile (const char *format, GError **error)
   return g_steal_pointer (&lf);
 
 fail:
-  if (b.lits)
-    g_string_free (b.lits, TRUE);
+  builder_clear (&b);
   return NULL;
 }
 
@@ -340,7 +411,8 @@ static const struct {
   { "server_port", LN_FIELD_PORT }, { "remote_port", LN_FIELD_PORT },
   { "request_time", LN_FIELD_DURATION_S },
   { "connection", LN_FIELD_NUMBER }, { "connection_requests", LN_FIELD_NUMBER },
-  { "pid", LN_FIELD_NUMBER }, { "msec", LN_FIELD_NUMBER },
+  { "pid", LN_FIELD_NUMBER }, { "msec", LN_FIELD_TIME },
+  { "time_iso8601", LN_FIELD_TIME },
   { "server_addr", LN_FIELD_SERVER_ADDR }, { "upstream_addr", LN_FIELD_SERVER_ADDR },
   { "uri", LN_FIELD_URL_PATH }, { "document_uri", LN_FIELD_URL_PATH },
   { "args", LN_FIELD_QUERY }, { "query_string", LN_FIELD_QUERY },
@@ -425,8 +497,15 @@ logformat_compile_nginx (const char *format, GError **error)
       type = nginx_var_type (name);
       {
         g_autofree char *what = g_strdup_printf ("$%s", name);
+        LnTimeFmt *timefmt = NULL;
 
-        if (!builder_field (&b, type, what, name, (int) (start - format + 1), error))
+        /* $time_local is CLF (timefmt NULL) */
+        if (strcmp (name, "time_iso8601") == 0)
+          timefmt = timefmt_new_iso8601 ();
+        else if (strcmp (name, "msec") == 0)
+          timefmt = timefmt_new_msec ();
+        if (!builder_field (&b, type, what, name, timefmt,
+                            (int) (start - format + 1), error))
           goto fail;
       }
     }
@@ -435,16 +514,19 @@ logformat_compile_nginx (const char *format, GError **error)
   return g_steal_pointer (&lf);
 
 fail:
-  if (b.lits)
-    g_string_free (b.lits, TRUE);
+  builder_clear (&b);
   return NULL;
 }
 
 void
 logformat_free (LnLogFormat *format)
 {
+  size_t i;
+
   if (format == NULL)
     return;
+  for (i = 0; i < format->nops; i++)
+    timefmt_free (format->ops[i].timefmt);
   g_free (format->name);
   g_free (format->text);
   if (format->strings)

@@ -11,12 +11,14 @@
 
 #include <glib.h>
 #include "record.h"
+#include "timefmt.h"
 
 typedef enum {
   LN_SCAN_BARE,         /* up to the first byte of the next literal; no spaces */
   LN_SCAN_BARE_SPACES,  /* the same, spaces allowed (%t) */
   LN_SCAN_QUOTED,       /* between double quotes, Apache's \" escapes */
   LN_SCAN_LIST,         /* "a, b, c": a forwarded-for list in %h */
+  LN_SCAN_TIME,         /* as far as the op's timefmt matches */
 } LnScan;
 
 typedef struct {
@@ -25,6 +27,7 @@ typedef struct {
   LnSpan literal;       /* what must follow the field; empty at end of line */
   const char *directive;  /* as written: "%>s", "%{Referer}i", "$http_host" */
   const char *name;       /* the {...} argument or nginx variable name, or NULL */
+  LnTimeFmt *timefmt;     /* LN_FIELD_TIME: its form (owned), NULL for CLF */
 } LnOp;
 
 typedef struct {
@@ -35,6 +38,7 @@ typedef struct {
   LnOp ops[LN_MAX_FIELDS];
   gboolean trailing_fields;  /* accept extra fields after the last one */
   gboolean vhost_no_port;    /* auto mode: "%v " must not swallow ":port" */
+  gboolean time_forms;       /* a time op other than one %t: see parse.c */
   GStringChunk *strings;     /* storage of the ops' directive and name */
 } LnLogFormat;
 

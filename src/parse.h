@@ -33,7 +33,8 @@ typedef struct {
   LnLogFormat *formats[8];  /* candidates; auto mode has several */
   size_t nformats;
   size_t last_match;        /* auto mode tries the last winner first */
-  LnTimeCache time_cache;
+  LnTimeCache time_cache;   /* %t */
+  LnTimeFmtCache timefmt_cache;  /* the other time forms */
 } LnParser;
 
 /* Sets up @parser for @format: "auto", a preset name or a LogFormat string.

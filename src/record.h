@@ -20,7 +20,7 @@ typedef enum {
   LN_FIELD_CLIENT,      /* %h %a %{c}a: the client address (or a list) */
   LN_FIELD_IDENT,       /* %l */
   LN_FIELD_USER,        /* %u */
-  LN_FIELD_TIME,        /* %t, the text between the brackets */
+  LN_FIELD_TIME,        /* %t (between the brackets), %{...}t, $time_iso8601, $msec */
   LN_FIELD_REQUEST,     /* %r */
   LN_FIELD_STATUS,      /* %s %>s %<s */
   LN_FIELD_BYTES,       /* %b %B %O %I %S */
@@ -28,7 +28,7 @@ typedef enum {
   LN_FIELD_USER_AGENT,  /* %{User-Agent}i */
   LN_FIELD_VHOST,       /* %v %V */
   LN_FIELD_PORT,        /* %p %{...}p */
-  LN_FIELD_NUMBER,      /* %P %k ...: numbers, kept */
+  LN_FIELD_NUMBER,      /* %P %k %{msec_frac}t ...: numbers, kept */
   LN_FIELD_DURATION_US, /* %D, %{us}T: time to serve, microseconds */
   LN_FIELD_DURATION_MS, /* %{ms}T */
   LN_FIELD_DURATION_S,  /* %T, %{s}T */

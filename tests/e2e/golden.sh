@@ -77,6 +77,21 @@ convert-usage-time-form      | -O '%h %{%d/%b/%Y}t'                | in/common.l
 convert-usage-fields         | -O common --fields client           | in/common.log
 convert-usage-aggregate      | -O combined --aggregate day         | in/common.log
 convert-usage-redact         | -O combined --malformed=redact      | in/common.log
+# --- time forms: the field is written as it was; the instant feeds the
+# csv time column and --aggregate buckets; bad times make a line malformed
+time-iso-log                 | --format '%h %l %u %{%Y-%m-%dT%H:%M:%S%z}t "%r" %>s %b' | in/time-iso.log
+time-iso-csv                 | --format '%h %l %u %{%Y-%m-%dT%H:%M:%S%z}t "%r" %>s %b' -O csv --fields time,client,path,status | in/time-iso.log
+time-iso-aggregate-hour      | --format '%h %l %u %{begin:%Y-%m-%dT%H:%M:%S%z}t "%r" %>s %b' --aggregate hour --min-visitors 1 | in/time-iso.log
+time-sec-csv                 | --format '%h %l %u [%{sec}t.%{msec_frac}t] "%r" %>s %b' -O csv --fields time,client,path | in/time-sec.log
+time-sec-aggregate-hour      | --format '%h %l %u [%{sec}t.%{msec_frac}t] "%r" %>s %b' --aggregate hour --min-visitors 1 | in/time-sec.log
+time-msec-csv                | --format '%h %l %u [%{end:msec}t] "%r" %>s %b' -O csv --fields time,client,path | in/time-msec.log
+time-msec-aggregate-hour     | --format '%h %l %u [%{msec}t] "%r" %>s %b' --aggregate hour --min-visitors 1 | in/time-msec.log
+time-nginx-iso-log           | --nginx-format '$remote_addr - $remote_user [$time_iso8601] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"' | in/time-nginx-iso.log
+time-nginx-iso-csv           | --nginx-format '$remote_addr - $remote_user [$time_iso8601] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"' -O csv --fields time,client,path | in/time-nginx-iso.log
+time-nginx-iso-aggregate-hour | --nginx-format '$remote_addr - $remote_user [$time_iso8601] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"' --aggregate hour --min-visitors 1 | in/time-nginx-iso.log
+time-nginx-msec-csv          | --nginx-format '$msec $remote_addr "$request" $status $body_bytes_sent' -O csv --fields time,client,path | in/time-nginx-msec.log
+time-nginx-msec-aggregate-hour | --nginx-format '$msec $remote_addr "$request" $status $body_bytes_sent' --aggregate hour --min-visitors 1 | in/time-nginx-msec.log
+time-unsupported-conversion  | --format '%h %{%Y-%m-%d %c}t "%r"' | in/time-iso.log
 # --- client addresses
 # (default-in-vhost6, hand-written: an IPv6 virtual host, "[2001:db8:5::80]:443"
 # or bare in front of a combined line, must be masked like an IPv4 one;

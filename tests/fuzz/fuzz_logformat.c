@@ -177,8 +177,12 @@ fuzz_one (LnLogFormat *(*compile) (const char *, GError **), const char *format)
     {
       const LnOp *op = &lf->ops[i];
 
-      if ((unsigned) op->type >= LN_FIELD__COUNT || (unsigned) op->scan > LN_SCAN_LIST)
+      if ((unsigned) op->type >= LN_FIELD__COUNT || (unsigned) op->scan > LN_SCAN_TIME)
         fail ("bad op", format);
+      /* a time form other than CLF is matched by its timefmt, and only then */
+      if ((op->scan == LN_SCAN_TIME) != (op->timefmt != NULL)
+          || (op->timefmt != NULL && op->type != LN_FIELD_TIME))
+        fail ("time op without its timefmt or the other way round", format);
       if (!span_in (op->literal, lf->text, textlen))
         fail ("op literal outside the format text", format);
       if (i + 1 < lf->nops && op->literal.len == 0)

@@ -410,7 +410,7 @@ Test (parse, logformat_other_directives)
     { LN_FIELD_CLIENT, "192.0.2.1" }, { LN_FIELD_CLIENT, "10.0.0.1" },
     { LN_FIELD_VHOST, "example.org" }, { LN_FIELD_PORT, "443" },
     { LN_FIELD_DURATION_US, "1234" }, { LN_FIELD_DURATION_S, "0" },
-    { LN_FIELD_OTHER, "10/Oct/2000" }, { LN_FIELD_TIME, TIME_TEXT },
+    { LN_FIELD_TIME, "10/Oct/2000" }, { LN_FIELD_TIME, TIME_TEXT },
     { LN_FIELD_REQUEST, "GET /x?y=1 HTTP/2.0" }, { LN_FIELD_STATUS, "500" },
     { LN_FIELD_BYTES, "-" }, { LN_FIELD_BYTES, "11" }, { LN_FIELD_BYTES, "22" },
     { LN_FIELD_FORWARDED, "203.0.113.9, 10.0.0.1" }, { LN_FIELD_URL_PATH, "/x" },
@@ -426,8 +426,112 @@ Test (parse, logformat_other_directives)
                 LN_PARSE_OK, "column %zu", p->column);
   expect_fields (p, f, N_ELEMS (f));
   cr_assert_eq (p->rec.status, 500);
+  /* a date alone is no instant: the %t after it sets the time */
   cr_assert (p->rec.has_time);
   cr_assert_eq (p->rec.time.epoch, TIME_EPOCH);
+  parsed_free (p);
+}
+
+Test (parse, time_forms)
+{
+  Parsed *p;
+  static const F iso[] = {
+    { LN_FIELD_CLIENT, "192.0.2.1" }, { LN_FIELD_TIME, "2024-03-05T10:00:00+0100" },
+    { LN_FIELD_REQUEST, "GET / HTTP/1.1" }, { LN_FIELD_STATUS, "200" },
+  };
+  static const F spaced[] = {
+    { LN_FIELD_CLIENT, "192.0.2.1" }, { LN_FIELD_TIME, "05/Mar/2024 10:00:00 -0130" },
+    { LN_FIELD_STATUS, "200" },
+  };
+  static const F numeric[] = {
+    { LN_FIELD_TIME, "10:00:00" }, { LN_FIELD_TIME, "1709632800123" },
+    { LN_FIELD_NUMBER, "123" }, { LN_FIELD_TIME, "1" }, { LN_FIELD_NUMBER, "000123" },
+    { LN_FIELD_TIME, "1709632800123456" }, { LN_FIELD_TIME, TIME_TEXT },
+  };
+
+  p = parsed_new ("%h %{%Y-%m-%dT%H:%M:%S%z}t \"%r\" %>s");
+  cr_assert_eq (parsed_run_str (p, "192.0.2.1 2024-03-05T10:00:00+0100 \"GET / HTTP/1.1\" 200"),
+                LN_PARSE_OK, "column %zu", p->column);
+  expect_fields (p, iso, N_ELEMS (iso));
+  cr_assert (p->rec.has_time);
+  cr_assert_eq (p->rec.time.epoch, 1709629200);
+  cr_assert_eq (p->rec.time.utc_offset, 3600);
+  parsed_free (p);
+
+  /* a time with spaces, between quotes and before a space literal */
+  p = parsed_new ("%h \"%{%d/%b/%Y %T %z}t\" %>s");
+  cr_assert_eq (parsed_run_str (p, "192.0.2.1 \"05/Mar/2024 10:00:00 -0130\" 200"),
+                LN_PARSE_OK, "column %zu", p->column);
+  expect_fields (p, spaced, N_ELEMS (spaced));
+  cr_assert_eq (p->rec.time.epoch, 1709632800 + 5400);
+  cr_assert_eq (p->rec.time.utc_offset, -5400);
+  parsed_free (p);
+
+  /* the first field with an instant sets the time (%T has none); the
+   * fractions are numbers; %{begin:}t is %t, brackets and all */
+  p = parsed_new ("%{%T}t %{msec}t %{msec_frac}t %{sec}t %{end:usec_frac}t "
+                  "%{end:usec}t %{begin:}t");
+  cr_assert_eq (parsed_run_str (p, "10:00:00 1709632800123 123 1 000123 1709632800123456 ["
+                                   TIME_TEXT "]"),
+                LN_PARSE_OK, "column %zu", p->column);
+  expect_fields (p, numeric, N_ELEMS (numeric));
+  cr_assert (p->rec.has_time);
+  cr_assert_eq (p->rec.time.epoch, 1709632800);
+  cr_assert_eq (p->rec.time.utc_offset, 0);
+  /* the later ones are still checked */
+  cr_assert_eq (parsed_run_str (p, "10:00:00 1709632800123 123 1 000123 1709632800123456 "
+                                   "[10/Oct/2000:24:55:36 -0700]"),
+                LN_PARSE_BAD_TIME);
+  cr_assert_eq (parsed_run_str (p, "24:00:00 1709632800123 123 1 000123 1709632800123456 ["
+                                   TIME_TEXT "]"),
+                LN_PARSE_BAD_TIME);
+  cr_assert_eq (p->column, 1);
+  parsed_free (p);
+
+  /* two %t: the first sets the time, the second is checked */
+  p = parsed_new ("%t %t");
+  cr_assert_eq (parsed_run_str (p, "[" TIME_TEXT "] [01/Jan/2001:00:00:00 +0000]"), LN_PARSE_OK);
+  cr_assert_eq (p->rec.time.epoch, TIME_EPOCH);
+  cr_assert_eq (parsed_run_str (p, "[" TIME_TEXT "] [01/Jan/2001:00:00:61 +0000]"),
+                LN_PARSE_BAD_TIME);
+  parsed_free (p);
+}
+
+Test (parse, nginx_time_forms)
+{
+  Parsed *p = g_new0 (Parsed, 1);
+  GError *error = NULL;
+  static const F f[] = {
+    { LN_FIELD_CLIENT, "192.0.2.1" }, { LN_FIELD_TIME, "2024-03-05T10:00:00+01:00" },
+    { LN_FIELD_TIME, "1709632800.123" }, { LN_FIELD_TIME, "05/Mar/2024:10:00:00 +0100" },
+    { LN_FIELD_REQUEST, "GET / HTTP/1.1" },
+  };
+
+  live = g_slist_prepend (live, p);
+  cr_assert (parser_init_nginx (&p->parser, "$remote_addr [$time_iso8601] $msec "
+                                "[$time_local] \"$request\"", &error));
+  cr_assert_eq (parsed_run_str (p, "192.0.2.1 [2024-03-05T10:00:00+01:00] 1709632800.123 "
+                                   "[05/Mar/2024:10:00:00 +0100] \"GET / HTTP/1.1\""),
+                LN_PARSE_OK, "column %zu", p->column);
+  expect_fields (p, f, N_ELEMS (f));
+  cr_assert (p->rec.has_time);
+  cr_assert_eq (p->rec.time.epoch, 1709629200);
+  cr_assert_eq (p->rec.time.utc_offset, 3600);
+  cr_assert_eq (parsed_run_str (p, "192.0.2.1 [2024-03-05T10:00:00+01:00] 1709632800 "
+                                   "[05/Mar/2024:10:00:00 +0100] \"GET / HTTP/1.1\""),
+                LN_PARSE_BAD_TIME);
+  cr_assert_eq (parsed_run_str (p, "192.0.2.1 [2024-03-05 10:00:00+01:00] 1709632800.123 "
+                                   "[05/Mar/2024:10:00:00 +0100] \"GET / HTTP/1.1\""),
+                LN_PARSE_BAD_TIME);
+  parsed_free (p);
+
+  /* $msec alone sets the time */
+  p = g_new0 (Parsed, 1);
+  live = g_slist_prepend (live, p);
+  cr_assert (parser_init_nginx (&p->parser, "$msec $remote_addr", &error));
+  cr_assert_eq (parsed_run_str (p, "1709632800.999 192.0.2.1"), LN_PARSE_OK);
+  cr_assert_eq (p->rec.time.epoch, 1709632800);
+  cr_assert_eq (p->rec.time.utc_offset, 0);
   parsed_free (p);
 }
 
@@ -735,6 +839,16 @@ static const BadCase bad_cases[] = {
     LN_PARSE_BAD_BYTES, "12a" },
   { "vhost_combined", "www.example.org 127.0.0.1 - - " TL " \"GET /\" 200 1 \"-\" \"-\"",
     LN_PARSE_EXPECTED_TEXT, " 127" },
+  /* time forms: the matcher finds the end of the time */
+  { "%h %{%F %T}t \"%r\"", "127.0.0.1 2024-02-30 10:00:00 \"GET /\"", LN_PARSE_BAD_TIME,
+    "2024" },
+  { "%h %{%F %T}t \"%r\"", "127.0.0.1 2024-02-03 10:00 \"GET /\"", LN_PARSE_BAD_TIME,
+    "2024" },
+  { "%h %{%F %T}t %>s", "127.0.0.1 2024-03-05 10:00:00", LN_PARSE_EXPECTED_TEXT, "" },
+  { "%h %{%F %T}t", "127.0.0.1 2024-03-05 10:00:00x", LN_PARSE_TRAILING_TEXT, "x" },
+  { "%h [%{sec}t] %>s", "127.0.0.1 [17x] 200", LN_PARSE_EXPECTED_TEXT, "x" },
+  { "%h [%{msec}t] %>s", "127.0.0.1 [] 200", LN_PARSE_BAD_TIME, "] 200" },
+  { "%h %{msec_frac}t", "127.0.0.1 12a", LN_PARSE_BAD_NUMBER, "12a" },
   /* auto: the candidate that got furthest tells the reason */
   { "auto", "garbage", LN_PARSE_EXPECTED_TEXT, "" },
   { "auto", "127.0.0.1 - - " TL " \"GET / HTTP/1.0\" 2000 1", LN_PARSE_BAD_STATUS, "2000" },
@@ -807,6 +921,14 @@ static const CompileError compile_errors[] = {
   { "%{foo}a", "log format, column 1: unknown directive '%{foo}a'" },
   { "%i", "log format, column 1: unknown directive '%i'" },
   { "%h %{Referer}", "log format, column 4: incomplete directive '%{Referer}'" },
+  { "%h %{%Y %Q}t", "log format, column 9: time format '%Y %Q' has the unsupported "
+    "conversion '%Q'" },
+  { "%h %{begin:%c}t", "log format, column 12: time format '%c' has the unsupported "
+    "conversion '%c'" },
+  { "%h %!200{end:%F %-d}t", "log format, column 17: time format '%F %-d' has the "
+    "unsupported conversion '%-'" },
+  { "%h %{sec}t%{msec_frac}t", "log format, column 11: directive '%{msec_frac}t' must be "
+    "separated from the one before it" },
 };
 
 Test (parse, logformat_errors)
