@@ -250,11 +250,13 @@ scan_field (LnAnon *anon, const char *line, LnField *f, LnBuf *arena)
   size_t off = 0;
   bool started = false;
 
+  if (f->raw.len < 3)
+    return true;      /* "-": shorter than any address ("::1") */
   /* the lenient scan: recall matters more than a masked version number */
   while (residual_find_lenient (line, search, end, &m))
     {
-      char text[LN_ANON_TEXT_MAX];
-      size_t n = anon_address (anon, &m.addr, text);
+      char text[LN_RESIDUAL_TEXT_MAX];
+      size_t n = residual_format (m.form, text, anon_address (anon, &m.addr, text));
 
       search = m.token.p + m.token.len;
       if (n == m.token.len && memcmp (text, m.token.p, n) == 0)
@@ -273,6 +275,7 @@ scan_field (LnAnon *anon, const char *line, LnField *f, LnBuf *arena)
       buf_append (arena, text, n);
       copied = search;
       anon->stats.residual_masked++;
+      anon->stats.residual_by_form[m.form]++;
     }
   if (started)
     {
@@ -384,8 +387,8 @@ anon_redact (LnAnon *anon, LnSpan text, LnBuf *out)
     select_key (anon, NULL);
   while (residual_find_lenient (text.p, pos, end, &m))
     {
-      char repl[LN_ANON_TEXT_MAX];
-      size_t n = anon_address (anon, &m.addr, repl);
+      char repl[LN_RESIDUAL_TEXT_MAX];
+      size_t n = residual_format (m.form, repl, anon_address (anon, &m.addr, repl));
 
       buf_append (out, pos, (size_t) (m.token.p - pos));
       buf_append (out, repl, n);
