@@ -121,8 +121,14 @@ find_v4 (const char *rs, const char *re, bool lenient, LnResidualMatch *m)
         }
       if (n == 16)
         {
-          /* a very long piece: go on from its last components */
-          q = start[13];
+          /* a very long piece: leniently, go on from its last components;
+           * strictly it is no address, however it ends (restarting inside
+           * it found "0.0.0.8" in the tail of a reverse IPv6 name) */
+          if (lenient)
+            q = start[13];
+          else
+            while (q < re && (IS (*q, DIGIT) || (*q == '.' && q + 1 < re && IS (q[1], DIGIT))))
+              q++;
         }
     }
   return false;
@@ -270,6 +276,40 @@ reverse6 (const char *lo, const char *x, LnResidualMatch *m)
   return true;
 }
 
+/* True when @m is the version of a product token of a user agent:
+ * "Chrome/107.0.0.0" (Chrome's reduced user agent), "Dragon/36.1.1.21".
+ * The product name starts the text or follows a space, '(', ';' or ',';
+ * the version ends it or is followed by one of those or ')'.  A path
+ * ("/ip/203.0.113.9", "http://proxy/203.0.113.9") is not a product token:
+ * its name follows a '/'. */
+static bool
+product_version (const char *lo, const char *hi, const LnResidualMatch *m)
+{
+  const char *s = m->token.p, *e = m->token.p + m->token.len, *n;
+  bool letter = false;
+
+  if (m->form != LN_RESIDUAL_PLAIN || m->addr.family != LN_AF_INET || s - lo < 3
+      || s[-1] != '/')
+    return false;
+  if (e < hi && !(*e == ' ' || *e == ')' || *e == ';' || *e == ','))
+    return false;
+  for (n = s - 1; n > lo && (g_ascii_isalnum (n[-1]) || n[-1] == '-' || n[-1] == '_'); n--)
+    letter |= g_ascii_isalpha (n[-1]);
+  if (!letter || s - 1 - n < 2)
+    return false;
+  return n == lo || n[-1] == ' ' || n[-1] == '(' || n[-1] == ';' || n[-1] == ',';
+}
+
+/* True when [s, e) is single hex digits, each followed by a dot. */
+static bool
+nibbles (const char *s, const char *e)
+{
+  for (; s + 1 < e; s += 2)
+    if (!IS (s[0], HEX) || s[1] != '.')
+      return false;
+  return s == e;
+}
+
 static bool
 is_ip6_arpa (const char *p, const char *end)
 {
@@ -372,7 +412,7 @@ is_escaped_colon (const char *p, const char *end)
  * mapped back to the encoded text. */
 static G_NO_INLINE bool
 percent_at (const char *lo, const char *hi, const char *q, bool lenient,
-            const char **resume, LnResidualMatch *m)
+            LnResidualMatch *m)
 {
   char dec[160];
   uint8_t from[160];          /* offset of each decoded byte from s */
@@ -390,7 +430,7 @@ percent_at (const char *lo, const char *hi, const char *q, bool lenient,
       else
         break;
     }
-  if (s - lo >= 1 && s[-1] == '%' && q - s >= 2)
+  if (s - lo >= 1 && s[-1] == '%' && q - s >= 2 && IS (s[0], HEX) && IS (s[1], HEX))
     s += 2;                     /* "%5B2001%3A...": 5B is the bracket */
   while (e - s < 150)
     {
@@ -401,28 +441,36 @@ percent_at (const char *lo, const char *hi, const char *q, bool lenient,
       else
         break;
     }
-  *resume = e;
-  for (c = s; c < e && n < sizeof dec; n++)
+  /* dec[0] and dec[n + 1] are the bytes around the run: "a%3A%3Ag" is a
+   * word like "a::g", not an address */
+  dec[0] = s > lo ? s[-1] : ' ';
+  for (c = s; c < e && n + 2 < sizeof dec; n++)
     {
       from[n] = (uint8_t) (c - s);
       if (*c == '%')
         {
-          dec[n] = ':';
+          dec[n + 1] = ':';
           c += 3;
         }
       else
-        dec[n] = *c++;
+        dec[n + 1] = *c++;
     }
-  if (c < e || n < 2 || !try_run (dec, dec + n, dec, dec + n, lenient, m))
+  if (c < e || n < 2)
     return false;
-  a = (size_t) (m->token.p - dec);
+  dec[n + 1] = e < hi ? *e : ' ';
+  if (!try_run (dec, dec + n + 2, dec + 1, dec + n + 1, lenient, m))
+    return false;
+  a = (size_t) (m->token.p - (dec + 1));
   b = a + m->token.len - 1;
   {
     const char *ts = s + from[a];
     const char *te = s + from[b] + (s[from[b]] == '%' ? 3 : 1);
 
-    if (m->form == LN_RESIDUAL_PLAIN && (size_t) (te - ts) != m->token.len)
-      m->form = LN_RESIDUAL_PERCENT;
+    /* a match without an escape is the plain scan's to find or to
+     * reject (it judges the run by itself, not by the escapes after it) */
+    if (m->form != LN_RESIDUAL_PLAIN || (size_t) (te - ts) == m->token.len)
+      return false;
+    m->form = LN_RESIDUAL_PERCENT;
     m->token = span_make (ts, (size_t) (te - ts));
   }
   return true;
@@ -514,7 +562,7 @@ candidate (const char *p, const char *end, const char *q, bool lenient,
     case '-':
       return q + 1 < end && IS (q[1], DIGIT) && dashed_at (p, end, q, match);
     default:
-      return q + 1 < end && q[1] == '3' && percent_at (p, end, q, lenient, resume, match);
+      return q + 1 < end && q[1] == '3' && percent_at (p, end, q, lenient, match);
     }
   return run_at (p, end, q, lenient, resume, match);
 }
@@ -548,11 +596,18 @@ run_at (const char *p, const char *end, const char *q, bool lenient,
     return false;
   /* "%5B2001:db8::1%5D", "%20198.51.100.7": the two hex digits after a '%'
    * are the escape, not the address */
-  if (rs > p && rs[-1] == '%' && q - rs >= 2)
+  if (rs > p && rs[-1] == '%' && q - rs >= 2 && IS (rs[0], HEX) && IS (rs[1], HEX))
     rs += 2;
-  if (re[-1] == '.' && is_ip6_arpa (re, end) && reverse6 (rs, re - 1, match))
-    return true;
-  return re - rs >= 2 && try_run (p, end, rs, re, lenient, match);
+  if (re[-1] == '.' && is_ip6_arpa (re, end))
+    {
+      if (reverse6 (rs, re - 1, match))
+        return true;
+      if (nibbles (rs, re))
+        return false;     /* a zone, "8.b.d.0.1.0.0.2.ip6.arpa": no address */
+    }
+  if (re - rs < 2 || !try_run (p, end, rs, re, lenient, match))
+    return false;
+  return !product_version (p, end, match);
 }
 
 static bool
