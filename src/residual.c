@@ -278,10 +278,12 @@ reverse6 (const char *lo, const char *x, LnResidualMatch *m)
 
 /* True when @m is the version of a product token of a user agent:
  * "Chrome/107.0.0.0" (Chrome's reduced user agent), "Dragon/36.1.1.21".
- * The product name starts the text or follows a space, '(', ';' or ',';
- * the version ends it or is followed by one of those or ')'.  A path
+ * The product name starts the text or follows a space, '"', '(', ';' or
+ * ','; the version ends it or is followed by one of those or ')'.  A path
  * ("/ip/203.0.113.9", "http://proxy/203.0.113.9") is not a product token:
- * its name follows a '/'. */
+ * its name follows a '/'.  @lo is the start of what may be read (the
+ * line), not of the search: after a match the search goes on in the middle
+ * of a word ("1.1curl/8.3.195.0" is no product token). */
 static bool
 product_version (const char *lo, const char *hi, const LnResidualMatch *m)
 {
@@ -297,7 +299,8 @@ product_version (const char *lo, const char *hi, const LnResidualMatch *m)
     letter |= g_ascii_isalpha (n[-1]);
   if (!letter || s - 1 - n < 2)
     return false;
-  return n == lo || n[-1] == ' ' || n[-1] == '(' || n[-1] == ';' || n[-1] == ',';
+  return n == lo || n[-1] == ' ' || n[-1] == '"' || n[-1] == '(' || n[-1] == ';'
+         || n[-1] == ',';
 }
 
 /* True when [s, e) is single hex digits, each followed by a dot. */
@@ -532,11 +535,11 @@ dot_near (const char *p, const char *end, const char *q)
  * both sides; an IPv6 colon has a hex digit or another colon beside it; a
  * dashed address has a digit after a dash.  *@resume is set to where the
  * search goes on when a run was searched without a match. */
-static bool run_at (const char *p, const char *end, const char *q, bool lenient,
-                    const char **resume, LnResidualMatch *match);
+static bool run_at (const char *base, const char *p, const char *end, const char *q,
+                    bool lenient, const char **resume, LnResidualMatch *match);
 
 static inline bool
-candidate (const char *p, const char *end, const char *q, bool lenient,
+candidate (const char *base, const char *p, const char *end, const char *q, bool lenient,
            const char **resume, LnResidualMatch *match)
 {
   switch (*q)
@@ -564,12 +567,12 @@ candidate (const char *p, const char *end, const char *q, bool lenient,
     default:
       return q + 1 < end && q[1] == '3' && percent_at (p, end, q, lenient, match);
     }
-  return run_at (p, end, q, lenient, resume, match);
+  return run_at (base, p, end, q, lenient, resume, match);
 }
 
 /* The run of address characters around @q (see candidate). */
 static G_NO_INLINE bool
-run_at (const char *p, const char *end, const char *q, bool lenient,
+run_at (const char *base, const char *p, const char *end, const char *q, bool lenient,
         const char **resume, LnResidualMatch *match)
 {
   const char *rs, *re;
@@ -607,7 +610,7 @@ run_at (const char *p, const char *end, const char *q, bool lenient,
     }
   if (re - rs < 2 || !try_run (p, end, rs, re, lenient, match))
     return false;
-  return !product_version (p, end, match);
+  return !product_version (base, end, match);
 }
 
 static bool
@@ -651,7 +654,7 @@ find (const char *base, const char *p, const char *end, bool lenient,
           const char *resume = NULL;
 
           mask &= mask - 1;
-          if (candidate (p, end, c, lenient, &resume, match))
+          if (candidate (base, p, end, c, lenient, &resume, match))
             return true;
           if (resume)
             {

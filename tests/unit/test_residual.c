@@ -519,3 +519,25 @@ Test (residual, percent_scan_leaves_plain_runs_to_the_plain_scan)
   cr_assert (residual_find (m.token.p + m.token.len, text + sizeof text - 1, &m));
   assert_span_str (m.token, "7.6.56.56");
 }
+
+Test (residual, product_token_context_is_the_text_not_the_search)
+{
+  /* found by fuzz_residual (crashes/residual-R2-product-token-after-a-
+   * match): the search resumed after "38.100.51.1" in the middle of the
+   * word "1curl54l/", took it for a product token at the start of the text
+   * and missed 8.3.195.0, which the strict scan (from the start) finds */
+  static const char text[] = "%curl5406/8.6.0738.100.51.1curl54l/8.3.195.0";
+  const char *end = text + sizeof text - 1;
+  LnResidualMatch m;
+
+  cr_assert (residual_find_lenient (text, text, end, &m));
+  assert_span_str (m.token, "38.100.51.1");
+  cr_assert (residual_find_lenient (text, m.token.p + m.token.len, end, &m));
+  assert_span_str (m.token, "8.3.195.0");
+  /* in a quoted user agent field the quote is the name's boundary */
+  {
+    static const char ua[] = "x \"Chrome/107.0.0.0\" y";
+
+    cr_assert (!residual_find_lenient (ua, ua + 3, ua + sizeof ua - 4, &m));
+  }
+}
