@@ -159,6 +159,21 @@ longest_prefix (const char *s, const char *e, LnResidualMatch *m)
   return false;
 }
 
+/* True when [s, e) is hex digits and colons, with at least one digit. */
+static bool
+hex_groups (const char *s, const char *e)
+{
+  bool digit = false;
+
+  for (; s < e; s++)
+    {
+      if (!IS (*s, HEX | COLON))
+        return false;
+      digit |= IS (*s, HEX) != 0;
+    }
+  return digit;
+}
+
 static bool
 try_v6 (const char *lo, const char *hi, const char *s, const char *e, LnResidualMatch *m)
 {
@@ -191,7 +206,18 @@ try_v6 (const char *lo, const char *hi, const char *s, const char *e, LnResidual
           /* "peer 2001:db8::1: closed", "2001:db8::9::", a ":port",
            * "2::9.1" */
           if (longest_prefix (s, e, m))
-            return true;
+            {
+              const char *t = m->token.p + m->token.len;
+
+              /* "db8::1:db8::1b:d1:db8:b:111": the rest would be the
+               * next match, and the two masked texts glued together
+               * ("db8::" "0:0:0:18::") read as a new address; the rest
+               * goes with this match.  A rest without a digit stays
+               * ("2001:db8::1: closed") */
+              if (hex_groups (t, e))
+                m->token = span_make (m->token.p, (size_t) (e - m->token.p));
+              return true;
+            }
         }
       /* drop a leading group that may be the tail of a word:
        * "word:2001:db8::1", "203.0.113.9:2001:db8::1" */
@@ -223,6 +249,14 @@ try_run (const char *lo, const char *hi, const char *rs, const char *re, bool le
        * comes first; the IPv6 one is found by the next call */
       if (m->token.p > rs && find_v4 (rs, m->token.p, lenient, &v4))
         *m = v4;
+      else if (m->token.p > rs && hex_groups (rs, m->token.p))
+        {
+          /* "1:d:1:1:b:1:2::8" is no address but "d:1:1:b:1:2::8" is;
+           * masked alone it would leave "1:" glued to "d:1:1::", which
+           * reads as the address 1:d:1:1:: (not its own truncation): the
+           * groups in front go with the match */
+          m->token = span_make (rs, (size_t) (m->token.p + m->token.len - rs));
+        }
       return true;
     }
   if (!find_v4 (rs, re, lenient, m))

@@ -13,7 +13,10 @@
  *       matches.  (Not "the same match": a lenient IPv4 match cut out of
  *       "0.0.0.01:d8::" moves the start of the IPv6 one after it.)
  *   R3  a PLAIN or PERCENT token, decoded, parses (ipaddr_parse) to the
- *       match's address; a DASHED token is four octets and dashes;
+ *       match's address, or a part of it between ':' or '.' boundaries does
+ *       (hex groups glued to an IPv6 address go with it, so that the masked
+ *       text does not regroup with them); a DASHED token is four octets and
+ *       dashes;
  *   R4  residual_format gives text that, scanned again, is one match of
  *       the same notation and address (for the truncated address);
  *   R5  the anon_redact output, scanned again (lenient), holds only
@@ -184,8 +187,21 @@ check_token (const LnResidualMatch *m, const char *text, size_t len)
           }
         else
           dec[n++] = m->token.p[i];
-      if (!ipaddr_parse (dec, n, &a) || a.family != m->addr.family
-          || memcmp (a.bytes, m->addr.bytes, 16) != 0)
+      for (i = 0; i < n; i++)
+        {
+          size_t j;
+
+          if (i > 0 && dec[i - 1] != ':')
+            continue;
+          for (j = n; j > i; j--)
+            if ((j == n || dec[j] == ':' || dec[j] == '.')
+                && ipaddr_parse (dec + i, j - i, &a) && a.family == m->addr.family
+                && memcmp (a.bytes, m->addr.bytes, 16) == 0)
+              break;
+          if (j > i)
+            break;
+        }
+      if (i == n)
         fail ("R3 token does not parse to the match's address", text, len);
       break;
     case LN_RESIDUAL_DASHED:

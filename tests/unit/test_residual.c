@@ -541,3 +541,31 @@ Test (residual, product_token_context_is_the_text_not_the_search)
     cr_assert (!residual_find_lenient (ua, ua + 3, ua + sizeof ua - 4, &m));
   }
 }
+
+Test (residual, glued_hex_groups_go_with_the_match)
+{
+  /* fuzz_parse crashes/parse-I3-redact-kept-leading-group-regroups and
+   * fuzz_residual crashes/residual-R5-regroup-adjacent-replacements: hex
+   * groups glued to an IPv6 match before or after it are part of the token,
+   * so that the masked text cannot regroup with them into a new address */
+  static const struct { const char *text, *token, *addr; } cases[] = {
+    { "1:d:1:1:b:1:2::8", "1:d:1:1:b:1:2::8", "d:1:1:b:1:2::8" },
+    { "x db8::01:db8::01b:d1:db8:b:0111 y", "db8::01:db8::01b:d1:db8:b:0111", "db8::1:db8" },
+    { "peer 2001:db8::1: closed", "2001:db8::1", "2001:db8::1" },
+    { "ip:2001:db8::1", "2001:db8::1", "2001:db8::1" },
+  };
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (cases); i++)
+    {
+      LnResidualMatch m;
+      LnAddr a;
+      size_t off = 0;
+
+      cr_assert (find_in (cases[i].text, strlen (cases[i].text), &m, &off), "\"%s\"",
+                 cases[i].text);
+      assert_span_str (m.token, cases[i].token);
+      cr_assert (ipaddr_parse (cases[i].addr, strlen (cases[i].addr), &a));
+      cr_assert_arr_eq (m.addr.bytes, a.bytes, 16, "\"%s\"", cases[i].text);
+    }
+}
