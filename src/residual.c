@@ -159,7 +159,8 @@ longest_prefix (const char *s, const char *e, LnResidualMatch *m)
   return false;
 }
 
-/* True when [s, e) is hex digits and colons, with at least one digit. */
+/* True when [s, e) is hex digits, colons and dots, with at least one
+ * digit. */
 static bool
 hex_groups (const char *s, const char *e)
 {
@@ -167,7 +168,7 @@ hex_groups (const char *s, const char *e)
 
   for (; s < e; s++)
     {
-      if (!IS (*s, HEX | COLON))
+      if (!IS (*s, HEX | COLON | DOT))
         return false;
       digit |= IS (*s, HEX) != 0;
     }
@@ -211,10 +212,14 @@ try_v6 (const char *lo, const char *hi, const char *s, const char *e, LnResidual
 
               /* "db8::1:db8::1b:d1:db8:b:111": the rest would be the
                * next match, and the two masked texts glued together
-               * ("db8::" "0:0:0:18::") read as a new address; the rest
-               * goes with this match.  A rest without a digit stays
-               * ("2001:db8::1: closed") */
-              if (hex_groups (t, e))
+               * ("db8::" "0:0:0:18::") read as a new address; "0:::09.1"
+               * masked as ":::09.1" reads as ::9.  The rest goes with
+               * this match.  A rest without a digit stays ("2001:db8::1:
+               * closed"), and so does one with an IPv4 address, which is
+               * the next match ("3a2::.7.6.56.56") */
+              LnResidualMatch v4;
+
+              if (hex_groups (t, e) && !find_v4 (t, e, true, &v4))
                 m->token = span_make (m->token.p, (size_t) (e - m->token.p));
               return true;
             }

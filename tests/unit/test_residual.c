@@ -553,6 +553,10 @@ Test (residual, glued_hex_groups_go_with_the_match)
     { "x db8::01:db8::01b:d1:db8:b:0111 y", "db8::01:db8::01b:d1:db8:b:0111", "db8::1:db8" },
     { "peer 2001:db8::1: closed", "2001:db8::1", "2001:db8::1" },
     { "ip:2001:db8::1", "2001:db8::1", "2001:db8::1" },
+    /* crashes/residual-R5-regroup-kept-rest-after-prefix: ":::09.15.0" */
+    { "%:0:::09.15.0", "0:::09.15.0", "::" },
+    /* an IPv4 address after the prefix is a match of its own */
+    { "3a2::.7.6.56.56", "3a2::", "3a2::" },
   };
   size_t i;
 
