@@ -215,11 +215,13 @@ try_v6 (const char *lo, const char *hi, const char *s, const char *e, LnResidual
                * ("db8::" "0:0:0:18::") read as a new address; "0:::09.1"
                * masked as ":::09.1" reads as ::9.  The rest goes with
                * this match.  A rest without a digit stays ("2001:db8::1:
-               * closed"), and so does one with an IPv4 address, which is
-               * the next match ("3a2::.7.6.56.56") */
+               * closed"), and so does one after a '.' with an IPv4
+               * address, which is the next match ("3a2::.7.6.56.56");
+               * after a ':' the IPv4 address would regroup with the
+               * masked IPv6 text ("0:::0.0.3.0" -> "::::0.0.3.0") */
               LnResidualMatch v4;
 
-              if (hex_groups (t, e) && !find_v4 (t, e, true, &v4))
+              if (hex_groups (t, e) && (*t == ':' || !find_v4 (t, e, true, &v4)))
                 m->token = span_make (m->token.p, (size_t) (e - m->token.p));
               return true;
             }

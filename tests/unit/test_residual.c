@@ -555,7 +555,10 @@ Test (residual, glued_hex_groups_go_with_the_match)
     { "ip:2001:db8::1", "2001:db8::1", "2001:db8::1" },
     /* crashes/residual-R5-regroup-kept-rest-after-prefix: ":::09.15.0" */
     { "%:0:::09.15.0", "0:::09.15.0", "::" },
-    /* an IPv4 address after the prefix is a match of its own */
+    /* crashes/residual-R5-regroup-masked-v4-after-prefix: after a ':' an
+     * IPv4 address would regroup with the masked text ("::::0.0.3.0") */
+    { "x:0:::0.0.3.0", "0:::0.0.3.0", "::" },
+    /* after a '.' an IPv4 address is a match of its own */
     { "3a2::.7.6.56.56", "3a2::", "3a2::" },
   };
   size_t i;
