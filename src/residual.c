@@ -281,6 +281,12 @@ try_run (const char *lo, const char *hi, const char *rs, const char *re, bool le
       m->addr.bytes[2] = b[1];
       m->addr.bytes[3] = b[0];
       m->form = LN_RESIDUAL_REVERSE4;
+      /* the host octet comes first: numbers glued in front of it (a
+       * lenient match in "8.6.0737.100.51.198") would regroup with the
+       * masked octet ("8.6.070.100.51.198" reads as 198.51.100.70, then
+       * "8.6.0.100" as an address); they go with it */
+      while (m->token.p > rs && IS (m->token.p[-1], DIGIT | DOT))
+        m->token = span_make (m->token.p - 1, m->token.len + 1);
     }
   return true;
 }

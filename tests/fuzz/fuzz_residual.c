@@ -212,7 +212,7 @@ check_token (const LnResidualMatch *m, const char *text, size_t len)
         fail ("R3 dashed token is not IPv4", text, len);
       break;
     case LN_RESIDUAL_REVERSE4:
-      if (m->addr.family != LN_AF_INET || m->token.len > 15)
+      if (m->addr.family != LN_AF_INET || m->token.len < 7)
         fail ("R3 reverse IPv4 token", text, len);
       break;
     case LN_RESIDUAL_REVERSE6:

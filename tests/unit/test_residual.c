@@ -576,3 +576,18 @@ Test (residual, glued_hex_groups_go_with_the_match)
       cr_assert_arr_eq (m.addr.bytes, a.bytes, 16, "\"%s\"", cases[i].text);
     }
 }
+
+Test (residual, reverse_name_takes_glued_digits)
+{
+  /* crashes/residual-R5-regroup-reverse-host-octet: leniently,
+   * "8.6.0737.100.51.198.in-addr.arpa" holds 198.51.100.37; masked alone
+   * the host octet became "8.6.070.100.51.198", which reads as
+   * 198.51.100.70: the numbers in front go with the match */
+  static const char text[] = "cu.7rl/8.6.0737.100.51.198.in-addr.arpa750.597";
+  LnResidualMatch m;
+
+  cr_assert (residual_find_lenient (text, text, text + sizeof text - 1, &m));
+  assert_span_str (m.token, "8.6.0737.100.51.198");
+  cr_assert_eq (m.form, LN_RESIDUAL_REVERSE4);
+  cr_assert_eq (m.addr.bytes[3], 37);
+}
