@@ -159,16 +159,16 @@ longest_prefix (const char *s, const char *e, LnResidualMatch *m)
   return false;
 }
 
-/* True when [s, e) is hex digits, colons and dots, with at least one
- * digit. */
+/* True when [s, e) is hex digits and colons (and dots when @dots), with
+ * at least one digit. */
 static bool
-hex_groups (const char *s, const char *e)
+hex_groups (const char *s, const char *e, bool dots)
 {
   bool digit = false;
 
   for (; s < e; s++)
     {
-      if (!IS (*s, HEX | COLON | DOT))
+      if (!IS (*s, dots ? HEX | COLON | DOT : HEX | COLON))
         return false;
       digit |= IS (*s, HEX) != 0;
     }
@@ -221,7 +221,7 @@ try_v6 (const char *lo, const char *hi, const char *s, const char *e, LnResidual
                * masked IPv6 text ("0:::0.0.3.0" -> "::::0.0.3.0") */
               LnResidualMatch v4;
 
-              if (hex_groups (t, e) && (*t == ':' || !find_v4 (t, e, true, &v4)))
+              if (hex_groups (t, e, true) && (*t == ':' || !find_v4 (t, e, true, &v4)))
                 m->token = span_make (m->token.p, (size_t) (e - m->token.p));
               return true;
             }
@@ -256,7 +256,7 @@ try_run (const char *lo, const char *hi, const char *rs, const char *re, bool le
        * comes first; the IPv6 one is found by the next call */
       if (m->token.p > rs && find_v4 (rs, m->token.p, lenient, &v4))
         *m = v4;
-      else if (m->token.p > rs && hex_groups (rs, m->token.p))
+      else if (m->token.p > rs && hex_groups (rs, m->token.p, false))
         {
           /* "1:d:1:1:b:1:2::8" is no address but "d:1:1:b:1:2::8" is;
            * masked alone it would leave "1:" glued to "d:1:1::", which

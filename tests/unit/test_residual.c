@@ -591,3 +591,17 @@ Test (residual, reverse_name_takes_glued_digits)
   cr_assert_eq (m.form, LN_RESIDUAL_REVERSE4);
   cr_assert_eq (m.addr.bytes[3], 37);
 }
+
+Test (residual, leading_groups_are_hex_and_colons_only)
+{
+  /* crashes/residual-R5-leading-groups-ate-reverse-suffix: the groups taken
+   * into an IPv6 match from in front of it must not include dots, or they
+   * eat the "a" of a reverse name's "arpa" ("...in-addr.arpa..00.0.2...") */
+  static const char text[] = "x.in-addr.arpa..00.0.2:3:38:1::";
+  LnResidualMatch m;
+  size_t off = 0;
+
+  cr_assert (find_in (text, sizeof text - 1, &m, &off));
+  cr_assert (m.token.p >= strstr (text, "..00"), "token \"%.*s\" takes \"arpa\"",
+             (int) m.token.len, m.token.p);
+}
