@@ -256,13 +256,22 @@ try_run (const char *lo, const char *hi, const char *rs, const char *re, bool le
        * comes first; the IPv6 one is found by the next call */
       if (m->token.p > rs && find_v4 (rs, m->token.p, lenient, &v4))
         *m = v4;
-      else if (m->token.p > rs && hex_groups (rs, m->token.p, false))
+      else if (m->token.p > rs)
         {
+          const char *t = m->token.p;
+
           /* "1:d:1:1:b:1:2::8" is no address but "d:1:1:b:1:2::8" is;
            * masked alone it would leave "1:" glued to "d:1:1::", which
            * reads as the address 1:d:1:1:: (not its own truncation): the
-           * groups in front go with the match */
-          m->token = span_make (rs, (size_t) (m->token.p + m->token.len - rs));
+           * groups right in front go with the match ("8.51.:4:5:6db8:1::"
+           * decoded: ":4:"), but not a ':' that ends a word
+           * ("ip:2001:db8::1") */
+          while (t > rs && IS (t[-1], HEX | COLON))
+            t--;
+          while (t < m->token.p && *t == ':')
+            t++;
+          if (hex_groups (t, m->token.p, false))
+            m->token = span_make (t, (size_t) (m->token.p + m->token.len - t));
         }
       return true;
     }

@@ -605,3 +605,18 @@ Test (residual, leading_groups_are_hex_and_colons_only)
   cr_assert (m.token.p >= strstr (text, "..00"), "token \"%.*s\" takes \"arpa\"",
              (int) m.token.len, m.token.p);
 }
+
+Test (residual, percent_run_takes_the_groups_in_front)
+{
+  /* crashes/residual-R5-regroup-open-percent-escapes: "8.51.%3a4%3a5%3a6db8
+   * ..." decodes to "8.51.:4:5:6db8:1:3:38:1::4:5:6", 9 groups; the address
+   * 5:6db8:...:6 masked alone left "%3a4%3a" glued to it, which read as
+   * 4:5:6db8:1:: -- the group "4" in front goes with the match */
+  static const char text[] = "x.8.51.%3a4%3a5%3a6db8%3a1%3a3%3a38%3a1%3a%3a4%3a5%3a6";
+  LnResidualMatch m;
+  size_t off = 0;
+
+  cr_assert (find_in (text, sizeof text - 1, &m, &off));
+  assert_span_str (m.token, "4%3a5%3a6db8%3a1%3a3%3a38%3a1%3a%3a4%3a5%3a6");
+  cr_assert_eq (m.form, LN_RESIDUAL_PERCENT);
+}
