@@ -400,13 +400,14 @@ dashed_octet (const char *p, const char *end, uint8_t *out)
  * a letter behind.  Nothing with digits may be glued on ("1-2-3-4-5",
  * "1.2-3-4-5.x"). */
 static G_NO_INLINE bool
-dashed_at (const char *lo, const char *hi, const char *q, LnResidualMatch *m)
+dashed_at (const char *base, const char *lo, const char *hi, const char *q,
+           LnResidualMatch *m)
 {
   const char *s, *e;
   bool host_before, host_after;
   int i;
 
-  if (q + 1 >= hi || !IS (q[1], DIGIT) || q == lo)
+  if (q + 1 >= hi || !IS (q[1], DIGIT) || q == base)
     return false;
   if (IS (q[-1], DIGIT))
     {
@@ -418,20 +419,20 @@ dashed_at (const char *lo, const char *hi, const char *q, LnResidualMatch *m)
     s = q + 1;
   else
     return false;
+  /* the context is read in the line (from @base), not only in the search:
+   * after a match the search may go on right before "-198-51-100-7" */
   host_before = false;
-  if (s > lo)
+  if (s > base)
     {
       char c = s[-1];
 
-      if (g_ascii_isalpha (c) && s - 1 == q)
-        return false;                   /* unreachable: q[-1] is the dash */
       if (c == '-')
         {
-          if (s - 1 == lo || !g_ascii_isalpha (s[-2]))
+          if (s - 1 == base || !g_ascii_isalpha (s[-2]))
             return false;
           host_before = true;
         }
-      else if (g_ascii_isalnum (c) || (c == '.' && s - 1 > lo && IS (s[-2], DIGIT)))
+      else if (g_ascii_isalnum (c) || (c == '.' && s - 1 > base && IS (s[-2], DIGIT)))
         return false;
     }
   e = s;
@@ -619,7 +620,7 @@ candidate (const char *base, const char *p, const char *end, const char *q, bool
         return false;
       break;
     case '-':
-      return q + 1 < end && IS (q[1], DIGIT) && dashed_at (p, end, q, match);
+      return q + 1 < end && IS (q[1], DIGIT) && dashed_at (base, p, end, q, match);
     default:
       return q + 1 < end && q[1] == '3' && percent_at (p, end, q, lenient, match);
     }

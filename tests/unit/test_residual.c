@@ -620,3 +620,18 @@ Test (residual, percent_run_takes_the_groups_in_front)
   assert_span_str (m.token, "4%3a5%3a6db8%3a1%3a3%3a38%3a1%3a%3a4%3a5%3a6");
   cr_assert_eq (m.form, LN_RESIDUAL_PERCENT);
 }
+
+Test (residual, dashed_context_is_the_text_not_the_search)
+{
+  /* crashes/residual-R2-dashed-context-after-a-match: the lenient search
+   * went on right after "...:d", before "-198-51-198-7", and no longer saw
+   * the "d-" that makes it a host name */
+  static const char text[] = "a 9:b.:d-198-51-198-7";
+  const char *end = text + sizeof text - 1;
+  LnResidualMatch m;
+
+  cr_assert (residual_find_lenient (text, strstr (text, "-198"), end, &m));
+  assert_span_str (m.token, "198-51-198-7");
+  cr_assert (residual_find_lenient (text, strstr (text, "198-"), end, &m));
+  assert_span_str (m.token, "198-51-198-7");
+}
