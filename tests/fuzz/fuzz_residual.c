@@ -171,7 +171,7 @@ scan_all (const char *text, size_t len, bool lenient, LnResidualMatch *ms)
 static void
 check_token (const LnResidualMatch *m, const char *text, size_t len)
 {
-  char dec[256];
+  char dec[4096];         /* a token can be as long as the input */
   size_t n = 0, i;
   LnAddr a;
 
