@@ -272,11 +272,14 @@ finish_field (LnAnon *anon, LnField *f, LnSpan text, bool in_scratch, bool scan,
   size_t off = arena->len;
   bool started = false;
 
+  if (text.len < 3)
+    scan = false;     /* "-": shorter than any address ("::1") */
   /* the lenient scan: recall matters more than a masked version number */
   while (scan && residual_find_lenient (base, search, end, &m))
     {
-      char addr_text[LN_ANON_TEXT_MAX];
-      size_t n = anon_address (anon, &m.addr, addr_text);
+      char addr_text[LN_RESIDUAL_TEXT_MAX];
+      size_t n = residual_format (m.form, addr_text,
+                                  anon_address (anon, &m.addr, addr_text));
 
       search = m.token.p + m.token.len;
       if (n == m.token.len && memcmp (addr_text, m.token.p, n) == 0)
@@ -291,6 +294,7 @@ finish_field (LnAnon *anon, LnField *f, LnSpan text, bool in_scratch, bool scan,
       buf_append (arena, addr_text, n);
       copied = search;
       anon->stats.residual_masked++;
+      anon->stats.residual_by_form[m.form]++;
     }
   if (started || in_scratch)
     {
@@ -478,8 +482,8 @@ anon_redact (LnAnon *anon, LnSpan text, LnBuf *out)
     select_key (anon, NULL);
   while (residual_find_lenient (text.p, pos, end, &m))
     {
-      char repl[LN_ANON_TEXT_MAX];
-      size_t n = anon_address (anon, &m.addr, repl);
+      char repl[LN_RESIDUAL_TEXT_MAX];
+      size_t n = residual_format (m.form, repl, anon_address (anon, &m.addr, repl));
 
       buf_append (out, pos, (size_t) (m.token.p - pos));
       buf_append (out, repl, n);

@@ -18,6 +18,7 @@
 #include "pseudonym.h"
 #include "parse.h"
 #include "record.h"
+#include "residual.h"
 
 /* What a client field that holds no address (a host name, "unix:") and
  * every client under --ip=drop becomes.  An address, so that tools which
@@ -70,6 +71,7 @@ typedef struct {
   guint64 clients_v6;
   guint64 clients_other;
   guint64 residual_masked;   /* addresses masked outside the client field */
+  guint64 residual_by_form[LN_RESIDUAL_FORM__COUNT];  /* the same, by notation */
   guint64 expired_truncated; /* records truncated because their key was erased */
 } LnAnonStats;
 

@@ -411,6 +411,17 @@ collect (const LnPipeline *p, GArray *keys, GArray *values)
   PUT ("clients_ipv6", a->clients_v6);
   PUT ("clients_other", a->clients_other);
   PUT ("residual_masked", a->residual_masked);
+  /* by notation, only those seen: "residual_dashed=2" */
+  for (i = LN_RESIDUAL_PLAIN + 1; i < LN_RESIDUAL_FORM__COUNT; i++)
+    if (a->residual_by_form[i])
+      {
+        static char names[LN_RESIDUAL_FORM__COUNT][32];
+
+        if (names[i][0] == '\0')
+          g_snprintf (names[i], sizeof names[i], "residual_%s",
+                      residual_form_name ((LnResidualForm) i));
+        PUT (names[i], a->residual_by_form[i]);
+      }
   if (p->cache)
     {
       guint64 hits, misses;

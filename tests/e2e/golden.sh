@@ -27,7 +27,8 @@ EXPECTED=$DATA/expected
 RUN=$WORK/run
 ACTUAL=$WORK/actual
 mkdir -p "$RUN/gen" "$ACTUAL" || exit 99
-ln -s "$DATA/in" "$RUN/in" && ln -s "$DATA/thirdparty" "$RUN/thirdparty" || exit 99
+ln -s "$DATA/in" "$RUN/in" && ln -s "$DATA/thirdparty" "$RUN/thirdparty" \
+  && ln -s "$DATA/residual" "$RUN/residual" || exit 99
 
 # Goldens written by hand for bugs these cases found (see the table); none
 # at the moment: the bugs they found are fixed.
@@ -149,6 +150,13 @@ residual-malformed           | --residual=malformed                | in/residual
 residual-malformed-redact    | --residual=malformed --malformed=redact | in/residual.log
 residual-off                 | --residual=off                      | in/residual.log
 residual-off-drop            | --residual=off --ip=drop            | in/residual.log
+# one line per address notation (dashed host names, reverse DNS, percent-
+# encoding, ports, brackets, lists) and per look-alike that must stay
+# (dates, times, versions, phone numbers, UUIDs, hashes, zones, MACs)
+residual-forms               | --stats --referer=keep                           | residual/forms.log
+residual-forms-malformed     | --residual=malformed --stats --referer=keep      | residual/forms.log
+residual-forms-audit         | audit                               | residual/forms.log
+residual-forms-audit-show    | audit --show                        | residual/forms.log
 # --- reporting
 stats                        | --stats                             | in/malformed.log
 stats-clients                | --stats                             | in/ipv6.log in/hosts.log in/xff.log

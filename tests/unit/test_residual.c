@@ -304,3 +304,334 @@ Test (residual, lenient_finds_run_together_lines)
   assert_span_str (m.token, "73.50.254.197");
   cr_assert (residual_find_lenient (text, text, text + 14, &m) == false);
 }
+
+/* ---- address notations: dashed host names, reverse DNS, percent-encoding */
+
+typedef struct {
+  const char *text;
+  const char *token;     /* the expected match */
+  LnResidualForm form;
+  const char *addr;      /* the address it spells */
+} FormCase;
+
+static const FormCase form_cases[] = {
+  { "198-51-100-7.dialup.example", "198-51-100-7", LN_RESIDUAL_DASHED, "198.51.100.7" },
+  { "GET /?h=198-51-100-7.dialup.example HTTP/1.1", "198-51-100-7", LN_RESIDUAL_DASHED,
+    "198.51.100.7" },
+  { "ip-10-1-2-3.ec2.internal", "10-1-2-3", LN_RESIDUAL_DASHED, "10.1.2.3" },
+  { "host-198-51-100-7", "198-51-100-7", LN_RESIDUAL_DASHED, "198.51.100.7" },
+  { "http://ip-010-001-002-003.example/", "010-001-002-003", LN_RESIDUAL_DASHED, "10.1.2.3" },
+  { "7.100.51.198.in-addr.arpa", "7.100.51.198", LN_RESIDUAL_REVERSE4, "198.51.100.7" },
+  { "PTR 7.100.51.198.IN-ADDR.ARPA.", "7.100.51.198", LN_RESIDUAL_REVERSE4, "198.51.100.7" },
+  { "b.a.9.8.7.6.5.4.3.2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+    "b.a.9.8.7.6.5.4.3.2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2", LN_RESIDUAL_REVERSE6,
+    "2001:db8::123:4567:89ab" },
+  { "/?ip=2001%3Adb8%3A%3A1&x=1", "2001%3Adb8%3A%3A1", LN_RESIDUAL_PERCENT, "2001:db8::1" },
+  { "q=2001%3adb8%3a1%3a2%3a3%3a4%3a5%3a6", "2001%3adb8%3a1%3a2%3a3%3a4%3a5%3a6",
+    LN_RESIDUAL_PERCENT, "2001:db8:1:2:3:4:5:6" },
+  { "u=%5B2001:db8::1%5D", "2001:db8::1", LN_RESIDUAL_PLAIN, "2001:db8::1" },
+  { "u=%5B2001%3Adb8%3A%3A1%5D", "2001%3Adb8%3A%3A1", LN_RESIDUAL_PERCENT, "2001:db8::1" },
+  { "q=a%20198.51.100.7", "198.51.100.7", LN_RESIDUAL_PLAIN, "198.51.100.7" },
+  { "ip=198.51.100.7", "198.51.100.7", LN_RESIDUAL_PLAIN, "198.51.100.7" },
+};
+
+Test (residual, notations)
+{
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (form_cases); i++)
+    {
+      const FormCase *c = &form_cases[i];
+      LnResidualMatch m;
+      LnAddr expected;
+      size_t off = 0;
+
+      cr_assert (find_in (c->text, strlen (c->text), &m, &off), "no address found in \"%s\"",
+                 c->text);
+      assert_span_str (m.token, c->token);
+      cr_assert_eq (m.form, c->form, "\"%s\": notation %d", c->text, (int) m.form);
+      cr_assert (ipaddr_parse (c->addr, strlen (c->addr), &expected));
+      cr_assert_eq (m.addr.family, expected.family, "\"%s\"", c->text);
+      cr_assert_arr_eq (m.addr.bytes, expected.bytes, 16, "\"%s\"", c->text);
+      /* the lenient scan finds the same */
+      memset (&m, 0, sizeof m);
+      cr_assert (residual_find_lenient (c->text, c->text, c->text + strlen (c->text), &m));
+      assert_span_str (m.token, c->token);
+    }
+}
+
+/* Things that look like a notation and are not an address. */
+static const char *const form_negatives[] = {
+  "2024-01-15",
+  "on 2024-01-15 at 10:20:30",
+  "1.2.3-beta",
+  "555-123-4567",
+  "+1-555-123-4567",
+  "call 1-800-555-0199",
+  "123e4567-e89b-12d3-a456-426614174000",
+  "d41d8cd98f00b204e9800998ecf8427e",
+  "198-51-100-7",                  /* no host name around it */
+  "id 198-51-100-7 ok",
+  "1-2-3-4-5.example",             /* five numbers */
+  "x1-2-3-4.example",              /* glued to a word */
+  "host-1-2-3-4-5",
+  "v1.2-3-4-5.example",
+  "100.51.198.in-addr.arpa",       /* a /24 zone, not an address */
+  "8.b.d.0.1.0.0.2.ip6.arpa",      /* a /32 zone */
+  "a%3A%3Ag",
+  "%3Afoo%3Abar",
+  "a%3Ab",
+  "100%25 20%3A30",
+};
+
+Test (residual, notation_false_positives)
+{
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (form_negatives); i++)
+    {
+      LnResidualMatch m;
+      size_t off = 0;
+      bool found = find_in (form_negatives[i], strlen (form_negatives[i]), &m, &off);
+
+      cr_assert (!found, "\"%s\": found \"%.*s\"", form_negatives[i], (int) m.token.len,
+                 m.token.p ? m.token.p : "");
+    }
+}
+
+Test (residual, format_keeps_the_notation)
+{
+  static const struct {
+    LnResidualForm form;
+    const char *in, *out;
+  } cases[] = {
+    { LN_RESIDUAL_PLAIN, "198.51.100.0", "198.51.100.0" },
+    { LN_RESIDUAL_DASHED, "198.51.100.0", "198-51-100-0" },
+    { LN_RESIDUAL_REVERSE4, "198.51.100.0", "0.100.51.198" },
+    { LN_RESIDUAL_REVERSE6, "2001:db8::",
+      "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2" },
+    { LN_RESIDUAL_PERCENT, "2001:db8::", "2001%3Adb8%3A%3A" },
+    /* not an address of the notation's family: left as it is, but a
+     * percent-encoded address never gets a raw ':' */
+    { LN_RESIDUAL_DASHED, "2001:db8::1", "2001:db8::1" },
+    { LN_RESIDUAL_REVERSE4, "2001:db8::1", "2001:db8::1" },
+    { LN_RESIDUAL_REVERSE6, "198.51.100.0", "198.51.100.0" },
+    { LN_RESIDUAL_DASHED, "f6rh7zathgecn575", "f6rh7zathgecn575" },
+    { LN_RESIDUAL_PERCENT, "2001:db8::-xcnh", "2001%3Adb8%3A%3A-xcnh" },
+  };
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (cases); i++)
+    {
+      char text[LN_RESIDUAL_TEXT_MAX];
+      size_t n = strlen (cases[i].in);
+
+      memcpy (text, cases[i].in, n);
+      n = residual_format (cases[i].form, text, n);
+      cr_assert_eq (n, strlen (cases[i].out), "%s as %s: length %zu", cases[i].in,
+                    residual_form_name (cases[i].form), n);
+      cr_assert (memcmp (text, cases[i].out, n) == 0, "%s as %s: \"%.*s\"", cases[i].in,
+                 residual_form_name (cases[i].form), (int) n, text);
+    }
+}
+
+Test (residual, strict_long_run_is_no_address)
+{
+  /* found by fuzz_residual (crashes/residual-R2-strict-restart-in-long-run):
+   * the strict scan restarted inside a run of 16+ numbers and found
+   * "0.0.0.8" in the middle of a reverse IPv6 name with a broken nibble */
+  static const char text[] =
+    "b.a.9.8.7.6.5.4u.3.2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa "
+    "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17";
+  LnResidualMatch m;
+  size_t off = 0;
+
+  cr_assert (!find_in (text, sizeof text - 1, &m, &off), "found \"%.*s\"",
+             (int) m.token.len, m.token.p);
+}
+
+Test (residual, percent_escape_needs_two_hex_digits)
+{
+  /* found by fuzz_residual (crashes/residual-R2-percent-escape-needs-two-
+   * hex-digits): "%1." is no escape, so "1.0.0.0.9" after it is a run of
+   * five numbers and no address; "%20" is one, and 198.51.100.7 follows */
+  LnResidualMatch m;
+  size_t off = 0;
+
+  cr_assert (!find_in ("x%1.0.0.0.9 y", 13, &m, &off), "found \"%.*s\"", (int) m.token.len,
+             m.token.p);
+  cr_assert (find_in ("x%20198.51.100.7", 16, &m, &off));
+  assert_span_str (m.token, "198.51.100.7");
+}
+
+Test (residual, product_versions_are_not_addresses)
+{
+  /* Chrome's reduced user agent ends every version in ".0.0.0"; measured
+   * on tests/data (residual_table.sh): 86 of 87 false positives */
+  static const char *const versions[] = {
+    "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/107.0.0.0 Safari/537.36",
+    "(KHTML, like Gecko) Dragon/36.1.1.21 Chrome/36.0.1985.97",
+    "Chrome/108.0.0.0",
+    "(Foo/1.2.3.4; x)",
+  };
+  static const struct { const char *text, *token; } addresses[] = {
+    { "GET /ip/203.0.113.9 HTTP/1.1", "203.0.113.9" },       /* a path */
+    { "http://proxy/203.0.113.9", "203.0.113.9" },
+    { "Chrome/1.2.3.4:8080", "1.2.3.4" },                    /* not a version's end */
+    { "Chrome/1.2.3.4.5", "1.2.3.4" },
+    { "x/203.0.113.9", "203.0.113.9" },                      /* a one-letter name */
+    { "curl/8.5.073.50.254.197", NULL },                      /* lenient only */
+  };
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (versions); i++)
+    {
+      LnResidualMatch m;
+      const char *t = versions[i], *end = t + strlen (t);
+
+      cr_assert (!residual_find_lenient (t, t, end, &m), "\"%s\": found \"%.*s\"", t,
+                 (int) m.token.len, m.token.p);
+    }
+  for (i = 0; i < N_ELEMS (addresses); i++)
+    {
+      LnResidualMatch m;
+      const char *t = addresses[i].text, *end = t + strlen (t);
+
+      cr_assert (residual_find_lenient (t, t, end, &m), "\"%s\": nothing found", t);
+      if (addresses[i].token)
+        assert_span_str (m.token, addresses[i].token);
+    }
+}
+
+Test (residual, percent_scan_leaves_plain_runs_to_the_plain_scan)
+{
+  /* found by fuzz_residual (crashes/residual-R2-percent-run-rejudges-plain-
+   * word): a "%3a" later in the run made the percent scan take "al::f0"
+   * (a word, for the plain scan) for the address "::f0", before the
+   * lenient scan's own matches; and a failed percent scan skipped the
+   * plain addresses after it ("3a2::", "7.6.56.56") */
+  static const char text[] = "b.al::f0.1 %3a3a2::.7.6.56.56.";
+  LnResidualMatch m;
+  size_t off = 0;
+
+  cr_assert (find_in (text, sizeof text - 1, &m, &off));
+  assert_span_str (m.token, "3a2::");
+  cr_assert (residual_find (m.token.p + m.token.len, text + sizeof text - 1, &m));
+  assert_span_str (m.token, "7.6.56.56");
+}
+
+Test (residual, product_token_context_is_the_text_not_the_search)
+{
+  /* found by fuzz_residual (crashes/residual-R2-product-token-after-a-
+   * match): the search resumed after "38.100.51.1" in the middle of the
+   * word "1curl54l/", took it for a product token at the start of the text
+   * and missed 8.3.195.0, which the strict scan (from the start) finds */
+  static const char text[] = "%curl5406/8.6.0738.100.51.1curl54l/8.3.195.0";
+  const char *end = text + sizeof text - 1;
+  LnResidualMatch m;
+
+  cr_assert (residual_find_lenient (text, text, end, &m));
+  assert_span_str (m.token, "38.100.51.1");
+  cr_assert (residual_find_lenient (text, m.token.p + m.token.len, end, &m));
+  assert_span_str (m.token, "8.3.195.0");
+  /* in a quoted user agent field the quote is the name's boundary */
+  {
+    static const char ua[] = "x \"Chrome/107.0.0.0\" y";
+
+    cr_assert (!residual_find_lenient (ua, ua + 3, ua + sizeof ua - 4, &m));
+  }
+}
+
+Test (residual, glued_hex_groups_go_with_the_match)
+{
+  /* fuzz_parse crashes/parse-I3-redact-kept-leading-group-regroups and
+   * fuzz_residual crashes/residual-R5-regroup-adjacent-replacements: hex
+   * groups glued to an IPv6 match before or after it are part of the token,
+   * so that the masked text cannot regroup with them into a new address */
+  static const struct { const char *text, *token, *addr; } cases[] = {
+    { "1:d:1:1:b:1:2::8", "1:d:1:1:b:1:2::8", "d:1:1:b:1:2::8" },
+    { "x db8::01:db8::01b:d1:db8:b:0111 y", "db8::01:db8::01b:d1:db8:b:0111", "db8::1:db8" },
+    { "peer 2001:db8::1: closed", "2001:db8::1", "2001:db8::1" },
+    { "ip:2001:db8::1", "2001:db8::1", "2001:db8::1" },
+    /* crashes/residual-R5-regroup-kept-rest-after-prefix: ":::09.15.0" */
+    { "%:0:::09.15.0", "0:::09.15.0", "::" },
+    /* crashes/residual-R5-regroup-masked-v4-after-prefix: after a ':' an
+     * IPv4 address would regroup with the masked text ("::::0.0.3.0") */
+    { "x:0:::0.0.3.0", "0:::0.0.3.0", "::" },
+    /* after a '.' an IPv4 address is a match of its own */
+    { "3a2::.7.6.56.56", "3a2::", "3a2::" },
+  };
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (cases); i++)
+    {
+      LnResidualMatch m;
+      LnAddr a;
+      size_t off = 0;
+
+      cr_assert (find_in (cases[i].text, strlen (cases[i].text), &m, &off), "\"%s\"",
+                 cases[i].text);
+      assert_span_str (m.token, cases[i].token);
+      cr_assert (ipaddr_parse (cases[i].addr, strlen (cases[i].addr), &a));
+      cr_assert_arr_eq (m.addr.bytes, a.bytes, 16, "\"%s\"", cases[i].text);
+    }
+}
+
+Test (residual, reverse_name_takes_glued_digits)
+{
+  /* crashes/residual-R5-regroup-reverse-host-octet: leniently,
+   * "8.6.0737.100.51.198.in-addr.arpa" holds 198.51.100.37; masked alone
+   * the host octet became "8.6.070.100.51.198", which reads as
+   * 198.51.100.70: the numbers in front go with the match */
+  static const char text[] = "cu.7rl/8.6.0737.100.51.198.in-addr.arpa750.597";
+  LnResidualMatch m;
+
+  cr_assert (residual_find_lenient (text, text, text + sizeof text - 1, &m));
+  assert_span_str (m.token, "8.6.0737.100.51.198");
+  cr_assert_eq (m.form, LN_RESIDUAL_REVERSE4);
+  cr_assert_eq (m.addr.bytes[3], 37);
+}
+
+Test (residual, leading_groups_are_hex_and_colons_only)
+{
+  /* crashes/residual-R5-leading-groups-ate-reverse-suffix: the groups taken
+   * into an IPv6 match from in front of it must not include dots, or they
+   * eat the "a" of a reverse name's "arpa" ("...in-addr.arpa..00.0.2...") */
+  static const char text[] = "x.in-addr.arpa..00.0.2:3:38:1::";
+  LnResidualMatch m;
+  size_t off = 0;
+
+  cr_assert (find_in (text, sizeof text - 1, &m, &off));
+  cr_assert (m.token.p >= strstr (text, "..00"), "token \"%.*s\" takes \"arpa\"",
+             (int) m.token.len, m.token.p);
+}
+
+Test (residual, percent_run_takes_the_groups_in_front)
+{
+  /* crashes/residual-R5-regroup-open-percent-escapes: "8.51.%3a4%3a5%3a6db8
+   * ..." decodes to "8.51.:4:5:6db8:1:3:38:1::4:5:6", 9 groups; the address
+   * 5:6db8:...:6 masked alone left "%3a4%3a" glued to it, which read as
+   * 4:5:6db8:1:: -- the group "4" in front goes with the match */
+  static const char text[] = "x.8.51.%3a4%3a5%3a6db8%3a1%3a3%3a38%3a1%3a%3a4%3a5%3a6";
+  LnResidualMatch m;
+  size_t off = 0;
+
+  cr_assert (find_in (text, sizeof text - 1, &m, &off));
+  assert_span_str (m.token, "4%3a5%3a6db8%3a1%3a3%3a38%3a1%3a%3a4%3a5%3a6");
+  cr_assert_eq (m.form, LN_RESIDUAL_PERCENT);
+}
+
+Test (residual, dashed_context_is_the_text_not_the_search)
+{
+  /* crashes/residual-R2-dashed-context-after-a-match: the lenient search
+   * went on right after "...:d", before "-198-51-198-7", and no longer saw
+   * the "d-" that makes it a host name */
+  static const char text[] = "a 9:b.:d-198-51-198-7";
+  const char *end = text + sizeof text - 1;
+  LnResidualMatch m;
+
+  cr_assert (residual_find_lenient (text, strstr (text, "-198"), end, &m));
+  assert_span_str (m.token, "198-51-198-7");
+  cr_assert (residual_find_lenient (text, strstr (text, "198-"), end, &m));
+  assert_span_str (m.token, "198-51-198-7");
+}
