@@ -64,15 +64,16 @@ lines () {
   }'
 }
 
-# blocked_flush SIGNAL: lognym -o out.fifo reading in.fifo, blocked in the
+# blocked_flush SIGNAL [ARG...]: lognym ARG... -o out.fifo reading in.fifo, blocked in the
 # flush before its wait for input; SIGNAL sent there.  $LPID is lognym.
 blocked_flush () {
   local sig=$1
+  shift
   rm -f in.fifo out.fifo drained.txt
   mkfifo in.fifo out.fifo || exit 99
   # held read-write: lognym's open succeeds, and nothing is read yet
   exec 4<>out.fifo
-  "$LOGNYM" --output-format=jsonl -o out.fifo <in.fifo \
+  "$LOGNYM" "$@" --output-format=jsonl -o out.fifo <in.fifo \
     2>logger.err 3>&- 4>&- &
   LPID=$!
   PIDS="$PIDS $LPID"
@@ -115,8 +116,8 @@ exec 3>&- 4>&-
 # --- SIGHUP in the window: -o reopened without more input -----------------
 
 # as logrotate does: -o moved away, then the signal; lognym creates a new
-# regular file out.fifo when it reopens
-blocked_flush HUP
+# regular file out.fifo when it reopens (with the --mode given)
+blocked_flush HUP --mode 0600
 mv out.fifo out.old.fifo
 kill -HUP "$LPID"
 drain
@@ -127,6 +128,8 @@ else
   fail "SIGHUP during the flush: -o reopened at once, no more input needed" \
     "no new out.fifo 5 s after the signal"
 fi
+stat -c %a out.fifo >mode.txt 2>&1
+check_text "SIGHUP: the new -o file created with --mode 0600" 600 mode.txt
 check_true "SIGHUP during the flush: still running" "it exited" running "$LPID"
 lines 1 2001 >&3
 wait_for 5 eval '[ "$(wc -l <out.fifo 2>/dev/null)" = 1 ]'
