@@ -747,13 +747,13 @@ parse (int argc, char **argv, Mode mode, GError **error)
     { "output", 'o', 0, G_OPTION_ARG_CALLBACK, (void *) on_output,
       N_("Append the output to FILE instead of standard output"), N_("FILE") },
     { "mode", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_mode,
-      N_("Create -o files with exactly this octal MODE (default 0640 less the "
-         "umask); existing files keep theirs"), N_("MODE") },
+      N_("Create new -o files with exactly this octal MODE (default: 0640 less "
+         "the umask)"), N_("MODE") },
     { "in-place", 'i', 0, G_OPTION_ARG_NONE, &o->in_place,
       N_("Rewrite each FILE atomically; gzip files stay gzip"), NULL },
     { "shred-original", 0, 0, G_OPTION_ARG_NONE, &o->shred_original,
-      N_("With --in-place: overwrite the raw original with zeros once it is "
-         "replaced (a best effort, see lognym(1))"), NULL },
+      N_("With --in-place: then overwrite the replaced original with zeros "
+         "(best effort)"), NULL },
     { "follow", 0, 0, G_OPTION_ARG_NONE, &o->follow,
       N_("Read the FIFO named as FILE again whenever its writer closes it"), NULL },
     { "run-as", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_run_as,
