@@ -393,6 +393,17 @@ check_key_options (LnOptions *o, gboolean rotate_given, gboolean retain_given,
                      "--output-format=log only"));
       return FALSE;
     }
+  if (o->create_mode >= 0 && (o->output == NULL || strcmp (o->output, "-") == 0))
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE,
+                   _("--mode applies to the files that -o creates: it needs -o FILE"));
+      return FALSE;
+    }
+  if (o->shred_original && !o->in_place)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_USAGE, _("--shred-original needs --in-place"));
+      return FALSE;
+    }
   if (o->in_place
       && (o->output || o->aggregate || o->merge || strcmp (o->output_format, "log") != 0))
     {
@@ -642,6 +653,24 @@ static gboolean
 on_path_depth (const char *name, const char *value, gpointer data, GError **error)
 {
   return parse_bits (name, value, 1000, &((LnOptions *) data)->agg.path_depth, error);
+}
+
+/* --mode: octal permission bits, as chmod takes them (no setuid, setgid
+ * or sticky bit: they make no sense for a log). */
+static gboolean
+on_mode (const char *name, const char *value, gpointer data, GError **error)
+{
+  guint64 n;
+
+  if (!g_ascii_string_to_unsigned (value, 8, 0, 0777, &n, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("invalid value '%s' for %s (an octal mode from 0 to 0777, "
+                     "such as 0600)"), value, name);
+      return FALSE;
+    }
+  ((LnOptions *) data)->create_mode = (int) n;
+  return TRUE;
 }
 
 static gboolean
@@ -939,8 +968,14 @@ parse (int argc, char **argv, Mode mode, GError **error)
          "--key-file)"), N_("FILE") },
     { "output", 'o', 0, G_OPTION_ARG_CALLBACK, (void *) on_output,
       N_("Append the output to FILE instead of standard output"), N_("FILE") },
+    { "mode", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_mode,
+      N_("Create new -o files with exactly this octal MODE (default: 0640 less "
+         "the umask)"), N_("MODE") },
     { "in-place", 'i', 0, G_OPTION_ARG_NONE, &o->in_place,
       N_("Rewrite each FILE atomically; gzip files stay gzip"), NULL },
+    { "shred-original", 0, 0, G_OPTION_ARG_NONE, &o->shred_original,
+      N_("With --in-place: then overwrite the replaced original with zeros "
+         "(best effort)"), NULL },
     { "follow", 0, 0, G_OPTION_ARG_NONE, &o->follow,
       N_("Read the FIFO named as FILE again whenever its writer closes it"), NULL },
     { "run-as", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_run_as,
@@ -972,6 +1007,7 @@ parse (int argc, char **argv, Mode mode, GError **error)
   o->anon.residual = LN_RESIDUAL_MASK;
   o->malformed = LN_MALFORMED_DROP;
   o->retain = G_MAXUINT;    /* "not given"; defaulted below */
+  o->create_mode = -1;
   o->rotate = LN_PERIOD_NONE;
   o->derive = LN_PERIOD_NONE;
   o->output_format = g_strdup ("log");

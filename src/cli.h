@@ -29,6 +29,7 @@ typedef struct {
   char **keep_headers;        /* --keep-header names, or NULL */
   LnMalformedPolicy malformed;
   char *output;               /* NULL: standard output */
+  int create_mode;            /* --mode for files -o creates; -1: 0640 less umask */
   gboolean stats;             /* the key=value summary on stderr */
   char *stats_file;           /* --stats-file: JSON summary written there */
   gboolean verbose;
@@ -52,6 +53,7 @@ typedef struct {
   gboolean audit;             /* the "lognym audit" subcommand */
   gboolean show;              /* audit: print the addresses found */
   gboolean in_place;          /* rewrite each FILE atomically */
+  gboolean shred_original;    /* then overwrite the replaced original */
   gboolean follow;            /* reopen the input FIFO when its writer closes */
   char *run_as;               /* USER[:GROUP] after opening files */
   gboolean progress;          /* --progress */

@@ -25,6 +25,7 @@
 #include "reader.h"
 #include "privdrop.h"
 #include "secmem.h"
+#include "shred.h"
 #include "signals.h"
 
 static void
@@ -106,9 +107,10 @@ stdin_is_pipe (void)
 
 /* Rewrites one file atomically: a temporary file in the same directory,
  * fsync, owner/mode/mtime copied, rename over the original, directory
- * fsync.  The original is untouched unless everything succeeded. */
+ * fsync.  The original is untouched unless everything succeeded.  With
+ * @shred the replaced original is then overwritten (shred.h). */
 static gboolean
-rewrite_in_place (LnPipeline *pipeline, const char *name, GError **error)
+rewrite_in_place (LnPipeline *pipeline, const char *name, gboolean shred, GError **error)
 {
   g_autofree char *real = realpath (name, NULL);
   const char *path = real ? real : name;   /* a symlink: rewrite its target */
@@ -121,7 +123,7 @@ rewrite_in_place (LnPipeline *pipeline, const char *name, GError **error)
   struct stat st;
   struct timespec times[2];
   gboolean ok;
-  int fd, dfd;
+  int fd, dfd, held = -1;
 
   /* look before opening: opening a FIFO would wait for a writer */
   if (stat (path, &st) != 0 || !S_ISREG (st.st_mode))
@@ -144,12 +146,19 @@ rewrite_in_place (LnPipeline *pipeline, const char *name, GError **error)
   if (read (fd, magic, 2) < 0)
     magic[0] = 0;
   close (fd);
+  /* before anything is written: a refusal leaves everything as it was */
+  if (shred && (held = shred_hold (path, name, &st, error)) < 0)
+    return FALSE;
 
   /* open(2) follows a symlink to the same file; messages keep the name
    * the user gave */
   reader = reader_open (name, error);
   if (reader == NULL)
-    return FALSE;
+    {
+      if (held >= 0)
+        close (held);
+      return FALSE;
+    }
   tmp = g_strdup_printf ("%s/.%s.lognym-XXXXXX", dir, base);
   fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0)
@@ -157,6 +166,8 @@ rewrite_in_place (LnPipeline *pipeline, const char *name, GError **error)
       int err = errno;
       g_set_error (error, LN_ERROR, LN_ERROR_IO, _("%s: cannot create a temporary file: %s"),
                    dir, g_strerror (err));
+      if (held >= 0)
+        close (held);
       return FALSE;
     }
   /* messages name the file the user gave, not the temporary one */
@@ -189,6 +200,8 @@ rewrite_in_place (LnPipeline *pipeline, const char *name, GError **error)
   if (!ok)
     {
       unlink (tmp);
+      if (held >= 0)
+        close (held);
       return FALSE;
     }
   dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -197,6 +210,10 @@ rewrite_in_place (LnPipeline *pipeline, const char *name, GError **error)
       (void) fsync (dfd);
       close (dfd);
     }
+  /* the anonymised file is durable under the name: only now may the raw
+   * bytes go */
+  if (held >= 0)
+    return shred_release (held, name, error);
   return TRUE;
 }
 
@@ -220,7 +237,7 @@ run_in_place (const LnOptions *options)
       return LN_EXIT_FAILURE;
     }
   for (i = 0; options->files[i] && !signals_stop_requested (); i++)
-    if (!rewrite_in_place (&pipeline, options->files[i], &error))
+    if (!rewrite_in_place (&pipeline, options->files[i], options->shred_original, &error))
       {
         /* this file stays as it was; the others are still done */
         print_error (error);
@@ -244,7 +261,7 @@ run (const LnOptions *options)
   gboolean stop = FALSE;
   size_t i;
 
-  output = output_open (options->output, &error);
+  output = output_open_mode (options->output, options->create_mode, &error);
   if (output == NULL)
     {
       print_error (error);

@@ -12,14 +12,24 @@
 #include "i18n.h"
 #include "output.h"
 
+/* @mode: see output_open_mode. */
 static int
-open_append (const char *path)
+open_append (const char *path, int mode)
 {
+  mode_t mask = 0;
   int fd;
 
+  /* --mode is the mode the user wants, whatever the umask (systemd's
+   * UMask=, a cron job's); the program has one thread, so setting the
+   * umask around open(2) affects nothing else */
+  if (mode >= 0)
+    mask = umask (0);
   do
-    fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+    fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
+               mode >= 0 ? (mode_t) mode : 0640);
   while (fd < 0 && errno == EINTR);
+  if (mode >= 0)
+    umask (mask);
   return fd;
 }
 
@@ -32,6 +42,12 @@ output_is_pattern (const char *path)
 LnOutput *
 output_open (const char *path, GError **error)
 {
+  return output_open_mode (path, -1, error);
+}
+
+LnOutput *
+output_open_mode (const char *path, int mode, GError **error)
+{
   LnOutput *out;
   int fd;
 
@@ -42,6 +58,7 @@ output_open (const char *path, GError **error)
       out->fd = -1;
       out->pattern = g_strdup (path);
       out->pattern_minute = G_MININT64;
+      out->create_mode = mode;
       out->name = g_strdup (path);
       buf_init (&out->buf, LN_OUTPUT_BLOCK + 64 * 1024);
       return out;
@@ -54,7 +71,7 @@ output_open (const char *path, GError **error)
     }
   else
     {
-      fd = open_append (path);
+      fd = open_append (path, mode);
       if (fd < 0)
         {
           int err = errno;
@@ -65,6 +82,7 @@ output_open (const char *path, GError **error)
     }
   out = g_new0 (LnOutput, 1);
   out->fd = fd;
+  out->create_mode = mode;
   out->close_fd = path != NULL;
   out->name = g_strdup (path ? path : _("(standard output)"));
   out->path = g_strdup (path);
@@ -81,6 +99,7 @@ output_new_fd (int fd, const char *name, gboolean gzip)
 
   out->fd = fd;
   out->close_fd = TRUE;
+  out->create_mode = -1;
   out->name = g_strdup (name);
   buf_init (&out->buf, LN_OUTPUT_BLOCK + 64 * 1024);
   if (gzip)
@@ -246,7 +265,7 @@ output_select (LnOutput *out, int64_t epoch, int32_t offset, GError **error)
         return FALSE;
       }
   }
-  fd = open_append (name);
+  fd = open_append (name, out->create_mode);
   if (fd < 0)
     {
       int err = errno;
@@ -273,7 +292,7 @@ output_reopen (LnOutput *out, GError **error)
     return TRUE;
   if (!output_flush (out, error))
     return FALSE;
-  fd = open_append (out->path);
+  fd = open_append (out->path, out->create_mode);
   if (fd < 0)
     {
       int err = errno;

@@ -24,6 +24,7 @@ typedef struct {
   char *path;             /* NULL for standard output */
   gboolean gzip;          /* compress what is written (--in-place on .gz) */
   char *pattern;          /* -o with strftime conversions: file per period */
+  int create_mode;        /* for files we create; -1: 0640 less the umask */
   int64_t pattern_minute; /* the minute the current file was chosen for */
   gboolean z_open;
   z_stream zs;
@@ -35,6 +36,12 @@ typedef struct {
 /* Opens @path for appending (created with mode 0640), or standard output
  * when @path is NULL or "-".  Returns NULL and sets @error on failure. */
 LnOutput *output_open (const char *path, GError **error);
+
+/* The same, but a file that does not exist yet (also one a pattern names
+ * later, or one SIGHUP reopens) is created with exactly @mode (--mode;
+ * the umask does not apply), or 0640 less the umask when @mode is -1.
+ * Existing files keep their mode. */
+LnOutput *output_open_mode (const char *path, int mode, GError **error);
 
 /* Wraps @fd (closed by output_close/output_free), writing gzip data when
  * @gzip. */

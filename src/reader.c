@@ -88,9 +88,13 @@ reader_open (const char *path, GError **error)
 
   if (strcmp (path, "-") == 0)
     return reader_new (STDIN_FILENO, _("(standard input)"), FALSE);
-  /* a FIFO blocks here until its writer comes; SIGTERM ends the wait */
+  /* O_NONBLOCK: a FIFO would block here until its writer comes, and a
+   * signal just before open(2) would go unseen until then; the wait is
+   * in poll(2) instead (raw_read), with the signals' self-pipe.  Linux
+   * reports no hangup on a FIFO that has had no writer since it was
+   * opened, so that poll waits for the first writer as open(2) did. */
   do
-    fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   while (fd < 0 && errno == EINTR && !signals_stop_requested ());
   if (fd < 0)
     {
@@ -143,6 +147,45 @@ reader_stat (const LnReader *reader, uint64_t *dev, uint64_t *ino)
   return TRUE;
 }
 
+/* Waits until the descriptor of a reader that may block is readable (or at
+ * its end), watching the self-pipe of signals.c beside it: a SIGTERM that
+ * comes after the flag was checked still ends the wait at once, and a
+ * SIGHUP reopens -o at once instead of with the next line.  Calls the idle
+ * hook before it blocks.  Returns 1 when ready, 0 when a stop was
+ * requested, -1 on error. */
+static int
+wait_readable (LnReader *r, GError **error)
+{
+  int wake = signals_wake_fd ();
+  int timeout = 0;
+
+  for (;;)
+    {
+      struct pollfd pfd[2] = {
+        { .fd = r->fd, .events = POLLIN },
+        { .fd = wake, .events = POLLIN },
+      };
+      int ready = poll (pfd, wake >= 0 ? 2 : 1, timeout);
+
+      if (ready < 0 && errno != EINTR)
+        {
+          set_io_error (error, r, errno);
+          return -1;
+        }
+      /* drain before looking at the flags: a signal after the look
+       * leaves the pipe readable for the next poll */
+      signals_drain ();
+      if (signals_stop_requested ())
+        return 0;
+      if (ready > 0 && pfd[0].revents != 0)
+        return 1;
+      /* nothing to read yet (or a signal): flush, or reopen after SIGHUP */
+      if (r->idle && !r->idle (r->idle_data, error))
+        return -1;
+      timeout = -1;
+    }
+}
+
 /* read(2) with EINTR handling and the idle hook.  Returns bytes read,
  * 0 at EOF, -1 on error. */
 static ssize_t
@@ -154,21 +197,23 @@ raw_read (LnReader *r, void *dst, size_t len, GError **error)
    * read, so what was read gets written */
   if (signals_stop_requested ())
     return 0;
-  if (r->may_block && r->idle)
-    {
-      struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
-      int ready;
-
-      do
-        ready = poll (&pfd, 1, 0);
-      while (ready < 0 && errno == EINTR && !signals_stop_requested ());
-      if (ready == 0 && !r->idle (r->idle_data, error))
-        return -1;
-    }
   for (;;)
     {
+      if (r->may_block)
+        {
+          int ready = wait_readable (r, error);
+
+          if (ready <= 0)
+            return ready;
+        }
       n = read (r->fd, dst, len);
-      if (n >= 0 || errno != EINTR)
+      if (n >= 0)
+        break;
+      /* a FIFO is opened non-blocking (see reader_open): readiness can be
+       * spurious, wait again */
+      if (r->may_block && (errno == EAGAIN || errno == EWOULDBLOCK))
+        continue;
+      if (errno != EINTR)
         break;
       /* SIGTERM/SIGINT: end of input, so that what was read is written */
       if (signals_stop_requested ())

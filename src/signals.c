@@ -1,18 +1,35 @@
 /* signals.c - flag-setting handlers (see signals.h). */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 #include "signals.h"
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
+/* the self-pipe: a handler writes a byte after setting its flag, so a
+ * signal that comes after the flags were checked still wakes poll(2) */
+static int wake_pipe[2] = { -1, -1 };
+
+static void
+wake (void)
+{
+  int saved = errno;
+
+  if (wake_pipe[1] >= 0)
+    (void) !write (wake_pipe[1], "", 1);   /* full pipe: already awake */
+  errno = saved;
+}
 
 static void
 on_stop (int sig)
 {
   (void) sig;
   stop_requested = 1;
+  wake ();
 }
 
 static void
@@ -20,6 +37,7 @@ on_reopen (int sig)
 {
   (void) sig;
   reopen_requested = 1;
+  wake ();
 }
 
 static void
@@ -37,6 +55,10 @@ install (int sig, void (*handler) (int))
 void
 signals_install (void)
 {
+  /* without the pipe a signal can still be missed until more input comes,
+   * but the run itself works */
+  if (wake_pipe[0] < 0 && pipe2 (wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+    wake_pipe[0] = wake_pipe[1] = -1;
   install (SIGTERM, on_stop);
   install (SIGINT, on_stop);
   install (SIGHUP, on_reopen);
@@ -56,4 +78,20 @@ signals_take_reopen (void)
     return FALSE;
   reopen_requested = 0;
   return TRUE;
+}
+
+int
+signals_wake_fd (void)
+{
+  return wake_pipe[0];
+}
+
+void
+signals_drain (void)
+{
+  char sink[64];
+
+  if (wake_pipe[0] >= 0)
+    while (read (wake_pipe[0], sink, sizeof sink) > 0)
+      ;
 }

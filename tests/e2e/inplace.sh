@@ -4,7 +4,10 @@
 # the original), keeping owner, group, mode and mtime; gzip stays gzip; the
 # original untouched when anything fails: SIGKILL half-way through a large
 # file, a file size limit (ulimit -f), a directory the user cannot write
-# to, an unreadable file among several, --malformed=fail.
+# to, an unreadable file among several, --malformed=fail.  With
+# --shred-original the replaced inode is all zeros afterwards (read through
+# a descriptor held since before the run), a file with other hard links is
+# refused, and SIGKILL half-way still leaves the original intact.
 #
 # The expected content of a rewritten file is lognym's ordinary output for
 # the same file on standard output (io.sh and golden.sh check that output).
@@ -275,6 +278,122 @@ check_files "unreadable file among five: it is left as it was" m3.orig batch/m3.
 leftovers batch >left.txt
 check_empty "unreadable file among five: no temporary file" left.txt
 chmod 700 "$WORK"
+
+# --- --shred-original ------------------------------------------------------------
+# A second handle on the original inode, opened before the run, shows what
+# became of the raw bytes once the rename took the name away.
+
+# without the option the old inode keeps the raw text (what it is for)
+gen_log keep.log 500
+exec 5<keep.log
+run_lognym r --in-place keep.log
+cat <&5 >keep.old
+exec 5<&-
+check_true "without --shred-original: the replaced inode still holds the addresses" \
+  "no address in the old bytes" grep -q -F 192.0.2. keep.old
+
+gen_log shred.log 3000
+"$LOGNYM" shred.log >shred.expected 2>/dev/null
+size=$(stat -c %s shred.log)
+touch -d '2020-01-02 03:04:05.5' shred.log
+meta shred.log >meta.before
+exec 5<shred.log
+run_lognym r --in-place --shred-original shred.log
+cat <&5 >shred.old
+exec 5<&-
+check_status "--shred-original: exit status 0" 0 "$RC"
+check_empty "--shred-original: no message" r.err
+check_files "--shred-original: the file is the anonymised content" shred.expected shred.log
+meta shred.log >meta.after
+check_files "--shred-original: owner, group, mode and mtime kept" meta.before meta.after
+check_value "--shred-original: the old inode keeps its size" "$size" "$(stat -c %s shred.old)"
+check_value "--shred-original: no client address left in the old inode" 0 \
+  "$(grep -c -a -E '192\.0\.2\.|2001:db8|198\.51\.100\.' shred.old)"
+check_value "--shred-original: every byte of the old inode is zero" 0 \
+  "$(tr -d '\0' <shred.old | wc -c)"
+leftovers . >left.txt
+check_empty "--shred-original: no temporary file left" left.txt
+
+# gzip, the old inode held by another process (as a reader of the log
+# would); read back through /proc
+gen_log shredz.log 3000
+"$LOGNYM" shredz.log >shredz.expected 2>/dev/null
+gzip -n shredz.log
+size=$(stat -c %s shredz.log.gz)
+sleep 300 <shredz.log.gz &
+holder=$!
+PIDS="$PIDS $holder"
+run_lognym r --in-place --shred-original shredz.log.gz
+check_status "--shred-original, gzip: exit status 0" 0 "$RC"
+zcat shredz.log.gz >shredz.got 2>&1
+check_files "--shred-original, gzip: the file decompresses to the anonymised content" \
+  shredz.expected shredz.got
+cat "/proc/$holder/fd/0" >shredz.old
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+check_value "--shred-original, gzip: the old inode keeps its size" "$size" \
+  "$(stat -c %s shredz.old)"
+check_value "--shred-original, gzip: every byte of the old inode is zero" 0 \
+  "$(tr -d '\0' <shredz.old | wc -c)"
+
+# another hard link: refused, both names untouched
+gen_log linked.log 200
+cp linked.log linked.orig
+ln linked.log linked.other
+run_lognym r --in-place --shred-original linked.log
+check_status "--shred-original, hard link: exit status 2" 2 "$RC"
+check_contains "--shred-original, hard link: refused, naming the file" \
+  "linked.log: not rewritten: --shred-original would destroy the data of its other hard links" r.err
+check_files "--shred-original, hard link: the file is byte-identical" linked.orig linked.log
+check_files "--shred-original, hard link: the other name is byte-identical" \
+  linked.orig linked.other
+check_value "--shred-original, hard link: still two links" 2 "$(stat -c %h linked.log)"
+leftovers . >left.txt
+check_empty "--shred-original, hard link: no temporary file" left.txt
+
+# without --in-place: a usage error
+gen_log usage.log 10
+cp usage.log usage.orig
+run_lognym r --shred-original usage.log
+check_status "--shred-original without --in-place: exit status 1" 1 "$RC"
+check_contains "--shred-original without --in-place: said so" \
+  "--shred-original needs --in-place" r.err
+check_empty "--shred-original without --in-place: nothing written" r.out
+check_files "--shred-original without --in-place: the file untouched" usage.orig usage.log
+
+# SIGKILL half-way: the original is intact (nothing is overwritten before
+# the anonymised file has replaced it)
+gen_log huge.log 350000
+sha256sum huge.log >huge.sum
+killed=no
+for _ in 1 2 3; do
+  "$LOGNYM" --in-place --shred-original huge.log 2>/dev/null &
+  pid=$!
+  PIDS="$PIDS $pid"
+  for _ in $(seq 1 2000); do
+    tmp=$(leftovers .)
+    if [ -n "$tmp" ] && [ "$(stat -c %s "$tmp" 2>/dev/null || echo 0)" -gt 4000000 ]; then
+      break
+    fi
+    running "$pid" || break
+    sleep 0.002
+  done
+  if running "$pid"; then
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null
+    killed=yes
+    break
+  fi
+  wait "$pid" 2>/dev/null
+  gen_log huge.log 350000
+done
+if [ "$killed" = yes ]; then
+  check_true "--shred-original, SIGKILL half-way: the original is byte-identical" \
+    "huge.log changed" sha256sum --quiet -c huge.sum
+else
+  fail "--shred-original, SIGKILL half-way" "it finished three times before the kill"
+fi
+rm -f .huge.log.lognym-* huge.log huge.sum
 
 # not a regular file
 mkfifo not-regular.fifo

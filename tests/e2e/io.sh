@@ -142,6 +142,44 @@ rm -f masked.out
 stat -c %a masked.out >mode.txt 2>&1
 check_text "-o new file under umask 077: mode 0600" "600" mode.txt
 
+# --mode: exactly that mode for a file -o creates, whatever the umask; an
+# existing file keeps its own; strftime patterns and SIGHUP reopens too
+rm -f m600.out m660.out
+run_lognym r --mode 0600 -o m600.out o.log
+check_status "--mode 0600: status 0" 0 "$RC"
+check_files "--mode 0600: the output" o.expected m600.out
+stat -c %a m600.out >mode.txt 2>&1
+check_text "--mode 0600: created with mode 0600" "600" mode.txt
+(umask 077 && exec "$LOGNYM" --mode=660 -o m660.out o.log) 2>/dev/null
+stat -c %a m660.out >mode.txt 2>&1
+check_text "--mode 660 under umask 077: mode 0660 (the umask does not apply)" "660" mode.txt
+printf 'an earlier line\n' >m-old.out
+chmod 604 m-old.out
+run_lognym r --mode 0600 -o m-old.out o.log
+check_status "--mode, existing file: status 0" 0 "$RC"
+stat -c %a m-old.out >mode.txt 2>&1
+check_text "--mode, existing file: its mode is left alone" "604" mode.txt
+rm -rf pat
+printf '%s\n' "192.0.2.7 - - [11/Oct/2000:13:55:36 -0700] \"GET /o HTTP/1.1\" 200 1" >>o2.log
+cat o.log >>o2.log
+run_lognym r --mode 0604 -o 'pat/%Y-%m-%d.log' o2.log
+check_status "--mode with an -o pattern: status 0" 0 "$RC"
+stat -c '%n %a' pat/*.log >mode.txt 2>&1
+check_text "--mode with an -o pattern: every file created with that mode" \
+  "pat/2000-10-10.log 604
+pat/2000-10-11.log 604" mode.txt
+for bad in 0800 01777 1000 -1 '' 0x1ff 'rw-r-----' ' 600'; do
+  run_lognym r --mode "$bad" -o bad.out o.log
+  if [ "$RC" = 1 ] && grep -q "invalid value '$bad' for --mode" r.err && [ ! -e bad.out ]; then
+    pass "--mode '$bad': usage error, nothing created"
+  else
+    fail "--mode '$bad': usage error, nothing created" "status $RC" "$(cat r.err)"
+  fi
+done
+run_lognym r --mode 0600 o.log
+check_status "--mode without -o: usage error" 1 "$RC"
+check_contains "--mode without -o: said so" "--mode applies to the files that -o creates" r.err
+
 run_lognym r -o - o.log
 check_files "-o - is standard output" o.expected r.out
 check_true "-o - creates no file named '-'" "a file named - exists" test ! -e ./-

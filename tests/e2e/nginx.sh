@@ -8,8 +8,8 @@
 # `nginx -s reload` mid-stream (nginx opens the FIFO again for its new
 # workers), more requests, `nginx -s quit` (every writer closes the FIFO:
 # lognym sees EOF, flushes and waits for the next writer), nginx started
-# again, more requests, nginx stopped, SIGTERM to lognym while it waits in
-# open(2).
+# again, more requests, nginx stopped, SIGTERM to lognym while it waits for
+# the next writer.
 #
 # Checked: every request answered is in anon.log exactly once (counted by
 # their unique query strings) and in the same number of lines as the raw
@@ -191,7 +191,8 @@ NPID=$(nginx_pid)
 wait_for 15 eval '! running '"$NPID" || kill -9 "$NPID" 2>/dev/null
 sleep 0.5
 
-# lognym waits in open(2) for a writer: SIGTERM ends it
+# lognym waits for the next writer (in poll(2), the FIFO opened
+# non-blocking): SIGTERM ends it
 kill -TERM "$LPID"
 if wait_for 5 eval '! running '"$LPID"; then
   wait "$LPID"

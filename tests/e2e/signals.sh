@@ -1,0 +1,186 @@
+#!/bin/bash
+# tests/e2e/signals.sh - SIGTERM and SIGHUP reach a lognym waiting on an
+# idle pipe at once, whenever they arrive: also in the window after the
+# flags were checked and before the blocking wait began.
+#
+# That window is made wide and deterministic here: lognym reads a FIFO that
+# this script holds open, and writes to a FIFO that nobody reads yet, so
+# the flush it does before waiting for more input blocks in write(2).  The
+# signal arrives there; then the output is drained.  A lognym that checked
+# its flags only before the flush now blocks in read(2) until more input
+# comes (never, here) and the bounded wait fails.  Then the same for
+# SIGHUP (the reopened -o must appear without new input), and a loop of
+# 50 runs that send SIGTERM at varied moments right after some input.
+
+. "$(dirname "$0")/lib.sh"
+
+D=$WORK/signals
+mkdir -p "$D" || exit 99
+cd "$D" || exit 99
+
+PIDS=
+signals_cleanup () {
+  local p
+  exec 3>&- 4>&- 2>/dev/null
+  for p in $PIDS; do
+    kill -9 "$p" 2>/dev/null
+  done
+  cleanup
+}
+trap signals_cleanup EXIT
+
+# wait_exit PID SECONDS: $RC is the exit status of the child PID, or
+# "timeout" (and it is killed) when it outlives SECONDS
+wait_exit () {
+  if wait_for "$2" eval '! running '"$1"; then
+    wait "$1"
+    RC=$?
+  else
+    kill -9 "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    RC=timeout
+  fi
+}
+
+# in_write PID: the process is blocked in write(2) (syscall 1 on x86_64,
+# 64 on arm64 and riscv; else by the kernel function it sleeps in)
+in_write () {
+  local nr
+  nr=$(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null)
+  case $(uname -m):$nr in
+    x86_64:1 | aarch64:64 | riscv64:64) return 0 ;;
+  esac
+  case $(ps -o wchan= -p "$1" 2>/dev/null) in
+    pipe_w*) return 0 ;;
+  esac
+  return 1
+}
+
+# lines N FIRST: N combined lines, numbered from FIRST
+lines () {
+  awk -v n="$1" -v f="$2" 'BEGIN {
+    for (i = f; i < f + n; i++)
+      printf "192.0.2.%d - - [10/Oct/2000:13:55:36 -0700] \"GET /n/%d HTTP/1.1\" 200 %d \"-\" \"ua\"\n", i % 250 + 1, i, i
+  }'
+}
+
+# blocked_flush SIGNAL [ARG...]: lognym ARG... -o out.fifo reading in.fifo, blocked in the
+# flush before its wait for input; SIGNAL sent there.  $LPID is lognym.
+blocked_flush () {
+  local sig=$1
+  shift
+  rm -f in.fifo out.fifo drained.txt
+  mkfifo in.fifo out.fifo || exit 99
+  # held read-write: lognym's open succeeds, and nothing is read yet
+  exec 4<>out.fifo
+  # --allow-core-dumps: a non-dumpable process's /proc/PID/syscall is
+  # root's, and in_write reads it
+  "$LOGNYM" "$@" --allow-core-dumps --output-format=jsonl -o out.fifo <in.fifo \
+    2>logger.err 3>&- 4>&- &
+  LPID=$!
+  PIDS="$PIDS $LPID"
+  exec 3>in.fifo
+  # 40 KB in, in one write(2) (less than a pipe holds, so lognym reads it
+  # all before it flushes), about 100 KB of JSON out: more than a pipe
+  # holds, less than lognym's output block, so the write that blocks is
+  # the flush before the wait
+  lines 500 1 >input.txt
+  cat input.txt >&3
+  if wait_for 10 in_write "$LPID"; then
+    pass "$sig: lognym blocked in the flush before waiting for input"
+  else
+    fail "$sig: lognym blocked in the flush before waiting for input" \
+      "$(cat /proc/"$LPID"/syscall 2>&1; ps -o stat=,wchan= -p "$LPID")"
+  fi
+}
+
+# drain: the output read into drained.txt from now on ($CPID)
+drain () {
+  cat <&4 >drained.txt 3>&- 4>&- &
+  CPID=$!
+  PIDS="$PIDS $CPID"
+}
+
+# --- SIGTERM in the window: exits without more input ----------------------
+
+blocked_flush TERM
+kill -TERM "$LPID"
+drain
+wait_exit "$LPID" 10
+check_status "SIGTERM during the flush: exit 0 at once, no more input needed" 0 "$RC"
+wait_for 5 eval '[ "$(wc -l <drained.txt)" -ge 500 ]'
+kill "$CPID" 2>/dev/null
+wait "$CPID" 2>/dev/null
+check_value "SIGTERM during the flush: all 500 lines written" 500 "$(wc -l <drained.txt)"
+check_not_contains "SIGTERM during the flush: no line cut short" "does not match" logger.err
+exec 3>&- 4>&-
+
+# --- SIGHUP in the window: -o reopened without more input -----------------
+
+# as logrotate does: -o moved away, then the signal; lognym creates a new
+# regular file out.fifo when it reopens (with the --mode given)
+blocked_flush HUP --mode 0600
+mv out.fifo out.old.fifo
+kill -HUP "$LPID"
+drain
+wait_for 5 eval '[ "$(wc -l <drained.txt)" -ge 500 ]'
+if wait_for 5 test -f out.fifo; then
+  pass "SIGHUP during the flush: -o reopened at once, no more input needed"
+else
+  fail "SIGHUP during the flush: -o reopened at once, no more input needed" \
+    "no new out.fifo 5 s after the signal"
+fi
+stat -c %a out.fifo >mode.txt 2>&1
+check_text "SIGHUP: the new -o file created with --mode 0600" 600 mode.txt
+check_true "SIGHUP during the flush: still running" "it exited" running "$LPID"
+lines 1 2001 >&3
+wait_for 5 eval '[ "$(wc -l <out.fifo 2>/dev/null)" = 1 ]'
+check_contains "SIGHUP during the flush: the next line goes to the new -o" \
+  '"path":"/n/2001"' out.fifo
+kill -TERM "$LPID"
+wait_exit "$LPID" 10
+check_status "SIGHUP during the flush: then SIGTERM, exit 0" 0 "$RC"
+kill "$CPID" 2>/dev/null
+wait "$CPID" 2>/dev/null
+check_value "SIGHUP during the flush: the old -o got all 500 lines" 500 "$(wc -l <drained.txt)"
+exec 3>&- 4>&-
+
+# --- 50 runs: SIGTERM right after input, at varied moments -----------------
+
+bad=
+for i in $(seq 1 50); do
+  rm -f in.fifo out.log
+  mkfifo in.fifo || exit 99
+  "$LOGNYM" -o out.log <in.fifo 2>logger.err 3>&- &
+  LPID=$!
+  PIDS="$PIDS $LPID"
+  exec 3>in.fifo
+  # handlers are installed once the first line is through
+  lines 1 0 >&3
+  if ! wait_for 10 eval '[ -s out.log ]'; then
+    bad="$bad run $i: the first line never arrived;"
+    kill -9 "$LPID" 2>/dev/null
+    wait "$LPID" 2>/dev/null
+    exec 3>&-
+    continue
+  fi
+  lines $((i * 37)) 1 >&3
+  # 0 to 4 ms after the input, in steps
+  case $((i % 5)) in
+    0) ;;
+    *) sleep "0.00$((i % 5))" ;;
+  esac
+  kill -TERM "$LPID"
+  wait_exit "$LPID" 10
+  exec 3>&-
+  if [ "$RC" != 0 ]; then
+    bad="$bad run $i: status $RC;"
+  fi
+done
+if [ -z "$bad" ]; then
+  pass "50 runs: SIGTERM right after input, each exits 0 within 10 s"
+else
+  fail "50 runs: SIGTERM right after input, each exits 0 within 10 s" "$bad"
+fi
+
+finish
