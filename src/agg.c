@@ -368,6 +368,24 @@ agg_add (LnAgg *agg, const LnRecord *rec, gboolean has_visitor, uint64_t visitor
     hll_add (&row->hll, visitor);
 }
 
+void
+agg_merge (LnAgg *into, const LnAgg *from)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, from->rows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const Row *src = value;
+      Row *row = find_or_add (into, src->key);
+
+      row->requests += src->requests;
+      row->bytes += src->bytes;
+      hll_merge (&row->hll, &src->hll);
+    }
+}
+
 /* ------------------------------------------------------------- partials */
 
 /* Every partial line carries its schema in its last column: the keys, the

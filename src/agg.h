@@ -70,6 +70,11 @@ void agg_add (LnAgg *agg, const LnRecord *rec, gboolean has_visitor, uint64_t vi
  * on malformed input or a header that does not match earlier ones. */
 gboolean agg_merge_from (LnAgg *agg, LnReader *reader, GError **error);
 
+/* Adds the rows of @from, made with the same configuration and visitor
+ * key, to @into: what agg_add() of both tables' records would have given
+ * (sketches merge exactly).  --jobs aggregates each chunk on its own. */
+void agg_merge (LnAgg *into, const LnAgg *from);
+
 /* Appends the result: partial rows, or suppressed rows in CSV/JSONL. */
 void agg_write (LnAgg *agg, LnBuf *out);
 

@@ -227,6 +227,16 @@ geo_error_count (const LnGeo *geo)
 }
 
 void
+geo_add_errors (LnGeo *into, const LnGeo *from)
+{
+  int i;
+
+  for (i = 0; i < MAX_ERRORS; i++)
+    into->errors[i] += from->errors[i];
+  into->error_total += from->error_total;
+}
+
+void
 geo_report_errors (const LnGeo *geo)
 {
   int i;

@@ -36,6 +36,10 @@ gboolean geo_lookup (LnGeo *geo, const LnAddr *addr, char out[3]);
 /* Number of lookup errors so far. */
 guint64 geo_error_count (const LnGeo *geo);
 
+/* Adds the lookup errors counted by @from (the same database opened again,
+ * as each --jobs worker does) to @into's. */
+void geo_add_errors (LnGeo *into, const LnGeo *from);
+
 /* Prints one line per distinct lookup error with its count to stderr. */
 void geo_report_errors (const LnGeo *geo);
 

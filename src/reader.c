@@ -403,6 +403,86 @@ reader_next (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
     }
 }
 
+/* TRUE when a read from a pipe or terminal would not block. */
+static gboolean
+input_ready (const LnReader *r)
+{
+  struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+
+  if (r->gzip && r->zs.avail_in > 0)
+    return TRUE;
+  return poll (&pfd, 1, 0) > 0;
+}
+
+int
+reader_next_block (LnReader *r, size_t want, LnSpan *block, GError **error)
+{
+  if (r->line_no == 0 && r->end == 0 && !r->gzip && !r->eof && r->bytes == 0)
+    if (!sniff (r, error))
+      return -1;
+
+  for (;;)
+    {
+      size_t have = r->end - r->start;
+
+      if (r->eof)
+        {
+          if (have == 0)
+            return 0;
+          *block = span_make (r->buf + r->start, have);
+          r->start = r->scan = r->end;
+          return 1;
+        }
+      /* a piped logger's lines go out as they come, not when 1 MiB has */
+      if (have >= want || (have > 0 && r->may_block && !input_ready (r)))
+        {
+          const char *nl = memrchr (r->buf + r->scan, '\n', r->end - r->scan);
+
+          if (nl)
+            {
+              size_t len = (size_t) (nl + 1 - (r->buf + r->start));
+
+              *block = span_make (r->buf + r->start, len);
+              r->start = r->scan = r->start + len;
+              return 1;
+            }
+          /* one line longer than @want: read on until it ends */
+          r->scan = r->end;
+        }
+      make_room (r);
+      if (r->cap - r->end < want && r->cap < 2 * want)
+        {
+          /* room for a whole block after the unfinished line */
+          size_t cap = r->cap;
+          char *bigger;
+
+          while (cap < 2 * want)
+            cap *= 2;
+          bigger = g_malloc (cap);
+          memcpy (bigger, r->buf, r->end);
+          wipe_memory (r->buf, r->cap);
+          r->dirty = r->end;
+          g_free (r->buf);
+          r->buf = bigger;
+          r->cap = cap;
+        }
+      {
+        ssize_t n = fill (r, error);
+
+        if (n < 0)
+          return -1;
+        if (n == 0)
+          r->eof = TRUE;
+        r->end += (size_t) n;
+        if (r->dirty > r->end)
+          {
+            wipe_memory (r->buf + r->end, r->dirty - r->end);
+            r->dirty = r->end;
+          }
+      }
+    }
+}
+
 void
 reader_free (LnReader *reader)
 {

@@ -36,6 +36,15 @@ void reader_set_idle_func (LnReader *reader, LnReaderIdleFunc func, void *data);
  * -1 on error (@error set, LN_ERROR_IO, naming the file). */
 int reader_next (LnReader *reader, LnSpan *line, LnSpan *eol, GError **error);
 
+/* Instead of one line: everything buffered up to and including the last
+ * newline (the unterminated rest at end of input), at least one whole
+ * line, for --jobs.  Reads until @want bytes are buffered, except that from
+ * a pipe or terminal it takes what has arrived rather than wait for more.
+ * The span is valid until the next call; its bytes are wiped from the
+ * buffer as reader_next's are.  Returns 1, 0 at end of input, -1 on error
+ * (@error set).  reader_line_number() does not count these lines. */
+int reader_next_block (LnReader *reader, size_t want, LnSpan *block, GError **error);
+
 /* Bytes read from the file so far (compressed bytes for gzip input). */
 uint64_t reader_bytes (const LnReader *reader);
 
