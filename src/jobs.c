@@ -38,7 +38,8 @@ typedef struct {
 typedef struct {
   guint64 seq;
   gboolean done;                /* under the lock */
-  LnBuf in;                     /* raw lines: wiped once processed */
+  LnBuf in;                     /* raw lines */
+  size_t dirty;                 /* in.data holds this many bytes of them */
   LnBuf out;
   guint64 lines;
   GArray *reports;              /* of Report */
@@ -82,6 +83,7 @@ struct LnJobs {
   const char *name;
   guint64 line_base;            /* its lines in the chunks written */
   gboolean failed;              /* writing a chunk failed or stopped the run */
+  gboolean wipe_at_once;        /* it is a pipe: wipe each block when done */
 };
 
 /* -------------------------------------------------------------- workers */
@@ -255,8 +257,13 @@ worker_main (gpointer data)
       g_mutex_unlock (&j->lock);
       if (!cancel)
         process_chunk (w, c);
-      /* raw lines do not outlive their processing */
-      buf_wipe (&c->in);
+      /* Raw lines do not outlive their block: the next block read into
+       * this slot overwrites them, and the reading thread wipes what it
+       * does not (as reader.c does, without a second pass over every
+       * byte); from a pipe the next block may be long in coming. */
+      if (j->wipe_at_once)
+        buf_wipe (&c->in);
+      c->dirty = c->in.len;
       g_mutex_lock (&j->lock);
       c->done = TRUE;
       g_cond_broadcast (&j->done);
@@ -316,7 +323,15 @@ emit_next (LnJobs *j, gboolean wait, GError **error)
 
       pipeline_report_malformed (p, j->name, j->line_base + r->line, r->status, r->column);
     }
-  if (c->out.len)
+  if (p->output->buf.len == 0 && c->out.len >= LN_OUTPUT_BLOCK)
+    {
+      /* a big chunk is written from its own buffer, not copied */
+      LnBuf mine = c->out;
+
+      c->out = p->output->buf;
+      p->output->buf = mine;
+    }
+  else if (c->out.len)
     buf_append (&p->output->buf, c->out.data, c->out.len);
   add_counts (p, c);
   if (c->agg)
@@ -387,6 +402,29 @@ drop_in_flight (LnJobs *j)
   g_mutex_unlock (&j->lock);
 }
 
+/* Wipes what is left of the raw lines of @c's last block beyond its
+ * current contents. */
+static void
+wipe_stale (Chunk *c)
+{
+  if (c->dirty > c->in.len)
+    wipe_memory (c->in.data + c->in.len, c->dirty - c->in.len);
+  c->dirty = 0;
+}
+
+/* At the end of an input: no raw line of it stays in a slot. */
+static void
+wipe_slots (LnJobs *j)
+{
+  guint i;
+
+  for (i = 0; i < j->nslots; i++)
+    {
+      buf_wipe (&j->ring[i].in);
+      wipe_stale (&j->ring[i]);
+    }
+}
+
 /* The reader is about to wait for a pipe: what was read so far is written
  * and flushed first, as with one thread. */
 static gboolean
@@ -406,15 +444,15 @@ gboolean
 jobs_process (LnJobs *j, LnReader *reader, GError **error)
 {
   LnPipeline *p = j->main;
-  LnSpan block;
-  int got;
+  int got = 0;
 
   j->reader = reader;
   j->name = reader_name (reader);
   j->line_base = 0;
   j->failed = FALSE;
+  j->wipe_at_once = reader_may_block (reader);
   reader_set_idle_func (reader, on_idle, j);
-  while ((got = reader_next_block (reader, j->chunk_bytes, &block, error)) > 0)
+  for (;;)
     {
       Chunk *c;
 
@@ -422,8 +460,10 @@ jobs_process (LnJobs *j, LnReader *reader, GError **error)
       if (j->submitted - j->emitted == j->nslots && emit_next (j, TRUE, error) < 0)
         break;
       c = &j->ring[j->submitted % j->nslots];
-      buf_reset (&c->in);
-      buf_append (&c->in, block.p, block.len);
+      got = reader_next_block (reader, j->chunk_bytes, &c->in, error);
+      wipe_stale (c);
+      if (got <= 0)
+        break;
       c->seq = j->submitted;
       g_mutex_lock (&j->lock);
       c->done = FALSE;
@@ -446,6 +486,7 @@ jobs_process (LnJobs *j, LnReader *reader, GError **error)
       /* the run stops at a chunk, or the output failed: what follows in
        * input order is not written */
       drop_in_flight (j);
+      wipe_slots (j);
       return FALSE;
     }
   if (got < 0)
@@ -457,10 +498,12 @@ jobs_process (LnJobs *j, LnReader *reader, GError **error)
       if (!drain (j, &stop))
         {
           drop_in_flight (j);
+          wipe_slots (j);
           g_clear_error (error);
           g_propagate_error (error, stop);
           return FALSE;
         }
+      wipe_slots (j);
       p->stats.bytes_read += reader_bytes (reader);
       progress_file_done (&p->progress, reader_bytes (reader));
       return FALSE;
@@ -468,8 +511,10 @@ jobs_process (LnJobs *j, LnReader *reader, GError **error)
   if (!drain (j, error))
     {
       drop_in_flight (j);
+      wipe_slots (j);
       return FALSE;
     }
+  wipe_slots (j);
   p->stats.bytes_read += reader_bytes (reader);
   progress_file_done (&p->progress, reader_bytes (reader));
   return TRUE;

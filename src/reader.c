@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "buf.h"
 #include "errors.h"
 #include "i18n.h"
 #include "reader.h"
@@ -113,6 +114,12 @@ reader_set_idle_func (LnReader *reader, LnReaderIdleFunc func, void *data)
 {
   reader->idle = func;
   reader->idle_data = data;
+}
+
+gboolean
+reader_may_block (const LnReader *reader)
+{
+  return reader->may_block;
 }
 
 uint64_t
@@ -415,71 +422,66 @@ input_ready (const LnReader *r)
 }
 
 int
-reader_next_block (LnReader *r, size_t want, LnSpan *block, GError **error)
+reader_next_block (LnReader *r, size_t want, LnBuf *block, GError **error)
 {
+  size_t scan = 0;     /* where the search for the last '\n' resumes */
+
   if (r->line_no == 0 && r->end == 0 && !r->gzip && !r->eof && r->bytes == 0)
     if (!sniff (r, error))
       return -1;
-
+  buf_reset (block);
+  /* what is buffered here goes first: the sniffed bytes, or the start of a
+   * line that the last block cut off */
+  if (r->end > r->start)
+    {
+      buf_append (block, r->buf + r->start, r->end - r->start);
+      wipe_memory (r->buf + r->start, r->end - r->start);
+    }
+  r->start = r->end = r->scan = 0;
   for (;;)
     {
-      size_t have = r->end - r->start;
+      size_t space;
+      ssize_t n;
 
       if (r->eof)
-        {
-          if (have == 0)
-            return 0;
-          *block = span_make (r->buf + r->start, have);
-          r->start = r->scan = r->end;
-          return 1;
-        }
+        return block->len > 0;
       /* a piped logger's lines go out as they come, not when 1 MiB has */
-      if (have >= want || (have > 0 && r->may_block && !input_ready (r)))
+      if (block->len >= want || (block->len > 0 && r->may_block && !input_ready (r)))
         {
-          const char *nl = memrchr (r->buf + r->scan, '\n', r->end - r->scan);
+          const char *nl = memrchr (block->data + scan, '\n', block->len - scan);
 
           if (nl)
             {
-              size_t len = (size_t) (nl + 1 - (r->buf + r->start));
+              size_t keep = (size_t) (nl + 1 - block->data);
+              size_t tail = block->len - keep;
 
-              *block = span_make (r->buf + r->start, len);
-              r->start = r->scan = r->start + len;
+              /* the unfinished line waits here for the next block */
+              if (tail > r->cap)
+                {
+                  wipe_memory (r->buf, r->cap);
+                  g_free (r->buf);
+                  r->cap = tail;
+                  r->buf = g_malloc (r->cap);
+                }
+              memcpy (r->buf, block->data + keep, tail);
+              wipe_memory (block->data + keep, tail);
+              r->end = tail;
+              block->len = keep;
               return 1;
             }
           /* one line longer than @want: read on until it ends */
-          r->scan = r->end;
+          scan = block->len;
         }
-      make_room (r);
-      if (r->cap - r->end < want && r->cap < 2 * want)
-        {
-          /* room for a whole block after the unfinished line */
-          size_t cap = r->cap;
-          char *bigger;
-
-          while (cap < 2 * want)
-            cap *= 2;
-          bigger = g_malloc (cap);
-          memcpy (bigger, r->buf, r->end);
-          wipe_memory (r->buf, r->cap);
-          r->dirty = r->end;
-          g_free (r->buf);
-          r->buf = bigger;
-          r->cap = cap;
-        }
-      {
-        ssize_t n = fill (r, error);
-
-        if (n < 0)
-          return -1;
-        if (n == 0)
-          r->eof = TRUE;
-        r->end += (size_t) n;
-        if (r->dirty > r->end)
-          {
-            wipe_memory (r->buf + r->end, r->dirty - r->end);
-            r->dirty = r->end;
-          }
-      }
+      /* read(2) straight into the block: no copy of the input */
+      buf_reserve (block, block->len < want ? want - block->len : READ_BLOCK);
+      space = block->cap - block->len;
+      n = r->gzip ? gzip_read (r, block->data + block->len, space, error)
+                  : raw_read (r, block->data + block->len, space, error);
+      if (n < 0)
+        return -1;
+      if (n == 0)
+        r->eof = TRUE;
+      block->len += (size_t) n;
     }
 }
 
