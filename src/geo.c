@@ -14,7 +14,7 @@
 
 #define MAX_PATHS 3
 #define MAX_DEPTH 8
-#define MAX_ERRORS 32     /* MMDB status codes are small integers */
+#define MAX_ERRORS LN_GEO_ERROR_KINDS   /* MMDB status codes are small integers */
 
 struct LnGeo {
   MMDB_s mmdb;
@@ -227,13 +227,26 @@ geo_error_count (const LnGeo *geo)
 }
 
 void
-geo_add_errors (LnGeo *into, const LnGeo *from)
+geo_take_errors (LnGeo *geo, guint64 counts[LN_GEO_ERROR_KINDS])
 {
   int i;
 
   for (i = 0; i < MAX_ERRORS; i++)
-    into->errors[i] += from->errors[i];
-  into->error_total += from->error_total;
+    counts[i] += geo->errors[i];
+  memset (geo->errors, 0, sizeof geo->errors);
+  geo->error_total = 0;
+}
+
+void
+geo_add_errors (LnGeo *geo, const guint64 counts[LN_GEO_ERROR_KINDS])
+{
+  int i;
+
+  for (i = 0; i < MAX_ERRORS; i++)
+    {
+      geo->errors[i] += counts[i];
+      geo->error_total += counts[i];
+    }
 }
 
 void

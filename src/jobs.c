@@ -48,10 +48,13 @@ typedef struct {
   char *stop_detail;
   LnAgg *agg;                   /* --aggregate: this chunk's rows */
   Carry carry;                  /* the key choice after the chunk */
+  size_t start_format;          /* --format auto: the format assumed first */
+  size_t end_format;            /* and the one the chunk's last line matched */
   /* what the chunk adds to the main pipeline's counts */
   LnPipelineStats stats;
   LnAnonStats anon_stats;
-  guint64 cache_hits, cache_misses, geo_errors;
+  guint64 cache_hits, cache_misses;
+  guint64 geo_errors[LN_GEO_ERROR_KINDS];
 } Chunk;
 
 typedef struct {
@@ -78,6 +81,7 @@ struct LnJobs {
   gboolean quit;
   gboolean cancel;              /* drop what is in flight */
   Carry carry;                  /* after the last chunk written */
+  size_t format;                /* the parser's last format after it */
   /* the current input */
   LnReader *reader;
   const char *name;
@@ -87,6 +91,8 @@ struct LnJobs {
 };
 
 /* -------------------------------------------------------------- workers */
+
+static void apply_carry (LnPipeline *p, Carry carry);
 
 /* pipeline_line's hook: waits until every chunk before this one is
  * written, then takes the key the last record among them chose. */
@@ -102,6 +108,22 @@ carry_in (LnPipeline *p, void *data)
     g_cond_wait (&j->done, &j->lock);
   carry = j->carry;
   g_mutex_unlock (&j->lock);
+  apply_carry (p, carry);
+}
+
+/* The same in the reading thread, which processes a chunk again only once
+ * the chunks before it are written. */
+static void
+carry_in_main (LnPipeline *p, void *data)
+{
+  LnJobs *j = data;
+
+  apply_carry (p, j->carry);
+}
+
+static void
+apply_carry (LnPipeline *p, Carry carry)
+{
   if (!carry.valid)
     return;       /* no record yet: anon_redact takes the present period's */
   if (carry.fallback)
@@ -119,15 +141,17 @@ carry_in (LnPipeline *p, void *data)
   }
 }
 
+/* Runs @c's lines through @p (a worker's pipeline, or the main one when
+ * the chunk is done again), recording output, reports, the stopping line
+ * and the counts in @c.  @w is the worker, NULL for the main pipeline. */
 static void
-process_chunk (Worker *w, Chunk *c)
+process_chunk (LnPipeline *p, Worker *w, Chunk *c)
 {
-  LnPipeline *p = &w->pipeline;
   const LnOptions *o = p->options;
+  LnAgg *own_agg = p->agg;
   const LnPipelineStats before = p->stats;
   const LnAnonStats anon_before = p->anon.stats;
   guint64 hits = 0, misses = 0;
-  guint64 geo_before = p->geo ? geo_error_count (p->geo) : 0;
   const char *pos = c->in.data;
   const char *end = c->in.data + c->in.len;
   int i;
@@ -138,14 +162,19 @@ process_chunk (Worker *w, Chunk *c)
   c->lines = 0;
   g_array_set_size (c->reports, 0);
   c->stop = LN_LINE_OK;
+  g_clear_pointer (&c->stop_detail, g_free);
   c->carry.valid = FALSE;
+  c->start_format = p->parser.last_match;
+  memset (c->geo_errors, 0, sizeof c->geo_errors);
+  g_clear_pointer (&c->agg, agg_free);
   if (o->aggregate)
     c->agg = p->agg = agg_new (&o->agg, NULL);
   /* the key state of the previous chunk this worker did is not the one
    * before this chunk: carry_in() finds that when it is needed */
   p->anon.key = NULL;
   p->anon.fallback = FALSE;
-  w->chunk = c;
+  if (w)
+    w->chunk = c;
 
   while (pos < end)
     {
@@ -209,7 +238,8 @@ process_chunk (Worker *w, Chunk *c)
       c->carry.fallback = p->anon.fallback;
       c->carry.epoch = p->anon.key_epoch;
     }
-  p->agg = NULL;
+  c->end_format = p->parser.last_match;
+  p->agg = own_agg;
   c->stats = p->stats;
   c->stats.lines_read -= before.lines_read;
   c->stats.lines_written -= before.lines_written;
@@ -223,7 +253,12 @@ process_chunk (Worker *w, Chunk *c)
   c->anon_stats.clients_other -= anon_before.clients_other;
   c->anon_stats.residual_masked -= anon_before.residual_masked;
   c->anon_stats.expired_truncated -= anon_before.expired_truncated;
-  if (p->cache)
+  /* the counts go to the main pipeline when the chunk is written, not
+   * before: a chunk after a stopping line never counts */
+  p->stats = before;
+  p->anon.stats = anon_before;
+  c->cache_hits = c->cache_misses = 0;
+  if (p->cache && w)
     {
       guint64 h, m;
 
@@ -231,7 +266,10 @@ process_chunk (Worker *w, Chunk *c)
       c->cache_hits = h - hits;
       c->cache_misses = m - misses;
     }
-  c->geo_errors = p->geo ? geo_error_count (p->geo) - geo_before : 0;
+  /* a worker's lookup errors move to the main handle with the chunk; the
+   * main pipeline counts its own where they happen */
+  if (p->geo && w)
+    geo_take_errors (p->geo, c->geo_errors);
   /* the record's spans pointed into the chunk */
   memset (&p->record, 0, sizeof p->record);
 }
@@ -256,13 +294,11 @@ worker_main (gpointer data)
       cancel = j->cancel;
       g_mutex_unlock (&j->lock);
       if (!cancel)
-        process_chunk (w, c);
+        process_chunk (&w->pipeline, w, c);
       /* Raw lines do not outlive their block: the next block read into
        * this slot overwrites them, and the reading thread wipes what it
        * does not (as reader.c does, without a second pass over every
-       * byte); from a pipe the next block may be long in coming. */
-      if (j->wipe_at_once)
-        buf_wipe (&c->in);
+       * byte), at once for a pipe once the chunk is written. */
       c->dirty = c->in.len;
       g_mutex_lock (&j->lock);
       c->done = TRUE;
@@ -292,7 +328,8 @@ add_counts (LnPipeline *p, const Chunk *c)
   p->anon.stats.expired_truncated += c->anon_stats.expired_truncated;
   p->stats.cache_hits += c->cache_hits;
   p->stats.cache_misses += c->cache_misses;
-  p->stats.geo_errors += c->geo_errors;
+  if (p->geo)
+    geo_add_errors (p->geo, c->geo_errors);
 }
 
 /* Writes the oldest chunk in flight, after waiting for it if @wait.
@@ -313,6 +350,17 @@ emit_next (LnJobs *j, gboolean wait, GError **error)
       g_mutex_unlock (&j->lock);
       return 0;
     }
+  g_mutex_unlock (&j->lock);
+  if (c->start_format != j->format)
+    {
+      /* the worker guessed the format the chunks before end in wrongly:
+       * again, in this thread, from the right one (the chunks before are
+       * written, so the key to carry in is known too) */
+      p->parser.last_match = j->format;
+      process_chunk (p, NULL, c);
+    }
+  j->format = c->end_format;
+  g_mutex_lock (&j->lock);
   if (c->carry.valid)
     j->carry = c->carry;
   g_mutex_unlock (&j->lock);
@@ -344,6 +392,11 @@ emit_next (LnJobs *j, gboolean wait, GError **error)
                          error);
   g_clear_pointer (&c->stop_detail, g_free);
   j->line_base += c->lines;
+  if (j->wipe_at_once)
+    {
+      buf_wipe (&c->in);
+      c->dirty = 0;
+    }
 
   g_mutex_lock (&j->lock);
   j->emitted++;
@@ -520,22 +573,6 @@ jobs_process (LnJobs *j, LnReader *reader, GError **error)
   return TRUE;
 }
 
-void
-jobs_finish (LnJobs *j)
-{
-  LnPipeline *p = j->main;
-  guint i;
-
-  if (p->geo == NULL)
-    return;
-  /* the report by kind of error comes from the main handle: give it the
-   * workers' counts, which then count there instead of in the stats */
-  for (i = 0; i < j->n; i++)
-    if (j->workers[i].ready)
-      geo_add_errors (p->geo, j->workers[i].pipeline.geo);
-  p->stats.geo_errors = 0;
-}
-
 /* ------------------------------------------------------------ lifetime */
 
 LnJobs *
@@ -570,6 +607,11 @@ jobs_new (LnPipeline *main, guint n, GError **error)
       buf_init (&j->ring[i].out, 0);
       j->ring[i].reports = g_array_new (FALSE, FALSE, sizeof (Report));
       j->ring[i].done = TRUE;
+    }
+  if (carry)
+    {
+      main->carry_in = carry_in_main;
+      main->carry_data = j;
     }
   j->workers = g_new0 (Worker, n);
   for (i = 0; i < n; i++)

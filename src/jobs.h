@@ -10,6 +10,16 @@
  * pipeline's, so output, messages and --stats are those of one thread.  At
  * most 2N chunks are in flight, so memory stays bounded.
  *
+ * A chunk's output depends on two things before it: the key of the last
+ * record (a malformed line redacted before any record of the chunk uses
+ * it: the worker waits for the chunks before to be written, rare) and, with
+ * --format auto, the format the last line matched (tried first, so it
+ * decides between formats that both fit, and the reason given for a
+ * malformed line).  A worker assumes its own parser's last format; when
+ * the chunks before end in another one, the reading thread processes the
+ * chunk again with the right one before writing it (logs of one format
+ * never need that).
+ *
  * Differences from one thread: the split of pseudonyms_computed and
  * pseudonyms_cached in --stats (each worker has its own cache; their sum
  * is the same), and with --key-dir a worker ahead of a stopping line may
@@ -29,10 +39,6 @@ LnJobs *jobs_new (LnPipeline *main, guint n, GError **error);
 /* pipeline_process() with the workers: the same result, output and
  * messages.  On any error the chunks still in flight are dropped. */
 gboolean jobs_process (LnJobs *jobs, LnReader *reader, GError **error);
-
-/* Before the main pipeline writes its end: merges what the workers hold
- * for it (geo lookup errors by kind) into the main pipeline. */
-void jobs_finish (LnJobs *jobs);
 
 /* Stops and joins the workers and frees everything; wipes chunk buffers. */
 void jobs_free (LnJobs *jobs);

@@ -416,8 +416,6 @@ gboolean
 pipeline_finish (LnPipeline *p, GError **error)
 {
   progress_finish (&p->progress);
-  if (p->jobs)
-    jobs_finish (p->jobs);
   if (p->agg)
     agg_write (p->agg, &p->output->buf);
   else if (p->writer.ops->finish)
@@ -467,7 +465,7 @@ collect (const LnPipeline *p, GArray *keys, GArray *values)
       PUT ("expired_key_truncated", a->expired_truncated);
     }
   if (p->geo)
-    PUT ("geo_errors", geo_error_count (p->geo) + s->geo_errors);
+    PUT ("geo_errors", geo_error_count (p->geo));
   if (p->agg)
     PUT ("aggregate_rows", agg_row_count (p->agg));
 #undef PUT

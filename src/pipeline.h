@@ -27,9 +27,8 @@ typedef struct {
   guint64 by_reason[LN_PARSE__COUNT];
   guint64 bytes_read;
   gint64 started;                  /* g_get_monotonic_time at init */
-  /* --jobs: what the workers' own caches and databases counted */
+  /* --jobs: what the workers' own pseudonym caches counted */
   guint64 cache_hits, cache_misses;
-  guint64 geo_errors;
 } LnPipelineStats;
 
 typedef struct LnJobs LnJobs;

@@ -421,6 +421,27 @@ input_ready (const LnReader *r)
   return poll (&pfd, 1, 0) > 0;
 }
 
+/* Ends @block after its first @keep bytes; the rest, the start of a line,
+ * stays in the reader's buffer for the next block. */
+static void
+keep_tail (LnReader *r, LnBuf *block, size_t keep)
+{
+  size_t tail = block->len - keep;
+
+  if (tail > r->cap)
+    {
+      wipe_memory (r->buf, r->cap);
+      g_free (r->buf);
+      r->cap = tail;
+      r->buf = g_malloc (r->cap);
+    }
+  memcpy (r->buf, block->data + keep, tail);
+  wipe_memory (block->data + keep, tail);
+  r->start = r->scan = 0;
+  r->end = tail;
+  block->len = keep;
+}
+
 int
 reader_next_block (LnReader *r, size_t want, LnBuf *block, GError **error)
 {
@@ -438,6 +459,20 @@ reader_next_block (LnReader *r, size_t want, LnBuf *block, GError **error)
       wipe_memory (r->buf + r->start, r->end - r->start);
     }
   r->start = r->end = r->scan = 0;
+  if (block->len > want)
+    {
+      /* the first read (sniffing for gzip) may hold many blocks */
+      const char *nl = memrchr (block->data, '\n', want);
+
+      if (nl == NULL)
+        nl = memchr (block->data + want, '\n', block->len - want);
+      if (nl)
+        {
+          keep_tail (r, block, (size_t) (nl + 1 - block->data));
+          return 1;
+        }
+      scan = block->len;
+    }
   for (;;)
     {
       size_t space;
@@ -452,21 +487,7 @@ reader_next_block (LnReader *r, size_t want, LnBuf *block, GError **error)
 
           if (nl)
             {
-              size_t keep = (size_t) (nl + 1 - block->data);
-              size_t tail = block->len - keep;
-
-              /* the unfinished line waits here for the next block */
-              if (tail > r->cap)
-                {
-                  wipe_memory (r->buf, r->cap);
-                  g_free (r->buf);
-                  r->cap = tail;
-                  r->buf = g_malloc (r->cap);
-                }
-              memcpy (r->buf, block->data + keep, tail);
-              wipe_memory (block->data + keep, tail);
-              r->end = tail;
-              block->len = keep;
+              keep_tail (r, block, (size_t) (nl + 1 - block->data));
               return 1;
             }
           /* one line longer than @want: read on until it ends */

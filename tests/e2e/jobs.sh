@@ -204,6 +204,20 @@ same_as_one "gen, lookup errors counted by kind" "$GEN" \
 check_contains "gen, lookup errors counted by kind: the count" "lookup error (count: 20673)" \
   "$R/c$N-8.err"
 
+# A malformed line redacted before any record of its chunk takes the key
+# of the last record before it in input order, as with one thread: records
+# of a new day each, junk lines with an address between them, chunks of
+# two or three lines.
+awk 'BEGIN { for (i = 0; i < 400; i++) {
+  printf "192.0.2.%d - - [%02d/Nov/2026:12:00:00 +0000] \"GET /%d HTTP/1.1\" 200 %d\n", i % 250 + 1, i % 25 + 1, i, i
+  if (i % 2) printf "junk from 198.51.100.%d at %d\n", i % 250, i } }' >"$R/periods.log"
+export LOGNYM_CHUNK_BYTES=150
+same_as_one "junk at chunk starts, --derive daily, redact" "$R/periods.log" \
+  --ip=hmac -k "$KEY" --derive daily --malformed=redact
+same_as_one "junk at chunk starts, --key-dir, redact" "$R/periods.log" \
+  --ip=hmac --key-dir "$R/kd4" --retain 100000 --malformed=redact
+unset LOGNYM_CHUNK_BYTES
+
 # ---------------------------------------- all test inputs, small chunks
 for chunk in 1000000 4096 300; do
   export LOGNYM_CHUNK_BYTES=$chunk
@@ -225,6 +239,44 @@ for chunk in 1000000 4096 300; do
   same_as_one "long lines on a pipe, chunks of $chunk bytes" - --verbose
 done
 unset LOGNYM_CHUNK_BYTES
+
+# ------------------------------------------------- output errors, signals
+"$LOGNYM" --jobs 2 "$GEN" 2>"$R/epipe.err" | head -n 5 >"$R/epipe.out"
+check_value "a closed pipe (| head): status 0 with --jobs 2" 0 "${PIPESTATUS[0]}"
+check_empty "a closed pipe: no message" "$R/epipe.err"
+check_value "a closed pipe: head got its lines" 5 "$(wc -l <"$R/epipe.out")"
+"$LOGNYM" --jobs 1 "$GEN" >/dev/full 2>"$R/full1.err"
+"$LOGNYM" --jobs 2 "$GEN" >/dev/full 2>"$R/full2.err"
+check_value "a full disk: status 2 with --jobs 2" 2 "$?"
+check_files "a full disk: the same messages as --jobs 1" "$R/full1.err" "$R/full2.err"
+check_value "a full disk: one write error" 1 "$(grep -c 'No space left' "$R/full2.err")"
+
+# a piped logger: lines are written as they come, SIGHUP reopens -o
+# between chunks, SIGTERM ends the run with everything written
+lines_in () { [ -f "$1" ] && [ "$(wc -l <"$1")" -eq "$2" ]; }
+mkfifo "$R/fifo" || exit 99
+head -n 3000 "$GEN" >"$R/part1"
+sed -n '3001,5000p' "$GEN" >"$R/part2"
+"$LOGNYM" --jobs 2 -o "$R/piped.log" "$R/fifo" 2>"$R/piped.err" &
+pid=$!
+exec 3>"$R/fifo"
+cat "$R/part1" >&3
+check_true "piped, --jobs 2: the first lines are written without waiting for more" \
+  "piped.log does not have the 3000 lines of part 1" wait_for 10 lines_in "$R/piped.log" 3000
+mv "$R/piped.log" "$R/piped.log.1"
+kill -HUP "$pid"
+sleep 0.2
+cat "$R/part2" >&3
+check_true "piped, --jobs 2: after SIGHUP the lines go to a new file" \
+  "piped.log does not have the 2000 lines of part 2" wait_for 10 lines_in "$R/piped.log" 2000
+kill -TERM "$pid"
+wait "$pid"
+check_value "piped, --jobs 2: SIGTERM ends the run with status 0" 0 "$?"
+exec 3>&-
+cat "$R/part1" "$R/part2" | "$LOGNYM" --jobs 1 >"$R/piped.expected" 2>/dev/null
+cat "$R/piped.log.1" "$R/piped.log" >"$R/piped.all"
+check_files "piped, --jobs 2: both files together are the output of --jobs 1" \
+  "$R/piped.expected" "$R/piped.all"
 
 # ------------------------------------------------------ the option itself
 run_lognym "$R/opt1" --jobs 1 "$ALL"
