@@ -114,6 +114,22 @@ want_jobs (const LnOptions *o)
          && !(o->output && output_is_pattern (o->output));
 }
 
+/* --jobs N > 1: the workers, set up last but before --run-as, since they
+ * open keys and databases too. */
+static gboolean
+start_jobs (LnPipeline *p, GError **error)
+{
+  if (!want_jobs (p->options))
+    return TRUE;
+  p->jobs = jobs_new (p, p->options->jobs, error);
+  if (p->jobs == NULL)
+    {
+      pipeline_clear (p);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
                GError **error)
@@ -147,51 +163,38 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
         }
       p->agg = agg_new (&options->agg, key_id);
       buf_init (&p->arena, 4096);
+      return start_jobs (p, error);
     }
-  else
+  buf_init (&p->arena, 4096);
+  p->writer.ops = writer_lookup (options->output_format);
+  g_assert (p->writer.ops != NULL);
+  if (p->writer.ops != &writer_log_ops)
     {
-      buf_init (&p->arena, 4096);
-      p->writer.ops = writer_lookup (options->output_format);
-      g_assert (p->writer.ops != NULL);
-      if (p->writer.ops != &writer_log_ops)
-        {
-          g_autofree char *fallback = NULL;
-          const char *fields = options->fields;
+      g_autofree char *fallback = NULL;
+      const char *fields = options->fields;
 
-          if (fields == NULL)
+      if (fields == NULL)
+        {
+          /* the default columns, less country without a database */
+          fallback = g_strdup (LN_COLUMNS_DEFAULT);
+          if (options->geo_db == NULL)
             {
-              /* the default columns, less country without a database */
-              fallback = g_strdup (LN_COLUMNS_DEFAULT);
-              if (options->geo_db == NULL)
-                {
-                  char *c = strstr (fallback, ",country");
-                  memmove (c, c + 8, strlen (c + 8) + 1);
-                }
-              fields = fallback;
+              char *c = strstr (fallback, ",country");
+              memmove (c, c + 8, strlen (c + 8) + 1);
             }
-          p->writer.ncolumns = columns_parse (fields, p->writer.columns, LN_MAX_COLUMNS,
-                                              error);
-          if (p->writer.ncolumns == 0)
-            {
-              pipeline_clear (p);
-              return FALSE;
-            }
+          fields = fallback;
         }
-      /* appending to a file that has rows already: no second header */
-      if (p->writer.ops->begin && p->output && !output_has_data (p->output))
-        p->writer.ops->begin (&p->writer, &p->output->buf);
-    }
-  if (want_jobs (options))
-    {
-      /* before --run-as: the workers open keys and databases too */
-      p->jobs = jobs_new (p, options->jobs, error);
-      if (p->jobs == NULL)
+      p->writer.ncolumns = columns_parse (fields, p->writer.columns, LN_MAX_COLUMNS, error);
+      if (p->writer.ncolumns == 0)
         {
           pipeline_clear (p);
           return FALSE;
         }
     }
-  return TRUE;
+  /* appending to a file that has rows already: no second header */
+  if (p->writer.ops->begin && p->output && !output_has_data (p->output))
+    p->writer.ops->begin (&p->writer, &p->output->buf);
+  return start_jobs (p, error);
 }
 
 gboolean
