@@ -72,9 +72,11 @@ struct LnJobs {
   Chunk *ring;
   guint nslots;
   size_t chunk_bytes;
-  GMutex lock;
-  GCond work;                   /* a chunk was queued, or quit */
-  GCond done;                   /* a chunk was finished or written */
+  /* pthread's rather than GMutex and GCond, which GLib builds on futexes
+   * directly: ThreadSanitizer sees pthread's */
+  pthread_mutex_t lock;
+  pthread_cond_t work;          /* a chunk was queued, or quit */
+  pthread_cond_t done;          /* a chunk was finished or written */
   guint64 submitted;            /* chunks queued (the next seq) */
   guint64 taken;                /* chunks a worker started */
   guint64 emitted;              /* chunks written or dropped */
@@ -103,11 +105,11 @@ carry_in (LnPipeline *p, void *data)
   LnJobs *j = w->jobs;
   Carry carry;
 
-  g_mutex_lock (&j->lock);
+  pthread_mutex_lock (&j->lock);
   while (j->emitted < w->chunk->seq && !j->cancel)
-    g_cond_wait (&j->done, &j->lock);
+    pthread_cond_wait (&j->done, &j->lock);
   carry = j->carry;
-  g_mutex_unlock (&j->lock);
+  pthread_mutex_unlock (&j->lock);
   apply_carry (p, carry);
 }
 
@@ -280,19 +282,19 @@ worker_main (gpointer data)
   Worker *w = data;
   LnJobs *j = w->jobs;
 
-  g_mutex_lock (&j->lock);
+  pthread_mutex_lock (&j->lock);
   for (;;)
     {
       Chunk *c;
       gboolean cancel;
 
       while (j->taken == j->submitted && !j->quit)
-        g_cond_wait (&j->work, &j->lock);
+        pthread_cond_wait (&j->work, &j->lock);
       if (j->quit)
         break;
       c = &j->ring[j->taken++ % j->nslots];
       cancel = j->cancel;
-      g_mutex_unlock (&j->lock);
+      pthread_mutex_unlock (&j->lock);
       if (!cancel)
         process_chunk (&w->pipeline, w, c);
       /* Raw lines do not outlive their block: the next block read into
@@ -300,11 +302,11 @@ worker_main (gpointer data)
        * does not (as reader.c does, without a second pass over every
        * byte), at once for a pipe once the chunk is written. */
       c->dirty = c->in.len;
-      g_mutex_lock (&j->lock);
+      pthread_mutex_lock (&j->lock);
       c->done = TRUE;
-      g_cond_broadcast (&j->done);
+      pthread_cond_broadcast (&j->done);
     }
-  g_mutex_unlock (&j->lock);
+  pthread_mutex_unlock (&j->lock);
   return NULL;
 }
 
@@ -342,15 +344,15 @@ emit_next (LnJobs *j, gboolean wait, GError **error)
   Chunk *c = &j->ring[j->emitted % j->nslots];
   guint i;
 
-  g_mutex_lock (&j->lock);
+  pthread_mutex_lock (&j->lock);
   while (wait && !c->done)
-    g_cond_wait (&j->done, &j->lock);
+    pthread_cond_wait (&j->done, &j->lock);
   if (!c->done)
     {
-      g_mutex_unlock (&j->lock);
+      pthread_mutex_unlock (&j->lock);
       return 0;
     }
-  g_mutex_unlock (&j->lock);
+  pthread_mutex_unlock (&j->lock);
   if (c->start_format != j->format)
     {
       /* the worker guessed the format the chunks before end in wrongly:
@@ -360,10 +362,10 @@ emit_next (LnJobs *j, gboolean wait, GError **error)
       process_chunk (p, NULL, c);
     }
   j->format = c->end_format;
-  g_mutex_lock (&j->lock);
+  pthread_mutex_lock (&j->lock);
   if (c->carry.valid)
     j->carry = c->carry;
-  g_mutex_unlock (&j->lock);
+  pthread_mutex_unlock (&j->lock);
 
   for (i = 0; i < c->reports->len; i++)
     {
@@ -398,10 +400,10 @@ emit_next (LnJobs *j, gboolean wait, GError **error)
       c->dirty = 0;
     }
 
-  g_mutex_lock (&j->lock);
+  pthread_mutex_lock (&j->lock);
   j->emitted++;
-  g_cond_broadcast (&j->done);       /* carry_in() waits for this */
-  g_mutex_unlock (&j->lock);
+  pthread_cond_broadcast (&j->done);       /* carry_in() waits for this */
+  pthread_mutex_unlock (&j->lock);
 
   if (c->stop != LN_LINE_OK)
     {
@@ -438,21 +440,21 @@ drop_in_flight (LnJobs *j)
 {
   guint64 seq;
 
-  g_mutex_lock (&j->lock);
+  pthread_mutex_lock (&j->lock);
   j->cancel = TRUE;
-  g_cond_broadcast (&j->done);
+  pthread_cond_broadcast (&j->done);
   for (seq = j->emitted; seq < j->submitted; seq++)
     {
       Chunk *c = &j->ring[seq % j->nslots];
 
       while (!c->done)
-        g_cond_wait (&j->done, &j->lock);
+        pthread_cond_wait (&j->done, &j->lock);
       g_clear_pointer (&c->agg, agg_free);
       g_clear_pointer (&c->stop_detail, g_free);
     }
   j->emitted = j->submitted;
   j->cancel = FALSE;
-  g_mutex_unlock (&j->lock);
+  pthread_mutex_unlock (&j->lock);
 }
 
 /* Wipes what is left of the raw lines of @c's last block beyond its
@@ -518,11 +520,11 @@ jobs_process (LnJobs *j, LnReader *reader, GError **error)
       if (got <= 0)
         break;
       c->seq = j->submitted;
-      g_mutex_lock (&j->lock);
+      pthread_mutex_lock (&j->lock);
       c->done = FALSE;
       j->submitted++;
-      g_cond_signal (&j->work);
-      g_mutex_unlock (&j->lock);
+      pthread_cond_signal (&j->work);
+      pthread_mutex_unlock (&j->lock);
       /* and whatever is finished already, without waiting */
       while (j->emitted < j->submitted)
         {
@@ -597,9 +599,9 @@ jobs_new (LnPipeline *main, guint n, GError **error)
       if (g_ascii_string_to_unsigned (env, 10, 1, 64 * 1024 * 1024, &v, NULL))
         j->chunk_bytes = (size_t) v;
     }
-  g_mutex_init (&j->lock);
-  g_cond_init (&j->work);
-  g_cond_init (&j->done);
+  pthread_mutex_init (&j->lock, NULL);
+  pthread_cond_init (&j->work, NULL);
+  pthread_cond_init (&j->done, NULL);
   j->ring = g_new0 (Chunk, j->nslots);
   for (i = 0; i < j->nslots; i++)
     {
@@ -659,10 +661,10 @@ jobs_free (LnJobs *j)
 
   if (j == NULL)
     return;
-  g_mutex_lock (&j->lock);
+  pthread_mutex_lock (&j->lock);
   j->quit = TRUE;
-  g_cond_broadcast (&j->work);
-  g_mutex_unlock (&j->lock);
+  pthread_cond_broadcast (&j->work);
+  pthread_mutex_unlock (&j->lock);
   for (i = 0; i < j->n; i++)
     {
       Worker *w = &j->workers[i];
@@ -684,8 +686,8 @@ jobs_free (LnJobs *j)
     }
   g_free (j->ring);
   g_free (j->workers);
-  g_mutex_clear (&j->lock);
-  g_cond_clear (&j->work);
-  g_cond_clear (&j->done);
+  pthread_mutex_destroy (&j->lock);
+  pthread_cond_destroy (&j->work);
+  pthread_cond_destroy (&j->done);
   g_free (j);
 }
