@@ -481,15 +481,25 @@ wipe_slots (LnJobs *j)
 }
 
 /* The reader is about to wait for a pipe: what was read so far is written
- * and flushed first, as with one thread. */
+ * and flushed first, as with one thread.  While the workers are at it,
+ * input that arrives meanwhile is read on instead: a fast writer must not
+ * make the reader wait for every chunk whenever the pipe is empty for a
+ * moment. */
 static gboolean
 on_idle (void *data, GError **error)
 {
   LnJobs *j = data;
   LnOutput *out = j->main->output;
 
-  if (!drain (j, error))
-    return FALSE;
+  while (j->emitted < j->submitted)
+    {
+      int r = emit_next (j, FALSE, error);
+
+      if (r < 0)
+        return FALSE;
+      if (r == 0 && reader_input_ready (j->reader, 1))
+        return TRUE;
+    }
   if (signals_take_reopen ())
     return output_reopen (out, error);
   return output_flush (out, error);

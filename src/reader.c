@@ -410,15 +410,21 @@ reader_next (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
     }
 }
 
-/* TRUE when a read from a pipe or terminal would not block. */
-static gboolean
-input_ready (const LnReader *r)
+gboolean
+reader_input_ready (const LnReader *r, int timeout_ms)
 {
   struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
 
   if (r->gzip && r->zs.avail_in > 0)
     return TRUE;
-  return poll (&pfd, 1, 0) > 0;
+  return poll (&pfd, 1, timeout_ms) > 0;
+}
+
+/* TRUE when a read from a pipe or terminal would not block. */
+static gboolean
+input_ready (const LnReader *r)
+{
+  return reader_input_ready (r, 0);
 }
 
 /* Ends @block after its first @keep bytes; the rest, the start of a line,

@@ -49,6 +49,9 @@ int reader_next_block (LnReader *reader, size_t want, LnBuf *block, GError **err
 /* TRUE for a pipe, terminal or socket: a read may wait. */
 gboolean reader_may_block (const LnReader *reader);
 
+/* TRUE when input arrives within @timeout_ms (0: is there some now?). */
+gboolean reader_input_ready (const LnReader *reader, int timeout_ms);
+
 /* Bytes read from the file so far (compressed bytes for gzip input). */
 uint64_t reader_bytes (const LnReader *reader);
 
