@@ -528,6 +528,25 @@ agg_add (LnAgg *agg, const LnRecord *rec, gboolean has_visitor, uint64_t visitor
     }
 }
 
+void
+agg_merge (LnAgg *into, const LnAgg *from)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, from->rows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const Row *src = value;
+      Row *row = find_or_add (into, src->key);
+
+      row->requests += src->requests;
+      row->bytes += src->bytes;
+      hll_merge (&row->hll, &src->hll);
+      durhist_merge (&row->durations, &src->durations);
+    }
+}
+
 /* ------------------------------------------------------------- partials */
 
 /* Every partial line carries its schema in its last column: the keys, the

@@ -96,6 +96,11 @@ gboolean agg_flush_due (const LnAgg *agg);
  * row with the same key, written by a later flush or agg_write. */
 void agg_flush (LnAgg *agg, LnBuf *out);
 
+/* Adds the rows of @from, made with the same configuration and visitor
+ * key, to @into: what agg_add() of both tables' records would have given
+ * (sketches merge exactly).  --jobs aggregates each chunk on its own. */
+void agg_merge (LnAgg *into, const LnAgg *from);
+
 /* Appends the result: partial rows, or suppressed rows in CSV/JSONL. */
 void agg_write (LnAgg *agg, LnBuf *out);
 

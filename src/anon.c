@@ -90,6 +90,7 @@ select_key (LnAnon *anon, const LnRecord *rec)
   const LnHmacKey *key;
 
   anon->fallback = FALSE;
+  anon->key_epoch = epoch;
   g_clear_error (&anon->key_error);
   key = keyring_lookup (anon->keyring, epoch, &anon->period, &anon->key_error);
   if (key)

@@ -84,6 +84,7 @@ typedef struct {
   const uint8_t *visitor_key; /* 16 bytes of secure memory, for --aggregate */
   const LnHmacKey *key;      /* the current record's period key */
   int64_t period;
+  int64_t key_epoch;         /* the instant @key was chosen for */
   gboolean fallback;         /* current record: key erased, truncate */
   GError *key_error;         /* why the last record had no key */
   const char *residual_at;   /* LN_PARSE_RESIDUAL: where the address was */

@@ -674,6 +674,12 @@ on_mode (const char *name, const char *value, gpointer data, GError **error)
 }
 
 static gboolean
+on_jobs (const char *name, const char *value, gpointer data, GError **error)
+{
+  return parse_bits (name, value, LN_JOBS_MAX, &((LnOptions *) data)->jobs, error);
+}
+
+static gboolean
 on_format (const char *name, const char *value, gpointer data, GError **error)
 {
   LnOptions *o = data;
@@ -978,6 +984,9 @@ parse (int argc, char **argv, Mode mode, GError **error)
          "(best effort)"), NULL },
     { "follow", 0, 0, G_OPTION_ARG_NONE, &o->follow,
       N_("Read the FIFO named as FILE again whenever its writer closes it"), NULL },
+    { "jobs", 'j', 0, G_OPTION_ARG_CALLBACK, (void *) on_jobs,
+      N_("Process the input in N threads, written in input order (0: one per "
+         "CPU; default 1)"), "N" },
     { "run-as", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_run_as,
       N_("After opening the output, key and database, become USER (and GROUP)"),
       N_("USER[:GROUP]") },
@@ -1013,6 +1022,7 @@ parse (int argc, char **argv, Mode mode, GError **error)
   o->output_format = g_strdup ("log");
   o->merge = merge;
   o->audit = mode == MODE_AUDIT;
+  o->jobs = 1;
   o->agg.min_visitors = 5;
   o->agg.min_requests = 1;
 
@@ -1056,6 +1066,8 @@ parse (int argc, char **argv, Mode mode, GError **error)
       files[0] = g_strdup ("-");
     }
   o->files = files;
+  if (o->jobs == 0)
+    o->jobs = MIN ((unsigned) g_get_num_processors (), LN_JOBS_MAX);
   if ((o->in_place || o->follow) && !o->version)
     {
       size_t n = g_strv_length (files), k;

@@ -11,6 +11,9 @@
 #include "anon.h"
 #include "key.h"
 
+/* Most --jobs threads. */
+#define LN_JOBS_MAX 256
+
 typedef enum {
   LN_MALFORMED_DROP,
   LN_MALFORMED_REDACT,
@@ -55,6 +58,7 @@ typedef struct {
   gboolean in_place;          /* rewrite each FILE atomically */
   gboolean shred_original;    /* then overwrite the replaced original */
   gboolean follow;            /* reopen the input FIFO when its writer closes */
+  unsigned jobs;              /* --jobs: threads, 0 = one per CPU */
   char *run_as;               /* USER[:GROUP] after opening files */
   gboolean progress;          /* --progress */
   gboolean no_progress;       /* --no-progress */

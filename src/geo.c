@@ -15,7 +15,7 @@
 
 #define MAX_PATHS 3
 #define MAX_DEPTH 8
-#define MAX_ERRORS 32     /* MMDB status codes are small integers */
+#define MAX_ERRORS LN_GEO_ERROR_KINDS   /* MMDB status codes are small integers */
 
 /* Countries of recently seen networks.  A database network is usually far
  * larger than a /24 (8.8.8.8 is in a /17), so the tree walk of one lookup
@@ -310,6 +310,29 @@ guint64
 geo_error_count (const LnGeo *geo)
 {
   return geo->error_total;
+}
+
+void
+geo_take_errors (LnGeo *geo, guint64 counts[LN_GEO_ERROR_KINDS])
+{
+  int i;
+
+  for (i = 0; i < MAX_ERRORS; i++)
+    counts[i] += geo->errors[i];
+  memset (geo->errors, 0, sizeof geo->errors);
+  geo->error_total = 0;
+}
+
+void
+geo_add_errors (LnGeo *geo, const guint64 counts[LN_GEO_ERROR_KINDS])
+{
+  int i;
+
+  for (i = 0; i < MAX_ERRORS; i++)
+    {
+      geo->errors[i] += counts[i];
+      geo->error_total += counts[i];
+    }
 }
 
 void

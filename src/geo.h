@@ -41,6 +41,17 @@ gboolean geo_lookup (LnGeo *geo, const LnAddr *addr, char out[3]);
 /* Number of lookup errors so far. */
 guint64 geo_error_count (const LnGeo *geo);
 
+/* Lookup errors by kind (libmaxminddb status code), for --jobs: each
+ * worker's handle counts a chunk's errors, which move to the main handle
+ * when the chunk is written. */
+#define LN_GEO_ERROR_KINDS 32
+
+/* Adds @geo's error counts to @counts and sets @geo's to zero. */
+void geo_take_errors (LnGeo *geo, guint64 counts[LN_GEO_ERROR_KINDS]);
+
+/* Adds @counts to @geo's error counts. */
+void geo_add_errors (LnGeo *geo, const guint64 counts[LN_GEO_ERROR_KINDS]);
+
 /* Prints one line per distinct lookup error with its count to stderr. */
 void geo_report_errors (const LnGeo *geo);
 

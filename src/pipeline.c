@@ -11,6 +11,7 @@
 
 #include "errors.h"
 #include "i18n.h"
+#include "jobs.h"
 #include "pipeline.h"
 #include "secmem.h"
 #include "signals.h"
@@ -78,16 +79,11 @@ has_duration (const LnParser *parser)
   return FALSE;
 }
 
-gboolean
-pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
-               GError **error)
+/* What every pipeline, the main one and each --jobs worker's, has of its
+ * own: parser, keyring, pseudonym cache, geo database and anonymiser. */
+static gboolean
+init_lane (LnPipeline *p, const LnOptions *options, GError **error)
 {
-  memset (p, 0, sizeof *p);
-  p->stats.started = g_get_monotonic_time ();
-  p->options = options;
-  progress_init (&p->progress, options->files,
-                 options->no_progress ? -1 : options->progress ? 1 : 0);
-  p->output = output;
   if (!(options->nginx ? parser_init_nginx (&p->parser, options->format, error)
                        : parser_init (&p->parser, options->format, error)))
     return FALSE;
@@ -134,6 +130,51 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
     }
   anon_init (&p->anon, &options->anon, p->keyring, p->cache);
   p->anon.geo = p->geo;
+  return TRUE;
+}
+
+/* --jobs N > 1 where chunks can be processed apart and written in order;
+ * otherwise one thread, silently (see lognym(1), --jobs). */
+static gboolean
+want_jobs (const LnOptions *o)
+{
+  return o->jobs > 1 && !o->merge && !o->follow && !o->in_place
+         && !(o->output && output_is_pattern (o->output))
+         && !o->agg.flush;   /* rows go out as the input goes by */
+}
+
+/* --jobs N > 1: the workers, set up last but before --run-as, since they
+ * open keys and databases too. */
+static gboolean
+start_jobs (LnPipeline *p, GError **error)
+{
+  if (!want_jobs (p->options))
+    return TRUE;
+  p->jobs = jobs_new (p, p->options->jobs, error);
+  if (p->jobs == NULL)
+    {
+      pipeline_clear (p);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
+               GError **error)
+{
+  memset (p, 0, sizeof *p);
+  p->stats.started = g_get_monotonic_time ();
+  p->options = options;
+  progress_init (&p->progress, options->files,
+                 options->no_progress ? -1 : options->progress ? 1 : 0);
+  p->output = output;
+  /* each worker keeps its key states and cache key in secure memory too */
+  if (want_jobs (options) && anon_needs_key (&options->anon)
+      && !secmem_init (64 * 1024 + (size_t) options->jobs * 8192, error))
+    return FALSE;
+  if (!init_lane (p, options, error))
+    return FALSE;
   if (options->aggregate || options->merge)
     {
       g_autofree char *key_id = NULL;
@@ -154,7 +195,7 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
         }
       p->agg = agg_new (&cfg, key_id);
       buf_init (&p->arena, 4096);
-      return TRUE;
+      return start_jobs (p, error);
     }
   buf_init (&p->arena, 4096);
   p->writer.ops = writer_lookup (options->output_format);
@@ -196,6 +237,20 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
   /* appending to a file that has rows already: no second header */
   if (p->writer.ops->begin && p->output && !output_has_data (p->output))
     p->writer.ops->begin (&p->writer, &p->output->buf);
+  return start_jobs (p, error);
+}
+
+gboolean
+pipeline_init_worker (LnPipeline *w, const LnPipeline *main, GError **error)
+{
+  memset (w, 0, sizeof *w);
+  w->stats.started = main->stats.started;
+  w->options = main->options;
+  if (!init_lane (w, main->options, error))
+    return FALSE;
+  w->anon.visitor_key = main->anon.visitor_key;
+  w->writer = main->writer;
+  buf_init (&w->arena, 4096);
   return TRUE;
 }
 
@@ -208,6 +263,9 @@ pipeline_set_output (LnPipeline *p, LnOutput *output)
 void
 pipeline_clear (LnPipeline *p)
 {
+  /* first: the workers borrow from this pipeline */
+  jobs_free (p->jobs);
+  p->jobs = NULL;
   progress_finish (&p->progress);
   parser_clear (&p->parser);
   anon_clear (&p->anon);
@@ -225,9 +283,9 @@ pipeline_clear (LnPipeline *p)
   memset (&p->record, 0, sizeof p->record);
 }
 
-static void
-report_malformed (LnPipeline *p, LnReader *reader, LnParseStatus status,
-                  size_t column)
+void
+pipeline_report_malformed (LnPipeline *p, const char *name, uint64_t line_no,
+                           LnParseStatus status, size_t column)
 {
   if (!p->options->verbose && p->reported >= REPORT_LIMIT)
     return;
@@ -235,11 +293,38 @@ report_malformed (LnPipeline *p, LnReader *reader, LnParseStatus status,
   p->reported++;
   /* The line itself is never echoed: it may hold a raw address. */
   g_printerr (_("lognym: %s:%" PRIu64 ": %s (column %zu)\n"),
-              reader_name (reader), (uint64_t) reader_line_number (reader),
-              _(parse_status_message (status)), column);
+              name, line_no, _(parse_status_message (status)), column);
   if (!p->options->verbose && p->reported == REPORT_LIMIT)
     g_printerr (_("lognym: further malformed lines are not reported "
                   "(use --verbose to see all)\n"));
+}
+
+void
+pipeline_stop_error (LnLineOutcome outcome, const char *name, uint64_t line_no,
+                     const char *detail, GError **error)
+{
+  switch (outcome)
+    {
+    case LN_LINE_KEY_ERASED:
+      /* never give such a record a fresh key: stop, naming it */
+      g_set_error (error, LN_ERROR, LN_ERROR_KEY_ERASED, "%s:%" PRIu64 ": %s",
+                   name, line_no, detail ? detail : "?");
+      break;
+    case LN_LINE_FAIL:
+      g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
+                   _("%s:%" PRIu64 ": malformed line, stopping "
+                     "(--malformed=fail)"), name, line_no);
+      break;
+    case LN_LINE_GEO_STRICT:
+      g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
+                   _("%s:%" PRIu64 ": geo database lookup failed (--strict)"),
+                   name, line_no);
+      break;
+    case LN_LINE_OK:
+    case LN_LINE_ERROR:
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 /* Flushes before a read that would block, so that a quiet piped logger's
@@ -254,12 +339,93 @@ on_input_idle (void *data, GError **error)
   return output_flush (p->output, error);
 }
 
+LnLineOutcome
+pipeline_line (LnPipeline *p, LnSpan line, LnSpan eol, LnBuf *out,
+               LnParseStatus *status_out, size_t *column_out, GError **error)
+{
+  const LnOptions *o = p->options;
+  LnRecord *rec = &p->record;
+  size_t column = 0;
+  LnParseStatus status;
+  LnLineOutcome outcome = LN_LINE_OK;
+
+  p->stats.lines_read++;
+  status = parser_parse (&p->parser, line, rec, &column);
+  if (status == LN_PARSE_OK)
+    {
+      status = anon_record (&p->anon, rec, &p->arena);
+      column = status == LN_PARSE_RESIDUAL && p->anon.residual_at
+               ? (size_t) (p->anon.residual_at - line.p) + 1 : 0;
+    }
+  *status_out = status;
+  *column_out = column;
+  if (G_LIKELY (status == LN_PARSE_OK))
+    {
+      rec->eol = eol;
+      if (G_UNLIKELY (p->output != NULL && p->output->pattern != NULL))
+        {
+          gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+          if (!output_select (p->output, rec->has_time ? rec->time.epoch : now,
+                              rec->has_time ? rec->time.utc_offset : 0, error))
+            return LN_LINE_ERROR;
+        }
+      if (p->agg)
+        {
+          agg_add (p->agg, rec, rec->has_visitor, rec->visitor);
+          /* --flush-every (never with --jobs): a bucket closed; its rows
+           * go out now */
+          if (G_UNLIKELY (agg_flush_due (p->agg)))
+            {
+              agg_flush (p->agg, out);
+              if (!output_flush (p->output, error))
+                return LN_LINE_ERROR;
+            }
+        }
+      else
+        p->writer.ops->write_record (&p->writer, rec, out);
+      p->stats.lines_written++;
+    }
+  else if (status == LN_PARSE_KEY_ERASED)
+    return LN_LINE_KEY_ERASED;
+  else
+    {
+      p->stats.malformed++;
+      p->stats.by_reason[status]++;
+      switch (o->malformed)
+        {
+        case LN_MALFORMED_REDACT:
+          if (p->agg)
+            break;    /* nothing to count: the line has no fields */
+          /* no timestamp to choose a file by: the current one, or now's */
+          if (G_UNLIKELY (p->output != NULL && p->output->pattern != NULL)
+              && p->output->fd < 0
+              && !output_select (p->output, g_get_real_time () / G_USEC_PER_SEC, 0, error))
+            return LN_LINE_ERROR;
+          /* --jobs: the key of the last record before this chunk */
+          if (p->carry_in && p->anon.key == NULL && !p->anon.fallback)
+            p->carry_in (p, p->carry_data);
+          anon_redact (&p->anon, line, out);
+          writer_end_line (out, eol);
+          p->stats.redacted++;
+          p->stats.lines_written++;
+          break;
+        case LN_MALFORMED_FAIL:
+          return LN_LINE_FAIL;
+        case LN_MALFORMED_DROP:
+        default:
+          break;
+        }
+    }
+  if (G_UNLIKELY (p->geo != NULL) && o->strict && geo_error_count (p->geo) > 0)
+    outcome = LN_LINE_GEO_STRICT;
+  return outcome;
+}
+
 gboolean
 pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
 {
   const LnOptions *o = p->options;
-  LnRecord *rec = &p->record;
-  LnBuf *out = &p->output->buf;
   LnSpan line, eol;
   int got;
 
@@ -272,88 +438,24 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
       p->stats.bytes_read += reader_bytes (reader);
       return ok;
     }
+  if (p->jobs)
+    return jobs_process (p->jobs, reader, error);
   while ((got = reader_next (reader, &line, &eol, error)) > 0)
     {
-      size_t column = 0;
       LnParseStatus status;
+      size_t column;
+      LnLineOutcome outcome = pipeline_line (p, line, eol, &p->output->buf, &status,
+                                             &column, error);
 
-      p->stats.lines_read++;
-      status = parser_parse (&p->parser, line, rec, &column);
-      if (status == LN_PARSE_OK)
+      if (status != LN_PARSE_OK && status != LN_PARSE_KEY_ERASED)
+        pipeline_report_malformed (p, reader_name (reader), reader_line_number (reader),
+                                   status, column);
+      if (G_UNLIKELY (outcome != LN_LINE_OK))
         {
-          status = anon_record (&p->anon, rec, &p->arena);
-          column = status == LN_PARSE_RESIDUAL && p->anon.residual_at
-                   ? (size_t) (p->anon.residual_at - line.p) + 1 : 0;
-        }
-      if (G_LIKELY (status == LN_PARSE_OK))
-        {
-          rec->eol = eol;
-          if (G_UNLIKELY (p->output->pattern != NULL))
-            {
-              gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-
-              if (!output_select (p->output, rec->has_time ? rec->time.epoch : now,
-                                  rec->has_time ? rec->time.utc_offset : 0, error))
-                return FALSE;
-            }
-          if (p->agg)
-            {
-              agg_add (p->agg, rec, rec->has_visitor, rec->visitor);
-              /* --flush-every: a bucket closed; its rows go out now */
-              if (G_UNLIKELY (agg_flush_due (p->agg)))
-                {
-                  agg_flush (p->agg, out);
-                  if (!output_flush (p->output, error))
-                    return FALSE;
-                }
-            }
-          else
-            p->writer.ops->write_record (&p->writer, rec, out);
-          p->stats.lines_written++;
-        }
-      else if (status == LN_PARSE_KEY_ERASED)
-        {
-          /* never give such a record a fresh key: stop, naming it */
-          g_set_error (error, LN_ERROR, LN_ERROR_KEY_ERASED, "%s:%" PRIu64 ": %s",
-                       reader_name (reader), (uint64_t) reader_line_number (reader),
-                       p->anon.key_error ? p->anon.key_error->message : "?");
-          return FALSE;
-        }
-      else
-        {
-          p->stats.malformed++;
-          p->stats.by_reason[status]++;
-          report_malformed (p, reader, status, column);
-          switch (o->malformed)
-            {
-            case LN_MALFORMED_REDACT:
-              if (p->agg)
-                break;    /* nothing to count: the line has no fields */
-              /* no timestamp to choose a file by: the current one, or now's */
-              if (G_UNLIKELY (p->output->pattern != NULL) && p->output->fd < 0
-                  && !output_select (p->output, g_get_real_time () / G_USEC_PER_SEC, 0, error))
-                return FALSE;
-              anon_redact (&p->anon, line, out);
-              writer_end_line (out, eol);
-              p->stats.redacted++;
-              p->stats.lines_written++;
-              break;
-            case LN_MALFORMED_FAIL:
-              g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
-                           _("%s:%" PRIu64 ": malformed line, stopping "
-                             "(--malformed=fail)"),
-                           reader_name (reader), (uint64_t) reader_line_number (reader));
-              return FALSE;
-            case LN_MALFORMED_DROP:
-            default:
-              break;
-            }
-        }
-      if (G_UNLIKELY (p->geo != NULL) && o->strict && geo_error_count (p->geo) > 0)
-        {
-          g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
-                       _("%s:%" PRIu64 ": geo database lookup failed (--strict)"),
-                       reader_name (reader), (uint64_t) reader_line_number (reader));
+          if (outcome != LN_LINE_ERROR)
+            pipeline_stop_error (outcome, reader_name (reader), reader_line_number (reader),
+                                 p->anon.key_error ? p->anon.key_error->message : NULL,
+                                 error);
           return FALSE;
         }
       if (!output_maybe_flush (p->output, error))
@@ -427,8 +529,8 @@ collect (const LnPipeline *p, GArray *keys, GArray *values)
       guint64 hits, misses;
 
       pseudonym_cache_counts (p->cache, &hits, &misses);
-      PUT ("pseudonyms_computed", misses);
-      PUT ("pseudonyms_cached", hits);
+      PUT ("pseudonyms_computed", misses + s->cache_misses);
+      PUT ("pseudonyms_cached", hits + s->cache_hits);
       PUT ("expired_key_truncated", a->expired_truncated);
     }
   if (p->geo)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "buf.h"
 #include "errors.h"
 #include "i18n.h"
 #include "reader.h"
@@ -117,6 +118,12 @@ reader_set_idle_func (LnReader *reader, LnReaderIdleFunc func, void *data)
 {
   reader->idle = func;
   reader->idle_data = data;
+}
+
+gboolean
+reader_may_block (const LnReader *reader)
+{
+  return reader->may_block;
 }
 
 uint64_t
@@ -445,6 +452,108 @@ reader_next (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
             r->dirty = r->end;
           }
       }
+    }
+}
+
+gboolean
+reader_input_ready (const LnReader *r, int timeout_ms)
+{
+  struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+
+  if (r->gzip && r->zs.avail_in > 0)
+    return TRUE;
+  return poll (&pfd, 1, timeout_ms) > 0;
+}
+
+/* TRUE when a read from a pipe or terminal would not block. */
+static gboolean
+input_ready (const LnReader *r)
+{
+  return reader_input_ready (r, 0);
+}
+
+/* Ends @block after its first @keep bytes; the rest, the start of a line,
+ * stays in the reader's buffer for the next block. */
+static void
+keep_tail (LnReader *r, LnBuf *block, size_t keep)
+{
+  size_t tail = block->len - keep;
+
+  if (tail > r->cap)
+    {
+      wipe_memory (r->buf, r->cap);
+      g_free (r->buf);
+      r->cap = tail;
+      r->buf = g_malloc (r->cap);
+    }
+  memcpy (r->buf, block->data + keep, tail);
+  wipe_memory (block->data + keep, tail);
+  r->start = r->scan = 0;
+  r->end = tail;
+  block->len = keep;
+}
+
+int
+reader_next_block (LnReader *r, size_t want, LnBuf *block, GError **error)
+{
+  size_t scan = 0;     /* where the search for the last '\n' resumes */
+
+  if (r->line_no == 0 && r->end == 0 && !r->gzip && !r->eof && r->bytes == 0)
+    if (!sniff (r, error))
+      return -1;
+  buf_reset (block);
+  /* what is buffered here goes first: the sniffed bytes, or the start of a
+   * line that the last block cut off */
+  if (r->end > r->start)
+    {
+      buf_append (block, r->buf + r->start, r->end - r->start);
+      wipe_memory (r->buf + r->start, r->end - r->start);
+    }
+  r->start = r->end = r->scan = 0;
+  if (block->len > want)
+    {
+      /* the first read (sniffing for gzip) may hold many blocks */
+      const char *nl = memrchr (block->data, '\n', want);
+
+      if (nl == NULL)
+        nl = memchr (block->data + want, '\n', block->len - want);
+      if (nl)
+        {
+          keep_tail (r, block, (size_t) (nl + 1 - block->data));
+          return 1;
+        }
+      scan = block->len;
+    }
+  for (;;)
+    {
+      size_t space;
+      ssize_t n;
+
+      if (r->eof)
+        return block->len > 0;
+      /* a piped logger's lines go out as they come, not when 1 MiB has */
+      if (block->len >= want || (block->len > 0 && r->may_block && !input_ready (r)))
+        {
+          const char *nl = memrchr (block->data + scan, '\n', block->len - scan);
+
+          if (nl)
+            {
+              keep_tail (r, block, (size_t) (nl + 1 - block->data));
+              return 1;
+            }
+          /* one line longer than @want: read on until it ends */
+          scan = block->len;
+        }
+      /* read(2) straight into the block: no copy of the input */
+      buf_reserve (block, block->len < want ? want - block->len : READ_BLOCK);
+      space = block->cap - block->len;
+      n = r->gzip ? gzip_read (r, block->data + block->len, space, error)
+                  : raw_read (r, block->data + block->len, space, error);
+      if (n < 0)
+        return -1;
+      if (n == 0)
+        r->eof = TRUE;
+      block->len += (size_t) n;
     }
 }
 

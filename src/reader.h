@@ -12,6 +12,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include "buf.h"
 #include "span.h"
 
 typedef struct LnReader LnReader;
@@ -35,6 +36,21 @@ void reader_set_idle_func (LnReader *reader, LnReaderIdleFunc func, void *data);
  * are valid until the next call.  Returns 1 for a line, 0 at end of input,
  * -1 on error (@error set, LN_ERROR_IO, naming the file). */
 int reader_next (LnReader *reader, LnSpan *line, LnSpan *eol, GError **error);
+
+/* Instead of one line: in @block (emptied first), whole lines up to and
+ * including the last newline (the unterminated rest at end of input), at
+ * least one line, for --jobs.  Reads into @block directly until it holds
+ * @want bytes, except that from a pipe or terminal it takes what has
+ * arrived rather than wait for more.  An unfinished line stays in the
+ * reader for the next call.  Returns 1, 0 at end of input, -1 on error
+ * (@error set).  reader_line_number() does not count these lines. */
+int reader_next_block (LnReader *reader, size_t want, LnBuf *block, GError **error);
+
+/* TRUE for a pipe, terminal or socket: a read may wait. */
+gboolean reader_may_block (const LnReader *reader);
+
+/* TRUE when input arrives within @timeout_ms (0: is there some now?). */
+gboolean reader_input_ready (const LnReader *reader, int timeout_ms);
 
 /* Bytes read from the file so far (compressed bytes for gzip input). */
 uint64_t reader_bytes (const LnReader *reader);

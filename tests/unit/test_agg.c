@@ -1905,3 +1905,52 @@ Test (agg, flush_fits)
   c = config ("path", 1);
   cr_assert_not (agg_flush_fits (&c, LN_AGG_DAY), "no time key");
 }
+
+/* ------------------------------------------- agg_merge (for --jobs) */
+
+/* Tables of parts of the input merged give the table of the whole input,
+ * partial form (sketches included) and suppressed form alike, also when a
+ * part's sketch turned dense and the others' did not. */
+Test (agg, merge_of_tables_is_the_table_of_the_whole)
+{
+  enum { N = 600 };
+  static const char *const cuts_keys[] = { "day,status", "status_class", NULL };
+  char **lines = g_new0 (char *, N + 1);
+  size_t i, k;
+
+  for (i = 0; i < N; i++)
+    lines[i] = keep (g_strdup_printf ("%zu.%zu.%zu.%zu - - " TS_A " \"GET /%zu HTTP/1.1\" %d %zu",
+                                      i % 200 + 1, i / 7 % 256, i / 3 % 256, i % 251 + 1,
+                                      i % 13, i % 5 ? 200 : 404, i));
+  for (k = 0; cuts_keys[k]; k++)
+    {
+      gboolean partial;
+
+      for (partial = FALSE; partial <= TRUE; partial++)
+        {
+          LnAggConfig c = config (cuts_keys[k], 2);
+          LnAgg *whole, *merged;
+          /* parts of 1, 17, 300 and the rest lines: one sketch goes dense */
+          static const size_t cuts[] = { 0, 1, 18, 318, N };
+          size_t part;
+
+          c.partial = partial;
+          whole = new_agg (&c);
+          merged = new_agg (&c);
+          feed (whole, "%h %l %u %t \"%r\" %>s %b", (const char *const *) lines);
+          for (part = 0; part + 1 < G_N_ELEMENTS (cuts); part++)
+            {
+              LnAgg *one = agg_new (&c, SKETCH_ID);
+              char *saved = lines[cuts[part + 1]];
+
+              lines[cuts[part + 1]] = NULL;
+              feed (one, "%h %l %u %t \"%r\" %>s %b", (const char *const *) lines + cuts[part]);
+              lines[cuts[part + 1]] = saved;
+              agg_merge (merged, one);
+              agg_free (one);
+            }
+          assert_text (output (merged), output (whole));
+        }
+    }
+  g_free (lines);
+}

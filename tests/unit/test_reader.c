@@ -859,3 +859,130 @@ Test (reader, idle_func_error_stops_reading)
   close (fds[0]);
   close (fds[1]);
 }
+
+/* ------------------------------------------------ blocks (for --jobs) */
+
+/* Reads @path in blocks of about @want bytes; checks that every block but
+ * the last ends in a newline and that each is at least @want bytes or ends
+ * where the next read would have to wait; returns the concatenation. */
+static GString *
+read_blocks (const char *path, size_t want, size_t *nblocks)
+{
+  g_autoptr (LnReader) r = open_ok (path);
+  GString *all = g_string_new (NULL);
+  LnBuf block;
+  GError *error = NULL;
+  int rc;
+
+  buf_init (&block, 0);
+  *nblocks = 0;
+  while ((rc = reader_next_block (r, want, &block, &error)) > 0)
+    {
+      cr_assert_gt (block.len, 0, "an empty block");
+      if (block.data[block.len - 1] != '\n')
+        {
+          /* only the unterminated end of the input */
+          LnBuf more;
+
+          buf_init (&more, 0);
+          cr_assert_eq (reader_next_block (r, want, &more, &error), 0,
+                        "a block not ending in a newline before the end");
+          buf_clear (&more);
+        }
+      g_string_append_len (all, block.data, (gssize) block.len);
+      (*nblocks)++;
+    }
+  cr_assert_eq (rc, 0, "reader_next_block: %s", error ? error->message : "");
+  cr_assert_eq (reader_next_block (r, want, &block, &error), 0, "more after the end");
+  buf_clear (&block);
+  return all;
+}
+
+Test (reader, blocks_of_whole_lines)
+{
+  GString *text = g_string_new (NULL);
+  g_autofree char *path = NULL;
+  GString *got;
+  size_t i, n;
+
+  for (i = 0; i < 20000; i++)
+    g_string_append_printf (text, "line %zu %s\n", i, i % 7 ? "" : "with more text");
+  path = write_file ("blocks.log", text->str, text->len);
+  got = read_blocks (path, 4096, &n);
+  cr_assert_eq (got->len, text->len);
+  cr_assert (memcmp (got->str, text->str, text->len) == 0, "blocks differ from the file");
+  /* the first block is what the gzip sniffing read (up to BLOCK bytes) */
+  cr_assert_geq (n, (text->len - BLOCK) / 4200, "%zu blocks of ~4096 bytes for %zu bytes", n,
+                 text->len);
+  g_string_free (got, TRUE);
+  g_string_free (text, TRUE);
+}
+
+Test (reader, blocks_long_line_and_no_final_newline)
+{
+  GString *text = g_string_new ("first\n");
+  g_autofree char *long_line = pattern (3 * BLOCK + 17, 5);
+  g_autofree char *path = NULL;
+  GString *got;
+  size_t n;
+
+  g_string_append (text, long_line);
+  g_string_append (text, "\r\nsecond\nno final newline\r");
+  path = write_file ("long.log", text->str, text->len);
+  got = read_blocks (path, 1000, &n);
+  cr_assert_eq (got->len, text->len);
+  cr_assert (memcmp (got->str, text->str, text->len) == 0);
+  g_string_free (got, TRUE);
+  g_string_free (text, TRUE);
+}
+
+Test (reader, blocks_empty_and_gzip)
+{
+  g_autofree char *empty = write_file ("empty.log", "", 0);
+  g_autofree char *gz = g_build_filename (tmpdir, "b.log.gz", NULL);
+  GString *text = g_string_new (NULL);
+  GString *got;
+  size_t i, n;
+
+  got = read_blocks (empty, 100, &n);
+  cr_assert_eq (n, 0);
+  cr_assert_eq (got->len, 0);
+  g_string_free (got, TRUE);
+
+  for (i = 0; i < 50000; i++)
+    g_string_append_printf (text, "192.0.2.%zu - - gz line %zu\n", i % 256, i);
+  gz_write (gz, "wb", text->str, text->len / 2);
+  gz_write (gz, "ab", text->str + text->len / 2, text->len - text->len / 2);
+  got = read_blocks (gz, 65536, &n);
+  cr_assert_eq (got->len, text->len);
+  cr_assert (memcmp (got->str, text->str, text->len) == 0, "gzip blocks differ");
+  cr_assert_gt (n, 10);
+  g_string_free (got, TRUE);
+  g_string_free (text, TRUE);
+}
+
+/* From a pipe, a block is what has arrived, cut at its last newline: a
+ * line written in two pieces comes whole in the next block. */
+Test (reader, blocks_from_a_pipe)
+{
+  int fds[2];
+  g_autoptr (LnReader) r = NULL;
+  LnBuf block;
+  GError *error = NULL;
+
+  cr_assert_eq (pipe (fds), 0);
+  r = reader_new_fd (fds[0], "pipe");
+  buf_init (&block, 0);
+  cr_assert_eq (write (fds[1], "one\ntwo\nthr", 11), 11);
+  cr_assert_eq (reader_next_block (r, 1 << 20, &block, &error), 1);
+  cr_assert_eq (block.len, 8);
+  cr_assert (memcmp (block.data, "one\ntwo\n", 8) == 0);
+  cr_assert_eq (write (fds[1], "ee\nfour", 7), 7);
+  close (fds[1]);
+  cr_assert_eq (reader_next_block (r, 1 << 20, &block, &error), 1);
+  cr_assert_eq (block.len, 10, "got %zu bytes", block.len);
+  cr_assert (memcmp (block.data, "three\nfour", 10) == 0);
+  cr_assert_eq (reader_next_block (r, 1 << 20, &block, &error), 0);
+  buf_clear (&block);
+  close (fds[0]);
+}

@@ -1,0 +1,703 @@
+/* jobs.c - chunks processed in parallel, written in order (see jobs.h). */
+#include "config.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+
+#include "errors.h"
+#include "i18n.h"
+#include "jobs.h"
+#include "output.h"
+#include "signals.h"
+#include "wipe.h"
+
+/* 1 MiB, about 4000 lines: the queue lock is taken once per chunk, and
+ * 2N chunks of input and output stay a few MiB.  LOGNYM_CHUNK_BYTES
+ * overrides it so that the tests can cut small inputs into many chunks. */
+#define CHUNK_BYTES (1024 * 1024)
+
+/* A chunk keeps the first this many malformed lines to report: the run
+ * reports no more than that without --verbose (pipeline.c). */
+#define REPORT_KEEP 10
+
+typedef struct {
+  guint64 line;                 /* 1-based, within the chunk */
+  LnParseStatus status;
+  size_t column;
+} Report;
+
+/* The key choice that a malformed line redacted before any record of its
+ * chunk inherits: that of the last record before it in input order. */
+typedef struct {
+  gboolean valid;
+  gboolean fallback;            /* that record's key was erased: truncate */
+  int64_t epoch;
+} Carry;
+
+typedef struct {
+  guint64 seq;
+  gboolean done;                /* under the lock */
+  LnBuf in;                     /* raw lines */
+  size_t dirty;                 /* in.data holds this many bytes of them */
+  LnBuf out;
+  guint64 lines;
+  GArray *reports;              /* of Report */
+  LnLineOutcome stop;           /* LN_LINE_OK, or why the run stops here */
+  guint64 stop_line;
+  char *stop_detail;
+  LnAgg *agg;                   /* --aggregate: this chunk's rows */
+  Carry carry;                  /* the key choice after the chunk */
+  size_t start_format;          /* --format auto: the format assumed first */
+  size_t end_format;            /* and the one the chunk's last line matched */
+  /* what the chunk adds to the main pipeline's counts */
+  LnPipelineStats stats;
+  LnAnonStats anon_stats;
+  guint64 cache_hits, cache_misses;
+  guint64 geo_errors[LN_GEO_ERROR_KINDS];
+} Chunk;
+
+typedef struct {
+  LnJobs *jobs;
+  LnPipeline pipeline;
+  gboolean ready;               /* pipeline set up */
+  GThread *thread;
+  Chunk *chunk;                 /* the one being processed */
+} Worker;
+
+struct LnJobs {
+  LnPipeline *main;
+  guint n;
+  Worker *workers;
+  Chunk *ring;
+  guint nslots;
+  size_t chunk_bytes;
+  /* pthread's rather than GMutex and GCond, which GLib builds on futexes
+   * directly: ThreadSanitizer sees pthread's */
+  pthread_mutex_t lock;
+  pthread_cond_t work;          /* a chunk was queued, or quit */
+  pthread_cond_t done;          /* a chunk was finished or written */
+  guint64 submitted;            /* chunks queued (the next seq) */
+  guint64 taken;                /* chunks a worker started */
+  guint64 emitted;              /* chunks written or dropped */
+  gboolean quit;
+  gboolean cancel;              /* drop what is in flight */
+  Carry carry;                  /* after the last chunk written */
+  size_t format;                /* the parser's last format after it */
+  /* the current input */
+  LnReader *reader;
+  const char *name;
+  guint64 line_base;            /* its lines in the chunks written */
+  gboolean failed;              /* writing a chunk failed or stopped the run */
+  gboolean wipe_at_once;        /* it is a pipe: wipe each block when done */
+};
+
+/* -------------------------------------------------------------- workers */
+
+static void apply_carry (LnPipeline *p, Carry carry);
+
+/* pipeline_line's hook: waits until every chunk before this one is
+ * written, then takes the key the last record among them chose. */
+static void
+carry_in (LnPipeline *p, void *data)
+{
+  Worker *w = data;
+  LnJobs *j = w->jobs;
+  Carry carry;
+
+  pthread_mutex_lock (&j->lock);
+  while (j->emitted < w->chunk->seq && !j->cancel)
+    pthread_cond_wait (&j->done, &j->lock);
+  carry = j->carry;
+  pthread_mutex_unlock (&j->lock);
+  apply_carry (p, carry);
+}
+
+/* The same in the reading thread, which processes a chunk again only once
+ * the chunks before it are written. */
+static void
+carry_in_main (LnPipeline *p, void *data)
+{
+  LnJobs *j = data;
+
+  apply_carry (p, j->carry);
+}
+
+static void
+apply_carry (LnPipeline *p, Carry carry)
+{
+  if (!carry.valid)
+    return;       /* no record yet: anon_redact takes the present period's */
+  if (carry.fallback)
+    {
+      p->anon.fallback = TRUE;
+      return;
+    }
+  {
+    GError *error = NULL;
+
+    /* found before, so found again (keys are erased only at start-up) */
+    p->anon.key = keyring_lookup (p->keyring, carry.epoch, &p->anon.period, &error);
+    p->anon.key_epoch = carry.epoch;
+    g_clear_error (&error);
+  }
+}
+
+/* Runs @c's lines through @p (a worker's pipeline, or the main one when
+ * the chunk is done again), recording output, reports, the stopping line
+ * and the counts in @c.  @w is the worker, NULL for the main pipeline. */
+static void
+process_chunk (LnPipeline *p, Worker *w, Chunk *c)
+{
+  const LnOptions *o = p->options;
+  LnAgg *own_agg = p->agg;
+  const LnPipelineStats before = p->stats;
+  const LnAnonStats anon_before = p->anon.stats;
+  guint64 hits = 0, misses = 0;
+  const char *pos = c->in.data;
+  const char *end = c->in.data + c->in.len;
+  int i;
+
+  if (p->cache)
+    pseudonym_cache_counts (p->cache, &hits, &misses);
+  buf_reset (&c->out);
+  c->lines = 0;
+  g_array_set_size (c->reports, 0);
+  c->stop = LN_LINE_OK;
+  g_clear_pointer (&c->stop_detail, g_free);
+  c->carry.valid = FALSE;
+  c->start_format = p->parser.last_match;
+  memset (c->geo_errors, 0, sizeof c->geo_errors);
+  g_clear_pointer (&c->agg, agg_free);
+  if (o->aggregate)
+    c->agg = p->agg = agg_new (&o->agg, NULL);
+  /* the key state of the previous chunk this worker did is not the one
+   * before this chunk: carry_in() finds that when it is needed */
+  p->anon.key = NULL;
+  p->anon.fallback = FALSE;
+  if (w)
+    w->chunk = c;
+
+  while (pos < end)
+    {
+      const char *nl = memchr (pos, '\n', (size_t) (end - pos));
+      LnSpan line, eol;
+      LnParseStatus status;
+      size_t column;
+      LnLineOutcome outcome;
+
+      /* the same cuts as reader_next() */
+      if (nl)
+        {
+          size_t len = (size_t) (nl - pos);
+
+          if (len > 0 && nl[-1] == '\r')
+            {
+              line = span_make (pos, len - 1);
+              eol = span_make (nl - 1, 2);
+            }
+          else
+            {
+              line = span_make (pos, len);
+              eol = span_make (nl, 1);
+            }
+          pos = nl + 1;
+        }
+      else
+        {
+          line = span_make (pos, (size_t) (end - pos));
+          eol = span_make (end, 0);
+          if (line.len > 0 && line.p[line.len - 1] == '\r')
+            {
+              line.len--;
+              eol = span_make (line.p + line.len, 1);
+            }
+          pos = end;
+        }
+      c->lines++;
+      outcome = pipeline_line (p, line, eol, &c->out, &status, &column, NULL);
+      if (status != LN_PARSE_OK && status != LN_PARSE_KEY_ERASED
+          && (o->verbose || c->reports->len < REPORT_KEEP))
+        {
+          Report r = { c->lines, status, column };
+
+          g_array_append_val (c->reports, r);
+        }
+      if (G_UNLIKELY (outcome != LN_LINE_OK))
+        {
+          /* no output file to switch: LN_LINE_ERROR cannot happen here */
+          c->stop = outcome;
+          c->stop_line = c->lines;
+          if (outcome == LN_LINE_KEY_ERASED && p->anon.key_error)
+            c->stop_detail = g_strdup (p->anon.key_error->message);
+          break;
+        }
+    }
+
+  if (p->anon.key || p->anon.fallback)
+    {
+      c->carry.valid = TRUE;
+      c->carry.fallback = p->anon.fallback;
+      c->carry.epoch = p->anon.key_epoch;
+    }
+  c->end_format = p->parser.last_match;
+  p->agg = own_agg;
+  c->stats = p->stats;
+  c->stats.lines_read -= before.lines_read;
+  c->stats.lines_written -= before.lines_written;
+  c->stats.malformed -= before.malformed;
+  c->stats.redacted -= before.redacted;
+  for (i = 0; i < LN_PARSE__COUNT; i++)
+    c->stats.by_reason[i] -= before.by_reason[i];
+  c->anon_stats = p->anon.stats;
+  c->anon_stats.clients_v4 -= anon_before.clients_v4;
+  c->anon_stats.clients_v6 -= anon_before.clients_v6;
+  c->anon_stats.clients_other -= anon_before.clients_other;
+  c->anon_stats.residual_masked -= anon_before.residual_masked;
+  c->anon_stats.expired_truncated -= anon_before.expired_truncated;
+  /* the counts go to the main pipeline when the chunk is written, not
+   * before: a chunk after a stopping line never counts */
+  p->stats = before;
+  p->anon.stats = anon_before;
+  c->cache_hits = c->cache_misses = 0;
+  if (p->cache && w)
+    {
+      guint64 h, m;
+
+      pseudonym_cache_counts (p->cache, &h, &m);
+      c->cache_hits = h - hits;
+      c->cache_misses = m - misses;
+    }
+  /* a worker's lookup errors move to the main handle with the chunk; the
+   * main pipeline counts its own where they happen */
+  if (p->geo && w)
+    geo_take_errors (p->geo, c->geo_errors);
+  /* the record's spans pointed into the chunk */
+  memset (&p->record, 0, sizeof p->record);
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  Worker *w = data;
+  LnJobs *j = w->jobs;
+
+  pthread_mutex_lock (&j->lock);
+  for (;;)
+    {
+      Chunk *c;
+      gboolean cancel;
+
+      while (j->taken == j->submitted && !j->quit)
+        pthread_cond_wait (&j->work, &j->lock);
+      if (j->quit)
+        break;
+      c = &j->ring[j->taken++ % j->nslots];
+      cancel = j->cancel;
+      pthread_mutex_unlock (&j->lock);
+      if (!cancel)
+        process_chunk (&w->pipeline, w, c);
+      /* Raw lines do not outlive their block: the next block read into
+       * this slot overwrites them, and the reading thread wipes what it
+       * does not (as reader.c does, without a second pass over every
+       * byte), at once for a pipe once the chunk is written. */
+      c->dirty = c->in.len;
+      pthread_mutex_lock (&j->lock);
+      c->done = TRUE;
+      pthread_cond_broadcast (&j->done);
+    }
+  pthread_mutex_unlock (&j->lock);
+  return NULL;
+}
+
+/* -------------------------------------------------------- the writer side */
+
+static void
+add_counts (LnPipeline *p, const Chunk *c)
+{
+  int i;
+
+  p->stats.lines_read += c->stats.lines_read;
+  p->stats.lines_written += c->stats.lines_written;
+  p->stats.malformed += c->stats.malformed;
+  p->stats.redacted += c->stats.redacted;
+  for (i = 0; i < LN_PARSE__COUNT; i++)
+    p->stats.by_reason[i] += c->stats.by_reason[i];
+  p->anon.stats.clients_v4 += c->anon_stats.clients_v4;
+  p->anon.stats.clients_v6 += c->anon_stats.clients_v6;
+  p->anon.stats.clients_other += c->anon_stats.clients_other;
+  p->anon.stats.residual_masked += c->anon_stats.residual_masked;
+  p->anon.stats.expired_truncated += c->anon_stats.expired_truncated;
+  p->stats.cache_hits += c->cache_hits;
+  p->stats.cache_misses += c->cache_misses;
+  if (p->geo)
+    geo_add_errors (p->geo, c->geo_errors);
+}
+
+/* Writes the oldest chunk in flight, after waiting for it if @wait.
+ * Returns 1 when written, 0 when it is not finished (and not @wait), -1
+ * with @error when the run stops at it or the output fails. */
+static int
+emit_next (LnJobs *j, gboolean wait, GError **error)
+{
+  LnPipeline *p = j->main;
+  Chunk *c = &j->ring[j->emitted % j->nslots];
+  guint i;
+
+  pthread_mutex_lock (&j->lock);
+  while (wait && !c->done)
+    pthread_cond_wait (&j->done, &j->lock);
+  if (!c->done)
+    {
+      pthread_mutex_unlock (&j->lock);
+      return 0;
+    }
+  pthread_mutex_unlock (&j->lock);
+  if (c->start_format != j->format)
+    {
+      /* the worker guessed the format the chunks before end in wrongly:
+       * again, in this thread, from the right one (the chunks before are
+       * written, so the key to carry in is known too) */
+      p->parser.last_match = j->format;
+      process_chunk (p, NULL, c);
+    }
+  j->format = c->end_format;
+  pthread_mutex_lock (&j->lock);
+  if (c->carry.valid)
+    j->carry = c->carry;
+  pthread_mutex_unlock (&j->lock);
+
+  for (i = 0; i < c->reports->len; i++)
+    {
+      const Report *r = &g_array_index (c->reports, Report, i);
+
+      pipeline_report_malformed (p, j->name, j->line_base + r->line, r->status, r->column);
+    }
+  if (p->output->buf.len == 0 && c->out.len >= LN_OUTPUT_BLOCK)
+    {
+      /* a big chunk is written from its own buffer, not copied */
+      LnBuf mine = c->out;
+
+      c->out = p->output->buf;
+      p->output->buf = mine;
+    }
+  else if (c->out.len)
+    buf_append (&p->output->buf, c->out.data, c->out.len);
+  add_counts (p, c);
+  if (c->agg)
+    {
+      agg_merge (p->agg, c->agg);
+      g_clear_pointer (&c->agg, agg_free);
+    }
+  if (c->stop != LN_LINE_OK)
+    pipeline_stop_error (c->stop, j->name, j->line_base + c->stop_line, c->stop_detail,
+                         error);
+  g_clear_pointer (&c->stop_detail, g_free);
+  j->line_base += c->lines;
+  if (j->wipe_at_once)
+    {
+      buf_wipe (&c->in);
+      c->dirty = 0;
+    }
+
+  pthread_mutex_lock (&j->lock);
+  j->emitted++;
+  pthread_cond_broadcast (&j->done);       /* carry_in() waits for this */
+  pthread_mutex_unlock (&j->lock);
+
+  if (c->stop != LN_LINE_OK)
+    {
+      j->failed = TRUE;
+      return -1;
+    }
+  /* between chunks, as one thread does between lines */
+  if (!output_maybe_flush (p->output, error)
+      || (G_UNLIKELY (signals_take_reopen ()) && !output_reopen (p->output, error)))
+    {
+      j->failed = TRUE;
+      return -1;
+    }
+  if (p->progress.enabled)
+    progress_update (&p->progress, reader_bytes (j->reader), p->stats.lines_read);
+  return 1;
+}
+
+/* Writes every chunk in flight, in order.  FALSE with @error when the run
+ * stops at one of them. */
+static gboolean
+drain (LnJobs *j, GError **error)
+{
+  while (j->emitted < j->submitted)
+    if (emit_next (j, TRUE, error) < 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* After an error: lets the workers finish (or skip) what they hold, and
+ * forgets it. */
+static void
+drop_in_flight (LnJobs *j)
+{
+  guint64 seq;
+
+  pthread_mutex_lock (&j->lock);
+  j->cancel = TRUE;
+  pthread_cond_broadcast (&j->done);
+  for (seq = j->emitted; seq < j->submitted; seq++)
+    {
+      Chunk *c = &j->ring[seq % j->nslots];
+
+      while (!c->done)
+        pthread_cond_wait (&j->done, &j->lock);
+      g_clear_pointer (&c->agg, agg_free);
+      g_clear_pointer (&c->stop_detail, g_free);
+    }
+  j->emitted = j->submitted;
+  j->cancel = FALSE;
+  pthread_mutex_unlock (&j->lock);
+}
+
+/* Wipes what is left of the raw lines of @c's last block beyond its
+ * current contents. */
+static void
+wipe_stale (Chunk *c)
+{
+  if (c->dirty > c->in.len)
+    wipe_memory (c->in.data + c->in.len, c->dirty - c->in.len);
+  c->dirty = 0;
+}
+
+/* At the end of an input: no raw line of it stays in a slot. */
+static void
+wipe_slots (LnJobs *j)
+{
+  guint i;
+
+  for (i = 0; i < j->nslots; i++)
+    {
+      buf_wipe (&j->ring[i].in);
+      wipe_stale (&j->ring[i]);
+    }
+}
+
+/* The reader is about to wait for a pipe: what was read so far is written
+ * and flushed first, as with one thread.  While the workers are at it,
+ * input that arrives meanwhile is read on instead: a fast writer must not
+ * make the reader wait for every chunk whenever the pipe is empty for a
+ * moment. */
+static gboolean
+on_idle (void *data, GError **error)
+{
+  LnJobs *j = data;
+  LnOutput *out = j->main->output;
+
+  while (j->emitted < j->submitted)
+    {
+      int r = emit_next (j, FALSE, error);
+
+      if (r < 0)
+        return FALSE;
+      if (r == 0 && reader_input_ready (j->reader, 1))
+        return TRUE;
+    }
+  if (signals_take_reopen ())
+    return output_reopen (out, error);
+  return output_flush (out, error);
+}
+
+gboolean
+jobs_process (LnJobs *j, LnReader *reader, GError **error)
+{
+  LnPipeline *p = j->main;
+  int got = 0;
+
+  j->reader = reader;
+  j->name = reader_name (reader);
+  j->line_base = 0;
+  j->failed = FALSE;
+  j->wipe_at_once = reader_may_block (reader);
+  reader_set_idle_func (reader, on_idle, j);
+  for (;;)
+    {
+      Chunk *c;
+
+      /* a free slot: the oldest chunk is written once all are in flight */
+      if (j->submitted - j->emitted == j->nslots && emit_next (j, TRUE, error) < 0)
+        break;
+      c = &j->ring[j->submitted % j->nslots];
+      got = reader_next_block (reader, j->chunk_bytes, &c->in, error);
+      wipe_stale (c);
+      if (got <= 0)
+        break;
+      c->seq = j->submitted;
+      pthread_mutex_lock (&j->lock);
+      c->done = FALSE;
+      j->submitted++;
+      pthread_cond_signal (&j->work);
+      pthread_mutex_unlock (&j->lock);
+      /* and whatever is finished already, without waiting */
+      while (j->emitted < j->submitted)
+        {
+          int r = emit_next (j, FALSE, error);
+
+          if (r <= 0)
+            break;
+        }
+      if (j->failed)
+        break;
+    }
+  if (j->failed)
+    {
+      /* the run stops at a chunk, or the output failed: what follows in
+       * input order is not written */
+      drop_in_flight (j);
+      wipe_slots (j);
+      return FALSE;
+    }
+  if (got < 0)
+    {
+      /* a read error: the lines before it are written, as with one
+       * thread, unless the run stops at one of them first */
+      GError *stop = NULL;
+
+      if (!drain (j, &stop))
+        {
+          drop_in_flight (j);
+          wipe_slots (j);
+          g_clear_error (error);
+          g_propagate_error (error, stop);
+          return FALSE;
+        }
+      wipe_slots (j);
+      p->stats.bytes_read += reader_bytes (reader);
+      progress_file_done (&p->progress, reader_bytes (reader));
+      return FALSE;
+    }
+  if (!drain (j, error))
+    {
+      drop_in_flight (j);
+      wipe_slots (j);
+      return FALSE;
+    }
+  wipe_slots (j);
+  p->stats.bytes_read += reader_bytes (reader);
+  progress_file_done (&p->progress, reader_bytes (reader));
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+LnJobs *
+jobs_new (LnPipeline *main, guint n, GError **error)
+{
+  LnJobs *j = g_new0 (LnJobs, 1);
+  const char *env = g_getenv ("LOGNYM_CHUNK_BYTES");
+  gboolean carry = LN_IP_MODE_KEYED (main->options->anon.ip_mode)
+                   && main->options->malformed == LN_MALFORMED_REDACT
+                   && keyring_period (main->keyring) != LN_PERIOD_NONE;
+  sigset_t all, old;
+  guint i;
+
+  j->main = main;
+  j->n = n;
+  j->nslots = 2 * n;
+  j->chunk_bytes = CHUNK_BYTES;
+  if (env && *env)
+    {
+      guint64 v;
+
+      if (g_ascii_string_to_unsigned (env, 10, 1, 64 * 1024 * 1024, &v, NULL))
+        j->chunk_bytes = (size_t) v;
+    }
+  pthread_mutex_init (&j->lock, NULL);
+  pthread_cond_init (&j->work, NULL);
+  pthread_cond_init (&j->done, NULL);
+  j->ring = g_new0 (Chunk, j->nslots);
+  for (i = 0; i < j->nslots; i++)
+    {
+      buf_init (&j->ring[i].in, 0);
+      buf_init (&j->ring[i].out, 0);
+      j->ring[i].reports = g_array_new (FALSE, FALSE, sizeof (Report));
+      j->ring[i].done = TRUE;
+    }
+  if (carry)
+    {
+      main->carry_in = carry_in_main;
+      main->carry_data = j;
+    }
+  j->workers = g_new0 (Worker, n);
+  for (i = 0; i < n; i++)
+    {
+      Worker *w = &j->workers[i];
+
+      w->jobs = j;
+      if (!pipeline_init_worker (&w->pipeline, main, error))
+        {
+          jobs_free (j);
+          return NULL;
+        }
+      w->ready = TRUE;
+      if (carry)
+        {
+          w->pipeline.carry_in = carry_in;
+          w->pipeline.carry_data = w;
+        }
+    }
+  /* SIGTERM and the others must interrupt the reading thread's read(2),
+   * so the workers never take them */
+  sigfillset (&all);
+  pthread_sigmask (SIG_BLOCK, &all, &old);
+  for (i = 0; i < n; i++)
+    {
+      Worker *w = &j->workers[i];
+
+      w->thread = g_thread_try_new ("lognym-job", worker_main, w, error);
+      if (w->thread == NULL)
+        break;
+    }
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  if (i < n)
+    {
+      jobs_free (j);
+      return NULL;
+    }
+  return j;
+}
+
+void
+jobs_free (LnJobs *j)
+{
+  guint i;
+
+  if (j == NULL)
+    return;
+  pthread_mutex_lock (&j->lock);
+  j->quit = TRUE;
+  pthread_cond_broadcast (&j->work);
+  pthread_mutex_unlock (&j->lock);
+  for (i = 0; i < j->n; i++)
+    {
+      Worker *w = &j->workers[i];
+
+      if (w->thread)
+        g_thread_join (w->thread);
+      if (w->ready)
+        pipeline_clear (&w->pipeline);
+    }
+  for (i = 0; i < j->nslots; i++)
+    {
+      Chunk *c = &j->ring[i];
+
+      buf_clear (&c->in);
+      buf_clear (&c->out);
+      g_array_free (c->reports, TRUE);
+      agg_free (c->agg);
+      g_free (c->stop_detail);
+    }
+  g_free (j->ring);
+  g_free (j->workers);
+  pthread_mutex_destroy (&j->lock);
+  pthread_cond_destroy (&j->work);
+  pthread_cond_destroy (&j->done);
+  g_free (j);
+}
