@@ -284,6 +284,28 @@ keep_bits (uint8_t *bytes, unsigned nbytes, unsigned bits)
   memset (bytes + full, 0, nbytes - full);
 }
 
+/* IPv6 prefixes that carry a client's IPv4 address in their bits: there
+ * the IPv4 rule applies to those bits too, so that a /48 does not keep a
+ * whole IPv4 address.  6to4 (2002::/16, RFC 3056) has it in bits 16-47;
+ * Teredo (2001::/32, RFC 4380, inverted), NAT64 (64:ff9b::/96, RFC 6052)
+ * and the deprecated IPv4-compatible form (::/96, but :: and ::1) in the
+ * last 32 bits. */
+static unsigned
+embedded_v4_limit (const LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
+{
+  static const uint8_t nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+  static const uint8_t zero[12] = { 0 };
+  const uint8_t *b = addr->bytes;
+
+  if (b[0] == 0x20 && b[1] == 0x02)
+    return v6_bits < 16 + v4_bits ? v6_bits : 16 + v4_bits;
+  if ((b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0)
+      || memcmp (b, nat64, 12) == 0
+      || (memcmp (b, zero, 12) == 0 && (b[12] | b[13] | b[14] | (b[15] & 0xfe)) != 0))
+    return v6_bits < 96 + v4_bits ? v6_bits : 96 + v4_bits;
+  return v6_bits;
+}
+
 void
 ipaddr_truncate (LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
 {
@@ -292,7 +314,7 @@ ipaddr_truncate (LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
   else if (ipaddr_is_v4_mapped (addr))
     keep_bits (addr->bytes + 12, 4, v4_bits);
   else if (addr->family == LN_AF_INET6)
-    keep_bits (addr->bytes, 16, v6_bits);
+    keep_bits (addr->bytes, 16, embedded_v4_limit (addr, v4_bits, v6_bits));
 }
 
 static size_t
