@@ -79,6 +79,17 @@ if command -v msgfmt > /dev/null 2>&1; then
   if command -v xgettext > /dev/null 2>&1 && command -v msgcmp > /dev/null 2>&1 \
      && [ -r "$top_srcdir/po/POTFILES.in" ] && [ -r "$po" ]; then
     mapfile -t srcs < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$top_srcdir/po/POTFILES.in")
+    # a source with messages that POTFILES.in does not name is never
+    # offered to translators
+    unlisted=$(cd "$top_srcdir" && grep -l -E '(^|[^A-Za-z_])N?_ \(' src/*.c \
+               | while read -r f; do
+                   printf '%s\n' "${srcs[@]}" | grep -qx "$f" || echo "$f"
+                 done)
+    if [ -z "$unlisted" ]; then
+      ok "po/POTFILES.in names every source with translatable messages"
+    else
+      not_ok "po/POTFILES.in names every source with translatable messages: $unlisted"
+    fi
     if (cd "$top_srcdir" && xgettext --from-code=UTF-8 --language=C \
           --keyword=_ --keyword=N_ --keyword=C_:1c,2 \
           -o "$tmp/fresh.pot" "${srcs[@]}") 2> "$tmp/xgettext.err"; then
