@@ -17,6 +17,7 @@
 #include "columns.h"
 #include "durhist.h"
 #include "errors.h"
+#include "fields.h"
 #include "hll.h"
 #include "i18n.h"
 #include "key.h"
@@ -34,6 +35,7 @@ static const char *const key_names[LN_AGG__COUNT] = {
   [LN_AGG_VHOST] = "vhost", [LN_AGG_STATUS] = "status",
   [LN_AGG_STATUS_CLASS] = "status_class", [LN_AGG_METHOD] = "method",
   [LN_AGG_PATH] = "path", [LN_AGG_REFERER_ORIGIN] = "referer_origin",
+  [LN_AGG_UA_FAMILY] = "ua_family",
 };
 
 typedef struct {
@@ -442,6 +444,20 @@ append_value (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
                 }
               s = span_make (p, (size_t) (q - p));
             }
+        }
+      break;
+    case LN_AGG_UA_FAMILY:
+      /* from the user agent as the client sent it: the family is coarse
+       * whatever the --user-agent policy writes */
+      if (rec->first[LN_FIELD_USER_AGENT] >= 0)
+        {
+          char family[LN_UA_FAMILY_MAX];
+          bool bot;
+          size_t n = fields_ua_family (rec->fields[rec->first[LN_FIELD_USER_AGENT]].raw,
+                                       family, &bot);
+
+          append_escaped (out, span_make (family, n));
+          return;
         }
       break;
     case LN_AGG__COUNT:

@@ -42,6 +42,7 @@ typedef enum {
   LN_AGG_METHOD,
   LN_AGG_PATH,
   LN_AGG_REFERER_ORIGIN,
+  LN_AGG_UA_FAMILY,
   LN_AGG__COUNT
 } LnAggKey;
 

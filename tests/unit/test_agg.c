@@ -247,7 +247,7 @@ Test (agg, parse_keys_valid)
 {
   static const char *const names[] = {
     "minute", "hour", "day", "week", "month", "country", "vhost", "status",
-    "status_class", "method", "path", "referer_origin",
+    "status_class", "method", "path", "referer_origin", "ua_family",
   };
   LnAggConfig c;
   GError *error = NULL;
@@ -303,7 +303,7 @@ Test (agg, parse_keys_refused)
 {
   static const char *const names[] = {
     "minute", "hour", "day", "week", "month", "country", "vhost", "status",
-    "status_class", "method", "path", "referer_origin",
+    "status_class", "method", "path", "referer_origin", "ua_family",
   };
   size_t i;
 
@@ -523,6 +523,36 @@ Test (agg, referer_origin)
                "\"http://198.51.100.0:8080\",1,64,1\r\n"
                "\"http://example.com\",1,8,1\r\n"
                "\"https://www.example.org:8443\",2,5,2\r\n");
+}
+
+/* The family of the user agent as sent, whatever --user-agent writes
+ * (here: dropped, the default). */
+Test (agg, ua_family)
+{
+  static const char *const lines[] = {
+    "192.0.2.1 - - " TS_A " \"GET / HTTP/1.1\" 200 1 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; "
+    "rv:128.0) Gecko/20100101 Firefox/128.0\"",
+    "192.0.2.2 - - " TS_A " \"GET / HTTP/1.1\" 200 2 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; "
+    "rv:127.0) Gecko/20100101 Firefox/127.0\"",
+    "192.0.2.3 - - " TS_A " \"GET / HTTP/1.1\" 200 4 \"-\" \"Mozilla/5.0 (compatible; "
+    "Googlebot/2.1; +http://www.google.com/bot.html)\"",
+    "192.0.2.4 - - " TS_A " \"GET / HTTP/1.1\" 200 8 \"-\" \"-\"",
+    "192.0.2.5 - - " TS_A " \"GET / HTTP/1.1\" 200 16 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; "
+    "rv:128.0) Gecko/20100101 Firefox/128.0\"",
+    NULL
+  };
+
+  assert_text (aggregate ("ua_family", 1, "combined", lines),
+               "ua_family,requests,bytes,visitors\r\n"
+               "\"-\",1,8,1\r\n"
+               "\"Firefox/127\",1,2,1\r\n"
+               "\"Firefox/128\",2,17,2\r\n"
+               "\"Googlebot\",1,4,1\r\n");
+  /* common has no user agent: "-" */
+  assert_text (aggregate ("ua_family", 1, "common", (const char *const[]) {
+                 "192.0.2.1 - - " TS_A " \"GET / HTTP/1.1\" 200 1", NULL }),
+               "ua_family,requests,bytes,visitors\r\n"
+               "\"-\",1,1,1\r\n");
 }
 
 /* The origin of a URL is scheme, host and port (RFC 6454): user name and
