@@ -217,7 +217,8 @@ check_query_options (LnOptions *o, GError **error)
     }
   o->anon.query.policy = o->query_allow ? LN_QUERY_ALLOW
                          : o->query_deny ? LN_QUERY_DENY : o->query_policy;
-  o->anon.query.names = o->query_allow ? o->query_allow : o->query_deny;
+  o->anon.query.names = (const char *const *) (o->query_allow ? o->query_allow
+                                                                : o->query_deny);
   return TRUE;
 }
 

@@ -100,7 +100,7 @@ fields_referer (LnRefererPolicy policy, LnSpan url, LnBuf *scratch, bool *in_scr
 /* ------------------------------------------------------------------ query */
 
 static bool
-listed (char *const *names, const char *name, size_t len)
+listed (const char *const *names, const char *name, size_t len)
 {
   for (; names && *names; names++)
     if (strlen (*names) == len && g_ascii_strncasecmp (*names, name, len) == 0)

@@ -40,7 +40,7 @@ typedef enum {
 
 typedef struct {
   LnQueryPolicy policy;
-  char **names;             /* NULL-terminated, for ALLOW and DENY */
+  const char *const *names; /* NULL-terminated, for ALLOW and DENY */
 } LnQueryRules;
 
 /* Where a field's query string is. */

@@ -122,11 +122,11 @@ header_name_equal (const char *a, const char *b)
 }
 
 void
-parser_keep_headers (LnParser *parser, char *const *names)
+parser_keep_headers (LnParser *parser, const char *const *names)
 {
   static const char *const prefixes[] = { "upstream_http_", "sent_http_", "http_" };
   size_t i, k, j;
-  char *const *n;
+  const char *const *n;
 
   for (i = 0; i < parser->nformats; i++)
     for (k = 0; k < parser->formats[i]->nops; k++)

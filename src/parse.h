@@ -50,7 +50,7 @@ void parser_clear (LnParser *parser);
  * case-insensitive, "-" and "_" alike; nginx's "http_", "sent_http_" and
  * "upstream_http_" prefixes ignored) are kept as free text instead of
  * dropped.  Done once, on the compiled formats. */
-void parser_keep_headers (LnParser *parser, char *const *names);
+void parser_keep_headers (LnParser *parser, const char *const *names);
 
 /* Parses @line (without its terminator) into @rec.  Returns LN_PARSE_OK or
  * the reason the line does not fit, with the 1-based byte @column where it

@@ -87,7 +87,7 @@ init_lane (LnPipeline *p, const LnOptions *options, GError **error)
   if (!(options->nginx ? parser_init_nginx (&p->parser, options->format, error)
                        : parser_init (&p->parser, options->format, error)))
     return FALSE;
-  parser_keep_headers (&p->parser, options->keep_headers);
+  parser_keep_headers (&p->parser, (const char *const *) options->keep_headers);
   if (anon_needs_key (&options->anon))
     {
       if (options->key_dir)

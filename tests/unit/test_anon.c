@@ -777,7 +777,7 @@ Test (anon, referer_strip_query_then_malformed_residual)
 Test (anon, query_policies_in_request_query_and_uri)
 {
   LnAnonConfig cfg = default_config ();
-  char *deny[] = { "email", NULL };
+  static const char *const deny[] = { "email", NULL };
   Fx *fx;
 
   cfg.query.policy = LN_QUERY_DENY;
@@ -799,7 +799,7 @@ Test (anon, query_policies_in_request_query_and_uri)
 Test (anon, headers_dropped_unless_kept)
 {
   LnAnonConfig cfg = default_config ();
-  char *keep[] = { "accept-language", "lang", NULL };
+  static const char *const keep[] = { "accept-language", "lang", NULL };
   Fx *fx = fx_new ("%h \"%{Cookie}i\" \"%{Accept-Language}i\" %{sid}C %{lang}C "
                    "\"%{Set-Cookie}o\" %{Host}i", &cfg);
 
@@ -829,7 +829,7 @@ Test (anon, headers_dropped_unless_kept)
 Test (anon, nginx_headers_and_keep_header_prefixes)
 {
   LnAnonConfig cfg = default_config ();
-  char *keep[] = { "Accept-Language", NULL };
+  static const char *const keep[] = { "Accept-Language", NULL };
   Fx *fx = g_new0 (Fx, 1);
   GError *error = NULL;
 

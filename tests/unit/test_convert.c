@@ -48,7 +48,7 @@ convert_line (const char *format, gboolean nginx, const char *target, const char
              "%s: %s", format, error ? error->message : "");
   {
     /* headers are dropped unless kept: these tests are about conversion */
-    static char *const keep[] = { "X-Test", "X-Request-ID", "Content-Type", NULL };
+    static const char *const keep[] = { "X-Test", "X-Request-ID", "Content-Type", NULL };
 
     parser_keep_headers (&parser, keep);
   }

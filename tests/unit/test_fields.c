@@ -91,7 +91,7 @@ static LnSpan
 query (LnQueryPolicy policy, const char *names, LnQueryPlace place, const char *text)
 {
   char **list = names ? g_strsplit (names, ",", -1) : NULL;
-  LnQueryRules rules = { policy, list };
+  LnQueryRules rules = { policy, (const char *const *) list };
   bool copied;
   LnSpan out = fields_query (&rules, place, span_make (text, strlen (text)), &scratch,
                              &copied);
