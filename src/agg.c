@@ -61,6 +61,13 @@ struct LnAgg {
   int64_t zone_lo, zone_hi; /* [lo, hi): instants of offset zone_offset */
   int32_t zone_offset;
   int64_t period;         /* the record's --flush-every period (agg_add) */
+  /* the last time bucket's label: consecutive lines share it, and
+   * formatting a date per line was a tenth of the time of -a day */
+  gboolean label_valid;
+  LnAggKey label_key;
+  int64_t label_unit;     /* minute, hour or day number of the label */
+  int32_t label_offset;
+  char label[40];
   int64_t latest;         /* the latest period seen; G_MININT64: none */
   gboolean due;
   gboolean header_done;   /* the CSV header is written once */
@@ -320,6 +327,21 @@ time_bucket (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
   secs = local - days * 86400;
   if (agg->cfg.flush)
     agg->period = period_of (agg->cfg.flush_every, local, days);
+  {
+    int64_t unit = k == LN_AGG_MINUTE ? clftime_floor_div (local, 60)
+                   : k == LN_AGG_HOUR ? clftime_floor_div (local, 3600) : days;
+
+    if (agg->label_valid && agg->label_key == k && agg->label_unit == unit
+        && agg->label_offset == offset)
+      {
+        g_string_append (out, agg->label);
+        return;
+      }
+    agg->label_valid = TRUE;
+    agg->label_key = k;
+    agg->label_unit = unit;
+    agg->label_offset = offset;
+  }
   clftime_civil_from_days (days, &y, &m, &d);
   switch (k)
     {
@@ -349,6 +371,7 @@ time_bucket (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
       g_snprintf (buf + n, sizeof buf - (size_t) n, a % 60 ? "%c%02d:%02d:%02d" : "%c%02d:%02d",
                   offset < 0 ? '-' : '+', a / 3600, a / 60 % 60, a % 60);
     }
+  g_strlcpy (agg->label, buf, sizeof agg->label);
   g_string_append (out, buf);
 }
 
