@@ -358,6 +358,9 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
       LnSpan text = f->raw;
       bool in_scratch = false;
 
+      if (cfg->skip_types & (UINT32_C (1) << f->type))
+        continue;
+
       switch (f->type)
         {
         case LN_FIELD_CLIENT:

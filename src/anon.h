@@ -63,6 +63,8 @@ typedef struct {
   LnQueryRules query;        /* names borrowed from the options */
   gboolean server_address_client;  /* %A treated like a client address */
   LnResidualPolicy residual;
+  uint32_t skip_types;       /* bit per LnFieldType: fields left raw and
+                                unscanned because nothing writes them */
   gboolean expired_truncate;   /* erased period key: truncate, not fail */
 } LnAnonConfig;
 

@@ -79,6 +79,45 @@ has_duration (const LnParser *parser)
   return FALSE;
 }
 
+/* --aggregate writes nothing but its keys and counts, so the anonymiser
+ * need only make safe the fields a key is read from: the others never
+ * leave the process (and the line buffer is wiped as always).  The client
+ * field is still rewritten: its country, visitor digest and the --stats
+ * counts come from there. */
+static LnAnonConfig
+anon_config_for (const LnOptions *o)
+{
+  LnAnonConfig cfg = o->anon;
+  uint32_t needed = UINT32_C (1) << LN_FIELD_CLIENT;
+  size_t i, t;
+
+  if (!o->aggregate || o->merge)
+    return cfg;
+  for (i = 0; i < o->agg.nkeys; i++)
+    switch (o->agg.keys[i])
+      {
+      case LN_AGG_VHOST:
+        needed |= UINT32_C (1) << LN_FIELD_VHOST;
+        break;
+      case LN_AGG_METHOD:
+      case LN_AGG_PATH:
+        needed |= UINT32_C (1) << LN_FIELD_REQUEST | UINT32_C (1) << LN_FIELD_URL_PATH
+                  | UINT32_C (1) << LN_FIELD_URI | UINT32_C (1) << LN_FIELD_QUERY
+                  | UINT32_C (1) << LN_FIELD_OTHER;   /* %m */
+        break;
+      case LN_AGG_REFERER_ORIGIN:
+        needed |= UINT32_C (1) << LN_FIELD_REFERER;
+        break;
+      default:
+        break;
+      }
+  G_STATIC_ASSERT (LN_FIELD__COUNT <= 32);
+  for (t = 0; t < LN_FIELD__COUNT; t++)
+    if (!(needed & (UINT32_C (1) << t)))
+      cfg.skip_types |= UINT32_C (1) << t;
+  return cfg;
+}
+
 /* What every pipeline, the main one and each --jobs worker's, has of its
  * own: parser, keyring, pseudonym cache, geo database and anonymiser. */
 static gboolean
@@ -128,7 +167,11 @@ init_lane (LnPipeline *p, const LnOptions *options, GError **error)
           && !options->aggregate && !options->merge)
         geo_set_cache_prefixes (p->geo, options->anon.v4_bits, options->anon.v6_bits);
     }
-  anon_init (&p->anon, &options->anon, p->keyring, p->cache);
+  {
+    LnAnonConfig cfg = anon_config_for (options);
+
+    anon_init (&p->anon, &cfg, p->keyring, p->cache);
+  }
   p->anon.geo = p->geo;
   return TRUE;
 }
