@@ -10,6 +10,9 @@
 
 #include "errors.h"
 #include "geo.h"
+#include "key.h"
+#include "secmem.h"
+#include "siphash.h"
 #include "wipe.h"
 #include "i18n.h"
 
@@ -19,10 +22,10 @@
 
 /* Countries of recently seen networks.  A database network is usually far
  * larger than a /24 (8.8.8.8 is in a /17), so the tree walk of one lookup
- * answers for every later address of the same /24 (or /48).  Keyed by the
- * network with the host bits cleared, at no finer a prefix than the output
- * keeps, so the cache holds nothing the output does not show: the caller
- * turns it on only for the modes that write the network (truncate). */
+ * answers for every later address of the same /24 (or /48).  Keyed by a
+ * keyed digest (SipHash-1-3, random key in secure memory) of the network
+ * with the host bits cleared, at no finer a prefix than the output's: no
+ * network is kept in memory, not even a truncated one. */
 #define CACHE_SLOTS 16384
 
 typedef struct {
@@ -33,6 +36,7 @@ typedef struct {
 struct LnGeo {
   MMDB_s mmdb;
   CacheEntry *cache;      /* NULL: no caching (a prefix of 0) */
+  uint8_t *sipkey;        /* 16 bytes of secure memory: keys the cache */
   unsigned cache_v4_bits, cache_v6_bits;
   gboolean opened;
   char *path;
@@ -176,13 +180,20 @@ geo_special_code (const LnAddr *addr)
   return "--";
 }
 
-void
-geo_set_cache_prefixes (LnGeo *geo, unsigned v4_bits, unsigned v6_bits)
+gboolean
+geo_set_cache_prefixes (LnGeo *geo, unsigned v4_bits, unsigned v6_bits, GError **error)
 {
   geo->cache_v4_bits = MIN (v4_bits, 24);
   geo->cache_v6_bits = MIN (v6_bits, 48);
-  if (geo->cache_v4_bits > 0 && geo->cache_v6_bits > 0 && geo->cache == NULL)
-    geo->cache = g_new0 (CacheEntry, CACHE_SLOTS);
+  if (geo->cache_v4_bits == 0 || geo->cache_v6_bits == 0 || geo->cache != NULL)
+    return TRUE;
+  if (!secmem_init (64 * 1024, error))
+    return FALSE;
+  geo->sipkey = secmem_alloc (16);
+  if (!key_random_bytes (geo->sipkey, 16, error))
+    return FALSE;
+  geo->cache = g_new0 (CacheEntry, CACHE_SLOTS);
+  return TRUE;
 }
 
 /* The cache key of @addr's network: its first cache_v4_bits (IPv4 and
@@ -200,12 +211,17 @@ network_key (const LnGeo *geo, const LnAddr *addr, gboolean v4)
 
       net = (uint64_t) b[0] << 24 | (uint64_t) b[1] << 16 | (uint64_t) b[2] << 8 | b[3];
       net >>= 32 - geo->cache_v4_bits;
-      return net << 1 | 1 | (uint64_t) 1 << 63;
+      net = net << 1 | 1;
     }
-  for (i = 0; i < 8; i++)
-    net = net << 8 | addr->bytes[i];
-  net >>= 64 - geo->cache_v6_bits;
-  return net << 1 | (uint64_t) 1 << 63;
+  else
+    {
+      for (i = 0; i < 8; i++)
+        net = net << 8 | addr->bytes[i];
+      net >>= 64 - geo->cache_v6_bits;
+      net <<= 1;
+    }
+  /* keyed: the cache holds no network, only digests (and 0 is "empty") */
+  return siphash13 (geo->sipkey, &net, sizeof net) | 1;
 }
 
 static CacheEntry *
@@ -357,6 +373,7 @@ geo_free (LnGeo *geo)
     {
       wipe_memory (geo->cache, CACHE_SLOTS * sizeof (CacheEntry));
       g_free (geo->cache);
+      wipe_memory (geo->sipkey, 16);
     }
   g_strfreev (geo->override);
   g_free (geo->path);

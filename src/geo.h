@@ -29,9 +29,10 @@ typedef struct LnGeo LnGeo;
 LnGeo *geo_open (const char *path, const char *path_override, GError **error);
 
 /* Caches countries per network of the first @v4_bits / @v6_bits (at most
- * 24 and 48; 0 turns the cache off).  Only for output that shows those
- * networks anyway: the cache keeps them in memory for the whole run. */
-void geo_set_cache_prefixes (LnGeo *geo, unsigned v4_bits, unsigned v6_bits);
+ * 24 and 48; 0 turns the cache off), keyed by a keyed digest of the
+ * network.  FALSE with @error when no random key can be had. */
+gboolean geo_set_cache_prefixes (LnGeo *geo, unsigned v4_bits, unsigned v6_bits,
+                                 GError **error);
 
 /* Writes the two-letter code for @addr to @out (NUL-terminated).  Returns
  * TRUE when the database answered (found or not found), FALSE on a lookup

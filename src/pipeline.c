@@ -161,11 +161,12 @@ init_lane (LnPipeline *p, const LnOptions *options, GError **error)
           pipeline_clear (p);
           return FALSE;
         }
-      /* a network cache only where the output shows the networks */
-      if ((options->anon.ip_mode == LN_IP_TRUNCATE
-           || options->anon.ip_mode == LN_IP_TRUNCATE_HMAC)
-          && !options->aggregate && !options->merge)
-        geo_set_cache_prefixes (p->geo, options->anon.v4_bits, options->anon.v6_bits);
+      if (!geo_set_cache_prefixes (p->geo, options->anon.v4_bits,
+                                   options->anon.v6_bits, error))
+        {
+          pipeline_clear (p);
+          return FALSE;
+        }
     }
   {
     LnAnonConfig cfg = anon_config_for (options);

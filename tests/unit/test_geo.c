@@ -755,7 +755,7 @@ Test (geo_lookup, network_cache_agrees_with_the_database)
       g_autoptr (LnGeo) plain = open_ok (dbs[d], NULL);
       g_autoptr (LnGeo) cached = open_ok (dbs[d], NULL);
 
-      geo_set_cache_prefixes (cached, 24, 48);
+      cr_assert (geo_set_cache_prefixes (cached, 24, 48, NULL));
       for (w = 0; w < N_ELEMS (walks); w++)
         {
           LnAddr a;
