@@ -366,10 +366,23 @@ time_bucket (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
     }
   if (n > 0 && agg->tz)
     {
+      /* by hand: a second printf per line is most of what --tz costs */
       int32_t a = ABS (offset);
+      char *q = buf + n;
 
-      g_snprintf (buf + n, sizeof buf - (size_t) n, a % 60 ? "%c%02d:%02d:%02d" : "%c%02d:%02d",
-                  offset < 0 ? '-' : '+', a / 3600, a / 60 % 60, a % 60);
+      *q++ = offset < 0 ? '-' : '+';
+      *q++ = (char) ('0' + a / 36000 % 10);
+      *q++ = (char) ('0' + a / 3600 % 10);
+      *q++ = ':';
+      *q++ = (char) ('0' + a / 600 % 6);
+      *q++ = (char) ('0' + a / 60 % 10);
+      if (a % 60)
+        {
+          *q++ = ':';
+          *q++ = (char) ('0' + a % 60 / 10);
+          *q++ = (char) ('0' + a % 10);
+        }
+      *q = '\0';
     }
   g_strlcpy (agg->label, buf, sizeof agg->label);
   g_string_append (out, buf);

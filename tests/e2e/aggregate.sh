@@ -27,13 +27,17 @@
 #     lognym merge   on their concatenation
 # equals lognym -a KEYS -k KEY on the whole file byte for byte; also with
 # the concatenation sorted (Hadoop's shuffle), with --min-visitors 1, with
-# the partials as file arguments, and with -a day,country and a geo
-# database.
+# the partials as file arguments, with -a day,country and a geo database,
+# and with duration histograms (a %D format, tests/data/in-agg) and --tz.
 #
 # Partials have no header line: every line ends in a schema column (keys,
-# path depth, precision, sketch key digest), checked on every line of the
-# partial goldens; lines in any order merge, and a line of another schema
-# is refused where it stands (file:line).
+# path depth, precision, zone, durations, sketch key digest), checked on
+# every line of the partial goldens; lines in any order merge, and a line
+# of another schema is refused where it stands (file:line).
+#
+# --flush-every: lines fed through a FIFO, the rows of closed minutes
+# polled for (with a timeout, not a fixed sleep) before EOF; the rows
+# written at EOF or SIGTERM add up to a run over the lines read.
 #
 # Recipes of the manual exercised here: GNU parallel --pipe (skipped when
 # parallel(1) is not installed: Debian package "parallel"), and Hadoop

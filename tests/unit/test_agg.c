@@ -1720,6 +1720,16 @@ Test (agg, tz_hour_labels_carry_the_offset)
   assert_text (aggregate_tz ("hour", "+0530", FALSE, hourly_lines ("27", "10", 0, 1)),
                "hour,requests,bytes,visitors\r\n"
                "\"2024-10-27T06:00+05:30\",1,1,1\r\n");
+  /* Berlin's local mean time before 1893: an offset of whole seconds */
+  {
+    static const char *const lmt[] = {
+      "192.0.2.1 - - [01/Jan/1880:12:00:00 +0000] \"GET / HTTP/1.1\" 200 1", NULL
+    };
+
+    assert_text (aggregate_tz ("minute", "Europe/Berlin", FALSE, lmt),
+                 "minute,requests,bytes,visitors\r\n"
+                 "\"1880-01-01T12:53+00:53:28\",1,1,1\r\n");
+  }
   /* UTC by name is the default: labels without an offset */
   assert_text (aggregate_tz ("hour", "UTC", FALSE, hourly_lines ("27", "10", 0, 1)),
                aggregate_tz ("hour", NULL, FALSE, hourly_lines ("27", "10", 0, 1)));

@@ -495,3 +495,52 @@ Test (cli, exit_status_mapping)
   cr_assert_neq (LN_ERROR, 0);
   cr_assert_str_eq (g_quark_to_string (LN_ERROR), "lognym-error-quark");
 }
+
+/* ---------------------------------------------- --tz, --flush-every */
+
+Test (cli, tz_and_flush_every)
+{
+  static const char *const zones[] = { "UTC", "Europe/Berlin", "+01:00", "-0700", NULL };
+  LnOptions *o;
+  GError *e;
+  size_t i;
+
+  for (i = 0; zones[i]; i++)
+    {
+      o = ok ("-a", "hour", "--tz", zones[i], NULL);
+      cr_assert_str_eq (o->tz, zones[i]);
+      cr_assert_eq (o->agg.tz, o->tz, "the aggregate config points at the option");
+      cli_options_free (o);
+    }
+  e = fails (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "-a", "day", "--tz", "Mars/Olympus",
+             NULL);
+  cr_assert_not_null (strstr (e->message, "'Mars/Olympus'"), "%s", e->message);
+  g_error_free (e);
+  g_error_free (fails (LN_ERROR, LN_ERROR_USAGE, "--tz", "UTC", NULL));
+
+  o = ok ("-a", "minute,path", "--flush-every", "hour", NULL);
+  cr_assert (o->agg.flush);
+  cr_assert_eq (o->agg.flush_every, LN_AGG_HOUR);
+  cli_options_free (o);
+  /* bucket: the time key, wherever it is in the list */
+  o = ok ("--flush-every", "bucket", "-a", "path,week", NULL);
+  cr_assert_eq (o->agg.flush_every, LN_AGG_WEEK);
+  cli_options_free (o);
+  o = ok ("-a", "day", NULL);
+  cr_assert_not (o->agg.flush, "no flushing by default");
+  cr_assert_null (o->tz);
+  cli_options_free (o);
+  g_error_free (fails (LN_ERROR, LN_ERROR_USAGE, "-a", "path", "--flush-every", "day", NULL));
+  g_error_free (fails (LN_ERROR, LN_ERROR_USAGE, "-a", "path", "--flush-every", "bucket",
+                       NULL));
+  g_error_free (fails (LN_ERROR, LN_ERROR_USAGE, "-a", "hour", "--flush-every", "minute",
+                       NULL));
+  g_error_free (fails (LN_ERROR, LN_ERROR_USAGE, "-a", "week", "--flush-every", "month",
+                       NULL));
+  g_error_free (fails (LN_ERROR, LN_ERROR_USAGE, "--flush-every", "day", NULL));
+  e = fails (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "-a", "day", "--flush-every",
+             "fortnight", NULL);
+  cr_assert_not_null (strstr (e->message, "minute, hour, day, week, month, bucket"), "%s",
+                      e->message);
+  g_error_free (e);
+}
