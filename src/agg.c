@@ -55,6 +55,7 @@ struct LnAgg {
   char *schema;           /* merge: the schema column of the lines so far */
   GHashTable *rows;       /* key -> Row */
   GString *scratch;
+  LnBuf origin;           /* referer_origin: an origin without user information */
   char column_scratch[LN_COLUMN_SCRATCH];
   char *tz_name;          /* "UTC" or the --tz identifier */
   GTimeZone *tz;          /* NULL for UTC */
@@ -163,6 +164,7 @@ agg_new (const LnAggConfig *cfg, const char *key_id)
   agg->key_id = g_strdup (key_id ? key_id : "none");
   agg->rows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, row_free);
   agg->scratch = g_string_sized_new (256);
+  buf_init (&agg->origin, 128);
   agg->cfg.tz = NULL;     /* the caller's string: agg->tz_name from here */
   agg->tz_name = g_strdup ("UTC");
   /* --tz UTC buckets (and labels) exactly as without --tz */
@@ -188,6 +190,7 @@ agg_free (LnAgg *agg)
   g_hash_table_destroy (agg->rows);
   g_free (agg->schema);
   g_string_free (agg->scratch, TRUE);
+  buf_clear (&agg->origin);
   if (agg->tz)
     g_time_zone_unref (agg->tz);
   g_free (agg->tz_name);
@@ -453,33 +456,11 @@ append_value (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
       v = column_value (rec, LN_COL_REFERER, agg->column_scratch);
       if (v.kind != LN_VALUE_NULL)
         {
-          const char *p = v.text.p, *end = v.text.p + v.text.len;
-          const char *scheme = NULL;
-          const char *q;
+          bool in_scratch;
 
-          for (q = p; q + 2 < end; q++)
-            if (q[0] == ':' && q[1] == '/' && q[2] == '/')
-              {
-                scheme = q;
-                break;
-              }
-          if (scheme && scheme > p)
-            {
-              const char *host = scheme + 3;
-              const char *at = NULL;
-
-              for (q = host; q < end && *q != '/' && *q != '?' && *q != '#'; q++)
-                if (*q == '@')
-                  at = q;
-              if (at)
-                {
-                  /* never keep "user:password@" */
-                  append_escaped (out, span_make (p, (size_t) (host - p)));
-                  append_escaped (out, span_make (at + 1, (size_t) (q - at - 1)));
-                  return;
-                }
-              s = span_make (p, (size_t) (q - p));
-            }
+          /* the --referer=origin rule, user information removed */
+          buf_reset (&agg->origin);
+          s = fields_referer (LN_REFERER_ORIGIN, v.text, &agg->origin, &in_scratch);
         }
       break;
     case LN_AGG_UA_FAMILY:
