@@ -102,6 +102,13 @@ clftime_parse_cached (LnTimeCache *cache, LnSpan text, LnTime *out)
   const char *p = text.p;
 
   if (text.len == LN_CLFTIME_LEN && cache->valid
+      && memcmp (cache->last, p, LN_CLFTIME_LEN) == 0)
+    {
+      out->epoch = cache->last_epoch;
+      out->utc_offset = cache->utc_offset;
+      return true;
+    }
+  if (text.len == LN_CLFTIME_LEN && cache->valid
       && memcmp (cache->date, p, 11) == 0 && memcmp (cache->zone, p + 21, 5) == 0
       && p[11] == ':' && p[14] == ':' && p[17] == ':' && p[20] == ' ')
     {
@@ -112,6 +119,8 @@ clftime_parse_cached (LnTimeCache *cache, LnSpan text, LnTime *out)
         return false;
       out->epoch = cache->midnight + hour * 3600 + min * 60 + sec;
       out->utc_offset = cache->utc_offset;
+      memcpy (cache->last, p, LN_CLFTIME_LEN);
+      cache->last_epoch = out->epoch;
       return true;
     }
   if (!clftime_parse (text, out))
@@ -127,6 +136,8 @@ clftime_parse_cached (LnTimeCache *cache, LnSpan text, LnTime *out)
     two_digits (p + 18, &sec);
     cache->midnight = out->epoch - (hour * 3600 + min * 60 + sec);
   }
+  memcpy (cache->last, p, LN_CLFTIME_LEN);
+  cache->last_epoch = out->epoch;
   cache->valid = true;
   return true;
 }

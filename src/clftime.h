@@ -26,6 +26,8 @@ typedef struct {
   bool valid;
   int64_t midnight;       /* epoch of 00:00:00 local time that day */
   int32_t utc_offset;
+  char last[LN_CLFTIME_LEN];  /* the last stamp whole: neighbouring lines */
+  int64_t last_epoch;         /* mostly share their second */
 } LnTimeCache;
 
 /* Parses @text (exactly the bracket contents).  Returns false for anything

@@ -167,8 +167,7 @@ parse_v4_prefix (const char *p, const char *end, uint8_t out[4])
 
   for (part = 0; part < 4; part++)
     {
-      unsigned value;
-      int digits = 1;
+      unsigned value, d;
 
       if (part > 0)
         {
@@ -176,17 +175,24 @@ parse_v4_prefix (const char *p, const char *end, uint8_t out[4])
             return NULL;
           p++;
         }
-      if (p == end || (unsigned) (*p - '0') > 9)
+      if (p == end || (value = (unsigned) (*p - '0')) > 9)
         return NULL;
-      value = (unsigned) (*p++ - '0');
-      while (p < end && (unsigned) (*p - '0') <= 9)
+      p++;
+      /* unrolled: an octet has at most three digits and no leading zero */
+      if (p < end && (d = (unsigned) (*p - '0')) <= 9)
         {
-          if (value == 0 || ++digits > 3)
-            return NULL;                /* leading zero, or too long */
-          value = value * 10 + (unsigned) (*p++ - '0');
+          if (value == 0)
+            return NULL;
+          value = value * 10 + d;
+          p++;
+          if (p < end && (d = (unsigned) (*p - '0')) <= 9)
+            {
+              value = value * 10 + d;
+              p++;
+              if (value > 255 || (p < end && (unsigned) (*p - '0') <= 9))
+                return NULL;
+            }
         }
-      if (value > 255)
-        return NULL;
       out[part] = (uint8_t) value;
     }
   return p;
@@ -310,35 +316,68 @@ void
 ipaddr_truncate (LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
 {
   if (addr->family == LN_AF_INET)
-    keep_bits (addr->bytes, 4, v4_bits);
+    {
+      if (v4_bits == 24)
+        addr->bytes[3] = 0;     /* the default, without the general case */
+      else
+        keep_bits (addr->bytes, 4, v4_bits);
+    }
   else if (ipaddr_is_v4_mapped (addr))
     keep_bits (addr->bytes + 12, 4, v4_bits);
   else if (addr->family == LN_AF_INET6)
     keep_bits (addr->bytes, 16, embedded_v4_limit (addr, v4_bits, v6_bits));
 }
 
+/* The decimal text of 0..255 followed by '.', and its length without the
+ * dot: one load and one store per octet instead of divisions. */
+#define OCTET_LEN(v) ((v) < 10 ? 1 : (v) < 100 ? 2 : 3)
+#define OCTET_D0(v) ((v) < 10 ? '0' + (v) : (v) < 100 ? '0' + (v) / 10 : '0' + (v) / 100)
+#define OCTET_D1(v) ((v) < 10 ? '.' : (v) < 100 ? '0' + (v) % 10 : '0' + (v) / 10 % 10)
+#define OCTET_D2(v) ((v) < 10 ? 0 : (v) < 100 ? '.' : '0' + (v) % 10)
+#define OCTET_D3(v) ((v) < 100 ? 0 : '.')
+#define OCTET(v) { OCTET_D0 (v), OCTET_D1 (v), OCTET_D2 (v), OCTET_D3 (v) }
+#define OCTET4(v) OCTET (v), OCTET ((v) + 1), OCTET ((v) + 2), OCTET ((v) + 3)
+#define OCTET16(v) OCTET4 (v), OCTET4 ((v) + 4), OCTET4 ((v) + 8), OCTET4 ((v) + 12)
+#define OCTET64(v) OCTET16 (v), OCTET16 ((v) + 16), OCTET16 ((v) + 32), OCTET16 ((v) + 48)
+#define LEN(v) OCTET_LEN (v)
+#define LEN4(v) LEN (v), LEN ((v) + 1), LEN ((v) + 2), LEN ((v) + 3)
+#define LEN16(v) LEN4 (v), LEN4 ((v) + 4), LEN4 ((v) + 8), LEN4 ((v) + 12)
+#define LEN64(v) LEN16 (v), LEN16 ((v) + 16), LEN16 ((v) + 32), LEN16 ((v) + 48)
+
+static const char octet_dot[256][4] = {
+  OCTET64 (0), OCTET64 (64), OCTET64 (128), OCTET64 (192)
+};
+static const uint8_t octet_len[256] = {
+  LEN64 (0), LEN64 (64), LEN64 (128), LEN64 (192)
+};
+
 static size_t
 format_v4 (const uint8_t *b, char *out)
 {
-  char *o = out;
+  char text[16];
+  size_t n = 0;
+  uint64_t head, tail;
   int i;
 
+  /* four bytes per octet into a scratch line, where the next octet
+   * overwrites what follows the dot; then 7..15 bytes out as two
+   * overlapping 8-byte moves, so nothing is written past the length */
   for (i = 0; i < 4; i++)
     {
-      unsigned v = b[i];
-
-      if (v >= 100)
-        {
-          *o++ = (char) ('0' + v / 100);
-          *o++ = (char) ('0' + v / 10 % 10);
-        }
-      else if (v >= 10)
-        *o++ = (char) ('0' + v / 10);
-      *o++ = (char) ('0' + v % 10);
-      if (i < 3)
-        *o++ = '.';
+      memcpy (text + n, octet_dot[b[i]], 4);
+      n += octet_len[b[i]] + 1u;
     }
-  return (size_t) (o - out);
+  n--;
+  if (n >= 8)
+    {
+      memcpy (&head, text, 8);
+      memcpy (&tail, text + n - 8, 8);
+      memcpy (out, &head, 8);
+      memcpy (out + n - 8, &tail, 8);
+    }
+  else
+    memcpy (out, text, 7);
+  return n;
 }
 
 size_t

@@ -28,6 +28,9 @@ typedef struct {
   const char *directive;  /* as written: "%>s", "%{Referer}i", "$http_host" */
   const char *name;       /* the {...} argument or nginx variable name, or NULL */
   LnTimeFmt *timefmt;     /* LN_FIELD_TIME: its form (owned), NULL for CLF */
+  /* set by the parser from the above (see parse.c) */
+  uint8_t check;          /* how the value is validated */
+  bool literal_found;     /* the scan stops on the literal's first byte */
 } LnOp;
 
 typedef struct {
@@ -39,6 +42,8 @@ typedef struct {
   gboolean trailing_fields;  /* accept extra fields after the last one */
   gboolean vhost_no_port;    /* auto mode: "%v " must not swallow ":port" */
   gboolean time_forms;       /* a time op other than one %t: see parse.c */
+  int8_t first[LN_FIELD__COUNT];  /* index of the first op of each type, -1;
+                                   * set by the parser (see parse.c) */
   GStringChunk *strings;     /* storage of the ops' directive and name */
 } LnLogFormat;
 

@@ -58,6 +58,53 @@ static const char *const auto_formats[] = {
   "vhost_common",
 };
 
+/* How parse_ops() validates a value (LnOp.check). */
+enum {
+  CHECK_NONE,
+  CHECK_TIME,
+  CHECK_STATUS,
+  CHECK_BYTES,
+  CHECK_PORT,
+  CHECK_NUMBER,
+  CHECK_VHOST,
+};
+
+/* Per-line decisions that depend only on the format, made once.  Every
+ * line of a format has its fields in the same order, so where each type
+ * first occurs is known too; only extra trailing fields are added per
+ * line. */
+static void
+index_types (LnLogFormat *lf)
+{
+  size_t i;
+
+  memset (lf->first, -1, sizeof lf->first);
+  for (i = 0; i < lf->nops; i++)
+    {
+      LnOp *op = &lf->ops[i];
+
+      if (lf->first[op->type] < 0)
+        lf->first[op->type] = (int8_t) i;
+      switch (op->type)
+        {
+        case LN_FIELD_TIME: op->check = CHECK_TIME; break;
+        case LN_FIELD_STATUS: op->check = CHECK_STATUS; break;
+        case LN_FIELD_BYTES: op->check = CHECK_BYTES; break;
+        case LN_FIELD_PORT: op->check = CHECK_PORT; break;
+        case LN_FIELD_NUMBER:
+        case LN_FIELD_DURATION_US:
+        case LN_FIELD_DURATION_MS:
+        case LN_FIELD_DURATION_S: op->check = CHECK_NUMBER; break;
+        case LN_FIELD_VHOST: op->check = CHECK_VHOST; break;
+        default: op->check = CHECK_NONE; break;
+        }
+      /* the end of a quoted value is its closing quote; any other value
+       * with a literal after it ends where that literal's first byte is */
+      op->literal_found = op->literal.len > 0 && op->scan != LN_SCAN_TIME
+                          && (op->scan != LN_SCAN_QUOTED || op->literal.p[0] == '"');
+    }
+}
+
 gboolean
 parser_init (LnParser *parser, const char *format, GError **error)
 {
@@ -84,6 +131,7 @@ parser_init (LnParser *parser, const char *format, GError **error)
                 && parser->formats[i]->ops[k].literal.len > 0
                 && parser->formats[i]->ops[k].literal.p[0] == ' ')
               parser->formats[i]->vhost_no_port = TRUE;
+          index_types (parser->formats[i]);
           parser->nformats++;
         }
       return TRUE;
@@ -91,6 +139,7 @@ parser_init (LnParser *parser, const char *format, GError **error)
   parser->formats[0] = logformat_compile (format, error);
   if (parser->formats[0] == NULL)
     return FALSE;
+  index_types (parser->formats[0]);
   parser->nformats = 1;
   return TRUE;
 }
@@ -102,6 +151,7 @@ parser_init_nginx (LnParser *parser, const char *format, GError **error)
   parser->formats[0] = logformat_compile_nginx (format, error);
   if (parser->formats[0] == NULL)
     return FALSE;
+  index_types (parser->formats[0]);
   parser->nformats = 1;
   return TRUE;
 }
@@ -147,6 +197,8 @@ parser_keep_headers (LnParser *parser, const char *const *names)
           if (header_name_equal (name, *n))
             op->type = LN_FIELD_OTHER;
       }
+  for (i = 0; i < parser->nformats; i++)
+    index_types (parser->formats[i]);
 }
 
 void
@@ -229,6 +281,8 @@ valid_number (LnSpan s)
   return true;
 }
 
+/* rec->first[] comes from the format (index_types), but for the trailing
+ * fields after the last op. */
 static inline void
 add_field (LnRecord *rec, LnFieldType type, const char *p, const char *e)
 {
@@ -238,8 +292,6 @@ add_field (LnRecord *rec, LnFieldType type, const char *p, const char *e)
   f->raw = span_make (p, (size_t) (e - p));
   f->out = f->raw;
   f->in_arena = false;
-  if (rec->first[type] < 0)
-    rec->first[type] = (int8_t) rec->nfields;
   rec->nfields++;
 }
 
@@ -277,7 +329,7 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
   size_t i;
 
   rec->nfields = 0;
-  memset (rec->first, -1, sizeof rec->first);
+  memcpy (rec->first, lf->first, sizeof rec->first);
   rec->has_time = false;
   rec->status = -1;
 
@@ -359,9 +411,11 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
         FAIL (LN_PARSE_EMPTY_FIELD, p);
 
       value = span_make (p, (size_t) (q - p));
-      switch (op->type)
+      switch (op->check)
         {
-        case LN_FIELD_TIME:
+        case CHECK_NONE:
+          break;
+        case CHECK_TIME:
           /* %t, or $time_local.  The first time field that gives an
            * instant sets rec->time; a later one is only checked. */
           if (!general || !rec->has_time)
@@ -378,28 +432,25 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
                 FAIL (LN_PARSE_BAD_TIME, p);
             }
           break;
-        case LN_FIELD_STATUS:
+        case CHECK_STATUS:
           if (!valid_status (value, &rec->status))
             FAIL (LN_PARSE_BAD_STATUS, p);
           break;
-        case LN_FIELD_BYTES:
+        case CHECK_BYTES:
           if (!valid_bytes (value))
             FAIL (LN_PARSE_BAD_BYTES, p);
           break;
-        case LN_FIELD_PORT:
+        case CHECK_PORT:
           if (!valid_bytes (value) || span_is_dash (value))
             FAIL (LN_PARSE_EXPECTED_TEXT, p);
           break;
-        case LN_FIELD_NUMBER:
-        case LN_FIELD_DURATION_US:
-        case LN_FIELD_DURATION_MS:
-        case LN_FIELD_DURATION_S:
+        case CHECK_NUMBER:
           /* numbers only: a field that can hold anything would have to be
            * scanned for addresses */
           if (!valid_number (value))
             FAIL (LN_PARSE_BAD_NUMBER, p);
           break;
-        case LN_FIELD_VHOST:
+        case CHECK_VHOST:
           /* "10.0.0.2, 192.0.2.9 - - [" is a forwarded-for list, not a
            * virtual host followed by a client */
           if (value.len > 0 && value.p[value.len - 1] == ',')
@@ -427,7 +478,16 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
         }
       add_field (rec, op->type, p, q);
       p = q;
-      if (op->literal.len)
+      if (op->literal_found)
+        {
+          /* its first byte is where the scan stopped */
+          if (op->literal.len > 1
+              && ((size_t) (end - p) < op->literal.len
+                  || !bytes_equal (p + 1, op->literal.p + 1, op->literal.len - 1)))
+            FAIL (LN_PARSE_EXPECTED_TEXT, p);
+          p += op->literal.len;
+        }
+      else if (op->literal.len)
         {
           if ((size_t) (end - p) < op->literal.len
               || !bytes_equal (p, op->literal.p, op->literal.len))
@@ -453,6 +513,8 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
           q = quoted_end (line.p, p + 1, end);
           if (q == NULL)
             FAIL (LN_PARSE_UNTERMINATED_QUOTE, p);
+          if (rec->first[LN_FIELD_TRAILING] < 0)
+            rec->first[LN_FIELD_TRAILING] = (int8_t) rec->nfields;
           add_field (rec, LN_FIELD_TRAILING, p + 1, q);
           p = q + 1;
         }
@@ -463,6 +525,8 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
             q = end;
           if (q == p)
             FAIL (LN_PARSE_EMPTY_FIELD, p);
+          if (rec->first[LN_FIELD_TRAILING] < 0)
+            rec->first[LN_FIELD_TRAILING] = (int8_t) rec->nfields;
           add_field (rec, LN_FIELD_TRAILING, p, q);
           p = q;
         }
@@ -498,6 +562,7 @@ parser_parse (LnParser *parser, LnSpan line, LnRecord *rec, size_t *column)
   if (line.len == 0)
     {
       rec->nfields = 0;
+      memset (rec->first, -1, sizeof rec->first);
       *column = 1;
       return LN_PARSE_EMPTY;
     }
@@ -523,6 +588,7 @@ parser_parse (LnParser *parser, LnSpan line, LnRecord *rec, size_t *column)
         }
     }
   rec->nfields = 0;
+  memset (rec->first, -1, sizeof rec->first);
   *column = (size_t) (best_at - line.p) + 1;
   return best_status;
 }
