@@ -30,6 +30,7 @@ typedef struct {
   LnTimeFmt *timefmt;     /* LN_FIELD_TIME: its form (owned), NULL for CLF */
   /* set by the parser from the above (see parse.c) */
   uint8_t check;          /* how the value is validated */
+  uint8_t shape;          /* a fixed-width shortcut, or 0 */
   bool literal_found;     /* the scan stops on the literal's first byte */
 } LnOp;
 

@@ -69,6 +69,14 @@ enum {
   CHECK_VHOST,
 };
 
+/* Values that have a fixed width in the common formats (LnOp.shape): the
+ * parser checks the byte after them instead of searching for it. */
+enum {
+  SHAPE_ANY,
+  SHAPE_CLF_TIME,      /* %t: 26 bytes, then "]" */
+  SHAPE_STATUS,        /* %>s: 3 digits, then " " */
+};
+
 /* Per-line decisions that depend only on the format, made once.  Every
  * line of a format has its fields in the same order, so where each type
  * first occurs is known too; only extra trailing fields are added per
@@ -98,6 +106,13 @@ index_types (LnLogFormat *lf)
         case LN_FIELD_VHOST: op->check = CHECK_VHOST; break;
         default: op->check = CHECK_NONE; break;
         }
+      op->shape = SHAPE_ANY;
+      if (op->check == CHECK_TIME && op->scan == LN_SCAN_BARE_SPACES
+          && op->literal.len > 0 && op->literal.p[0] == ']')
+        op->shape = SHAPE_CLF_TIME;
+      else if (op->check == CHECK_STATUS && op->scan == LN_SCAN_BARE
+               && op->literal.len > 0 && op->literal.p[0] == ' ')
+        op->shape = SHAPE_STATUS;
       /* the end of a quoted value is its closing quote; any other value
        * with a literal after it ends where that literal's first byte is */
       op->literal_found = op->literal.len > 0 && op->scan != LN_SCAN_TIME
@@ -284,9 +299,9 @@ valid_number (LnSpan s)
 /* rec->first[] comes from the format (index_types), but for the trailing
  * fields after the last op. */
 static inline void
-add_field (LnRecord *rec, LnFieldType type, const char *p, const char *e)
+add_field (LnRecord *rec, size_t *n, LnFieldType type, const char *p, const char *e)
 {
-  LnField *f = &rec->fields[rec->nfields];
+  LnField *f = &rec->fields[(*n)++];
 
   /* out is set from the values, not read back from raw: a 16-byte load
    * of two 8-byte stores just made stalls on store forwarding (it was
@@ -297,7 +312,6 @@ add_field (LnRecord *rec, LnFieldType type, const char *p, const char *e)
   f->out.p = p;
   f->out.len = (size_t) (e - p);
   f->in_arena = false;
-  rec->nfields++;
 }
 
 #define FAIL(status_, at_) \
@@ -331,7 +345,8 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
 {
   const char *p = line.p;
   const char *end = line.p + line.len;
-  size_t i;
+  size_t i, n = 0;     /* fields so far, in a register: rec->nfields is set
+                        * on success only (parser_parse zeroes it otherwise) */
 
   rec->nfields = 0;
   memcpy (rec->first, lf->first, sizeof rec->first);
@@ -359,13 +374,35 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
            * or not */
           if (!match_time (op, &parser->timefmt_cache, rec, p, end, &q))
             FAIL (LN_PARSE_BAD_TIME, p);
-          add_field (rec, op->type, p, q);
+          add_field (rec, &n, op->type, p, q);
           p = q;
           if ((size_t) (end - p) < op->literal.len
               || !bytes_equal (p, op->literal.p, op->literal.len))
             FAIL (LN_PARSE_EXPECTED_TEXT, p);
           p += op->literal.len;
           continue;
+        }
+      /* The shortcuts take only what the general path would take the same
+       * way; anything else goes on to it, and fails there as before. */
+      if (op->shape == SHAPE_CLF_TIME && !general)
+        {
+          if (end - p > LN_CLFTIME_LEN && p[LN_CLFTIME_LEN] == ']'
+              && clftime_parse_cached (&parser->time_cache,
+                                       span_make (p, LN_CLFTIME_LEN), &rec->time))
+            {
+              rec->has_time = true;
+              q = p + LN_CLFTIME_LEN;
+              goto found;
+            }
+        }
+      else if (op->shape == SHAPE_STATUS)
+        {
+          if (end - p > 3 && p[3] == ' '
+              && valid_status (span_make (p, 3), &rec->status) && rec->status >= 0)
+            {
+              q = p + 3;
+              goto found;
+            }
         }
       if (op->scan == LN_SCAN_QUOTED)
         {
@@ -481,7 +518,8 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
         default:
           break;
         }
-      add_field (rec, op->type, p, q);
+    found:
+      add_field (rec, &n, op->type, p, q);
       p = q;
       if (op->literal_found)
         {
@@ -511,7 +549,7 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
       if (*p != ' ' || p + 1 == end)
         FAIL (LN_PARSE_TRAILING_TEXT, p);
       p++;
-      if (rec->nfields == LN_MAX_FIELDS)
+      if (n == LN_MAX_FIELDS)
         FAIL (LN_PARSE_TOO_MANY_FIELDS, p);
       if (*p == '"')
         {
@@ -519,8 +557,8 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
           if (q == NULL)
             FAIL (LN_PARSE_UNTERMINATED_QUOTE, p);
           if (rec->first[LN_FIELD_TRAILING] < 0)
-            rec->first[LN_FIELD_TRAILING] = (int8_t) rec->nfields;
-          add_field (rec, LN_FIELD_TRAILING, p + 1, q);
+            rec->first[LN_FIELD_TRAILING] = (int8_t) n;
+          add_field (rec, &n, LN_FIELD_TRAILING, p + 1, q);
           p = q + 1;
         }
       else
@@ -531,11 +569,12 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
           if (q == p)
             FAIL (LN_PARSE_EMPTY_FIELD, p);
           if (rec->first[LN_FIELD_TRAILING] < 0)
-            rec->first[LN_FIELD_TRAILING] = (int8_t) rec->nfields;
-          add_field (rec, LN_FIELD_TRAILING, p, q);
+            rec->first[LN_FIELD_TRAILING] = (int8_t) n;
+          add_field (rec, &n, LN_FIELD_TRAILING, p, q);
           p = q;
         }
     }
+  rec->nfields = n;
   return LN_PARSE_OK;
 }
 
