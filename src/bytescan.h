@@ -132,12 +132,16 @@ copy_short (char *dst, const char *src, size_t n)
       memcpy (dst, &a, 4);
       memcpy (dst + n - 4, &b, 4);
     }
-  else
+  else if (n >= 2)
     {
-      size_t i;
-      for (i = 0; i < n; i++)
-        dst[i] = src[i];
+      uint16_t a, b;
+      memcpy (&a, src, 2);
+      memcpy (&b, src + n - 2, 2);
+      memcpy (dst, &a, 2);
+      memcpy (dst + n - 2, &b, 2);
     }
+  else if (n)
+    dst[0] = src[0];
 }
 
 /* memcpy for the short pieces of a log line: overlapping fixed-size moves

@@ -233,8 +233,13 @@ columns_split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protoco
       *target = r;    /* "-" or garbage: keep it whole as the path */
       return;
     }
-  while (sp2 > sp1 && sp2[-1] != ' ')
-    sp2--;
+  /* " HTTP/1.1", " HTTP/2.0": the last space without a loop */
+  if (end - sp1 > 9 && end[-9] == ' ' && memcmp (end - 8, "HTTP/", 5) == 0
+      && end[-3] != ' ' && end[-2] != ' ' && end[-1] != ' ')
+    sp2 = end - 8;
+  else
+    while (sp2 > sp1 && sp2[-1] != ' ')
+      sp2--;
   *method = span_make (r.p, (size_t) (sp1 - r.p));
   if (sp2 - 1 > sp1)
     {
@@ -369,7 +374,22 @@ columns_row (const LnRecord *rec, const LnColumn *columns, size_t n,
             {
               if (cache->iso_len == 0 || cache->iso_epoch != rec->time.epoch)
                 {
-                  cache->iso_len = iso_time (rec->time.epoch, cache->iso).len;
+                  int64_t day = clftime_floor_div (rec->time.epoch, 86400);
+
+                  if (cache->iso_len == 20 && cache->iso_day == day)
+                    {
+                      /* "YYYY-MM-DDThh:mm:ssZ": the date stays */
+                      unsigned secs = (unsigned) (rec->time.epoch - day * 86400);
+
+                      put2 (cache->iso + 11, secs / 3600);
+                      put2 (cache->iso + 14, secs / 60 % 60);
+                      put2 (cache->iso + 17, secs % 60);
+                    }
+                  else
+                    {
+                      cache->iso_len = iso_time (rec->time.epoch, cache->iso).len;
+                      cache->iso_day = day;
+                    }
                   cache->iso_epoch = rec->time.epoch;
                 }
               values[i].kind = cache->iso_len ? LN_VALUE_STRING : LN_VALUE_NULL;

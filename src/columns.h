@@ -70,6 +70,8 @@ LnValue column_value (const LnRecord *rec, LnColumn column,
 typedef struct {
   int64_t iso_epoch;
   size_t iso_len;             /* 0: nothing cached */
+  int64_t iso_day;            /* the day of iso_epoch: a new second of the
+                               * same day rewrites only the clock */
   char iso[LN_COLUMN_SCRATCH];
   char scratch[LN_COLUMN_SCRATCH];
 } LnColumnCache;

@@ -115,27 +115,35 @@ static void
 jsonl_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
 {
   LnValue values[LN_MAX_COLUMNS];
-  size_t room = 2, i;
+  size_t room, i;
   char *o;
 
   columns_row (rec, writer->columns, writer->ncolumns, values, &writer->column_cache);
+  if (writer->json_fixed == 0)
+    {
+      /* braces, newline, and per column a comma, the key and "null" */
+      writer->json_fixed = 3;
+      for (i = 0; i < writer->ncolumns; i++)
+        writer->json_fixed += 1 + column_json_key (writer->columns[i]).len + 4;
+    }
   /* room for the whole object at once, so the loop below needs no checks */
+  room = writer->json_fixed;
   for (i = 0; i < writer->ncolumns; i++)
-    room += 1 + column_json_key (writer->columns[i]).len + 4
-            + (values[i].kind == LN_VALUE_STRING ? JSON_STRING_MAX (values[i].text.len)
-                                                 : values[i].text.len);
+    room += values[i].kind == LN_VALUE_STRING ? JSON_STRING_MAX (values[i].text.len)
+                                              : values[i].text.len;
   buf_reserve (out, room);
   o = out->data + out->len;
   *o++ = '{';
   for (i = 0; i < writer->ncolumns; i++)
     {
-      LnSpan key = column_json_key (writer->columns[i]);
+      /* columns are checked when the options are read */
+      const LnSpan *key = &column_json_keys[writer->columns[i]];
       const LnValue *v = &values[i];
 
-      if (i)
-        *o++ = ',';
-      copy_bytes (o, key.p, key.len);
-      o += key.len;
+      *o = ',';
+      o += i != 0;
+      copy_bytes (o, key->p, key->len);
+      o += key->len;
       if (v->kind == LN_VALUE_NUMBER)
         {
           copy_bytes (o, v->text.p, v->text.len);

@@ -837,6 +837,13 @@ Test (column_value, columns_row_equals_column_value)
     "192.0.2.9 - - [10/Oct/2000:13:55:37 -0700] \"POST /login HTTP/2.0\" 302 17 \"-\" \"-\" -",
     "192.0.2.9 - - [01/Jan/1999:00:00:00 +0000] \"GARBAGE\" 200 0 \"-\" \"-\" 5",
     "192.0.2.9 - - [01/Jan/1999:00:00:00 +0000] \"GET /only?\" 200 0 \"-\" \"-\" 5",
+    /* the same UTC day at other clocks, then the next day: the cached
+     * date must be kept, then replaced */
+    "192.0.2.9 - - [01/Jan/1999:00:00:01 +0000] \"GET /a HTTP/1.0\" 200 0 \"-\" \"-\" 5",
+    "192.0.2.9 - - [01/Jan/1999:23:59:59 +0000] \"GET /a b HTTP/1.1\" 200 0 \"-\" \"-\" 5",
+    "192.0.2.9 - - [31/Dec/1998:23:00:00 -0100] \"GET /a HTTP/1.1 \" 200 0 \"-\" \"-\" 5",
+    "192.0.2.9 - - [31/Dec/1998:23:00:01 -0100] \"GET HTTP/1.1\" 200 0 \"-\" \"-\" 5",
+    "192.0.2.9 - - [01/Jan/1999:13:07:09 +0000] \"GET / HTTP/1.1x\" 200 0 \"-\" \"-\" 5",
   };
   Fx *fx = fx_default (COMBINED " %D");
   LnColumn cols[2 * LN_COL__COUNT];
