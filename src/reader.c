@@ -35,6 +35,7 @@ struct LnReader {
   size_t scan;            /* where the search for '\n' resumes */
   size_t dirty;           /* [end, dirty) holds bytes of lines handed out */
   gboolean eof;
+  gint64 stop_deadline;   /* after SIGTERM: until when a cut line may end */
 
   gboolean gzip;
   gboolean z_done;        /* the current gzip member has ended */
@@ -203,6 +204,49 @@ wait_readable (LnReader *r, GError **error)
     }
 }
 
+/* After SIGTERM/SIGINT, with part of a line read: the writer was in the
+ * middle of it, or its rest is still in the pipe.  The rest is read, a
+ * byte at a time so that nothing after it is, for up to this long; a line
+ * still cut after that is the last line, reported as malformed. */
+#define STOP_GRACE_US (G_USEC_PER_SEC)
+
+static ssize_t
+rest_of_line (LnReader *r, void *dst, GError **error)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (r->stop_deadline == 0)
+    r->stop_deadline = now + STOP_GRACE_US;
+  for (;; now = g_get_monotonic_time ())
+    {
+      struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+      int timeout = (int) ((r->stop_deadline - now + 999) / 1000);
+      int ready;
+      ssize_t n;
+
+      if (timeout <= 0)
+        return 0;
+      ready = poll (&pfd, 1, timeout);
+      if (ready < 0 && errno == EINTR)
+        continue;
+      if (ready <= 0)
+        return 0;
+      n = read (r->fd, dst, 1);
+      if (n > 0)
+        {
+          r->bytes += (uint64_t) n;
+          return n;
+        }
+      if (n == 0)
+        return 0;
+      if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+        {
+          set_io_error (error, r, errno);
+          return -1;
+        }
+    }
+}
+
 /* read(2) with EINTR handling and the idle hook.  Returns bytes read,
  * 0 at EOF, -1 on error. */
 static ssize_t
@@ -211,15 +255,17 @@ raw_read (LnReader *r, void *dst, size_t len, GError **error)
   ssize_t n;
 
   /* SIGTERM/SIGINT: the block already read is finished, nothing more is
-   * read, so what was read gets written */
+   * read, so what was read gets written; but a line cut short is ended */
   if (signals_stop_requested ())
-    return 0;
+    return !r->gzip && r->end > r->start ? rest_of_line (r, dst, error) : 0;
   for (;;)
     {
       if (r->may_block)
         {
           int ready = wait_readable (r, error);
 
+          if (ready == 0 && !r->gzip && r->end > r->start)
+            return rest_of_line (r, dst, error);
           if (ready <= 0)
             return ready;
         }
@@ -234,7 +280,7 @@ raw_read (LnReader *r, void *dst, size_t len, GError **error)
         break;
       /* SIGTERM/SIGINT: end of input, so that what was read is written */
       if (signals_stop_requested ())
-        return 0;
+        return !r->gzip && r->end > r->start ? rest_of_line (r, dst, error) : 0;
       if (r->idle && !r->idle (r->idle_data, error))
         return -1;
     }

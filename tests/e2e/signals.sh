@@ -145,6 +145,58 @@ wait "$CPID" 2>/dev/null
 check_value "SIGHUP during the flush: the old -o got all 500 lines" 500 "$(wc -l <drained.txt)"
 exec 3>&- 4>&-
 
+# --- SIGTERM while the writer is in the middle of a line -------------------
+
+# read_bytes PID: bytes the process has read so far
+read_bytes () {
+  awk '$1 == "rchar:" { print $2 }' "/proc/$1/io" 2>/dev/null
+}
+
+# half_line REST: three lines and half of a fourth in, read by lognym; then
+# SIGTERM; then REST and a fifth line, or (REST empty) nothing more
+half_line () {
+  local before
+  rm -f in.fifo out.log
+  mkfifo in.fifo || exit 99
+  "$LOGNYM" --allow-core-dumps -o out.log <in.fifo 2>logger.err 3>&- &
+  LPID=$!
+  PIDS="$PIDS $LPID"
+  exec 3>in.fifo
+  lines 3 1 >&3
+  wait_for 10 eval '[ "$(wc -l <out.log 2>/dev/null)" = 3 ]'
+  before=$(read_bytes "$LPID")
+  printf '192.0.2.9 - - [10/Oct/2000:13:55:36 -0700] "GET /n/' >&3
+  wait_for 10 eval '[ "$(read_bytes '"$LPID"')" -gt "$before" ]'
+  kill -TERM "$LPID"
+  # in a subshell: a lognym that exits at once must not take this script
+  # with it by SIGPIPE
+  if [ -n "$1" ]; then
+    (printf '%s' "$1"; lines 1 5) >&3 2>/dev/null
+  fi
+  wait_exit "$LPID" 10
+  exec 3>&-
+}
+
+half_line '4 HTTP/1.1" 200 4 "-" "ua"
+'
+check_status "SIGTERM mid-line: exit 0" 0 "$RC"
+check_value "SIGTERM mid-line: the cut line completed and written, nothing after it" 4 \
+  "$(wc -l <out.log)"
+check_contains "SIGTERM mid-line: the fourth line whole" '"GET /n/4 HTTP/1.1" 200 4' out.log
+check_not_contains "SIGTERM mid-line: not reported as malformed" "(standard input):4:" logger.err
+check_not_contains "SIGTERM mid-line: no line after the cut one read" '/n/5 ' out.log
+
+# the rest never comes: after the grace second the cut line is the last
+# line, reported as malformed as before
+half_line ''
+case $RC in
+  timeout) fail "SIGTERM mid-line, no rest: exits within 10 s" "timeout" ;;
+  *) pass "SIGTERM mid-line, no rest: exits within 10 s" ;;
+esac
+check_value "SIGTERM mid-line, no rest: the three whole lines written" 3 \
+  "$(grep -c '/n/[123] ' out.log)"
+check_contains "SIGTERM mid-line, no rest: the cut line reported" "(standard input):4:" logger.err
+
 # --- 50 runs: SIGTERM right after input, at varied moments -----------------
 
 bad=
