@@ -197,7 +197,14 @@ wait_readable (LnReader *r, GError **error)
         return 0;
       if (ready > 0 && pfd[0].revents != 0)
         return 1;
-      /* nothing to read yet (or a signal): flush, or reopen after SIGHUP */
+      /* nothing to read yet (or a signal): the next poll may wait long,
+       * so the lines already handed out go now; flush, or reopen after
+       * SIGHUP */
+      if (r->dirty > r->end)
+        {
+          wipe_memory (r->buf + r->end, r->dirty - r->end);
+          r->dirty = r->end;
+        }
       if (r->idle && !r->idle (r->idle_data, error))
         return -1;
       timeout = -1;
@@ -423,13 +430,8 @@ make_room (LnReader *r)
       memmove (r->buf, r->buf + r->start, tail);
       if (r->dirty < r->end)
         r->dirty = r->end;
-      /* from a pipe the next read may block for a long time: do not sit on
-       * the lines already handed out meanwhile */
-      if (r->may_block && r->dirty > tail)
-        {
-          wipe_memory (r->buf + tail, r->dirty - tail);
-          r->dirty = tail;
-        }
+      /* from a pipe, the lines already handed out are wiped before a read
+       * that blocks (wait_readable); one that does not overwrites them */
       r->scan -= r->start;
       r->end = tail;
       r->start = 0;
