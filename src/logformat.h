@@ -31,6 +31,8 @@ typedef struct {
   /* set by the parser from the above (see parse.c) */
   uint8_t check;          /* how the value is validated */
   uint8_t shape;          /* a fixed-width shortcut, or 0 */
+  uint8_t find;           /* how its end is found */
+  bool may_be_empty;      /* "" is a value ("" quoted, an absent %q) */
   bool literal_found;     /* the scan stops on the literal's first byte */
 } LnOp;
 

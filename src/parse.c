@@ -77,6 +77,17 @@ enum {
   SHAPE_STATUS,        /* %>s: 3 digits, then " " */
 };
 
+/* How the end of a value is found (LnOp.find): LnScan and the literal
+ * after it, combined. */
+enum {
+  FIND_QUOTED,         /* the closing quote */
+  FIND_BYTE,           /* the literal's first byte, a space */
+  FIND_BYTE_NO_SPACE,  /* the literal's first byte, with no space before it */
+  FIND_LIST,           /* a space not after a comma ("a, b, c ") */
+  FIND_LAST,           /* the end of the line, or a space before trailing fields */
+  FIND_LAST_SPACES,    /* the end of the line */
+};
+
 /* Per-line decisions that depend only on the format, made once.  Every
  * line of a format has its fields in the same order, so where each type
  * first occurs is known too; only extra trailing fields are added per
@@ -106,6 +117,17 @@ index_types (LnLogFormat *lf)
         case LN_FIELD_VHOST: op->check = CHECK_VHOST; break;
         default: op->check = CHECK_NONE; break;
         }
+      if (op->scan == LN_SCAN_QUOTED)
+        op->find = FIND_QUOTED;
+      else if (op->literal.len == 0)
+        op->find = op->scan == LN_SCAN_BARE_SPACES ? FIND_LAST_SPACES : FIND_LAST;
+      else if (op->scan == LN_SCAN_LIST && op->literal.p[0] == ' ')
+        op->find = FIND_LIST;
+      else if (op->scan == LN_SCAN_BARE && op->literal.p[0] != ' ')
+        op->find = FIND_BYTE_NO_SPACE;
+      else
+        op->find = FIND_BYTE;
+      op->may_be_empty = op->scan == LN_SCAN_QUOTED || op->type == LN_FIELD_QUERY;
       op->shape = SHAPE_ANY;
       if (op->check == CHECK_TIME && op->scan == LN_SCAN_BARE_SPACES
           && op->literal.len > 0 && op->literal.p[0] == ']')
@@ -404,52 +426,61 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
               goto found;
             }
         }
-      if (op->scan == LN_SCAN_QUOTED)
+      switch (op->find)
         {
+        case FIND_QUOTED:
           q = quoted_end (line.p, p, end);
           if (q == NULL)
             FAIL (LN_PARSE_UNTERMINATED_QUOTE, start);
-        }
-      else if (op->literal.len)
-        {
+          break;
+        case FIND_BYTE:
+        default:
           q = scan_byte_in (line.p, p, end, op->literal.p[0]);
           if (q == NULL)
             FAIL (LN_PARSE_EXPECTED_TEXT, end);
-          if (op->scan == LN_SCAN_LIST)
+          break;
+        case FIND_LIST:
+          q = scan_byte_in (line.p, p, end, ' ');
+          if (q == NULL)
+            FAIL (LN_PARSE_EXPECTED_TEXT, end);
+          /* "10.0.0.2, 10.0.0.1, 127.0.0.1 - -": a forwarded-for list
+           * written where the client belongs */
+          while (q > p && q[-1] == ',' && q + 1 < end)
             {
-              /* "10.0.0.2, 10.0.0.1, 127.0.0.1 - -": a forwarded-for list
-               * written where the client belongs */
-              while (q > p && q[-1] == ',' && op->literal.p[0] == ' ' && q + 1 < end)
-                {
-                  const char *next = scan_byte_in (line.p, q + 1, end, ' ');
-                  if (next == NULL)
-                    break;
-                  q = next;
-                }
+              const char *next = scan_byte_in (line.p, q + 1, end, ' ');
+              if (next == NULL)
+                break;
+              q = next;
             }
-          else if (op->scan == LN_SCAN_BARE && op->literal.p[0] != ' ')
-            {
-              const char *space = scan_byte_in (line.p, p, q, ' ');
-              if (space)
-                FAIL (LN_PARSE_EXPECTED_TEXT, space);
-            }
-        }
-      else
-        {
+          break;
+        case FIND_BYTE_NO_SPACE:
+          q = scan_byte_in (line.p, p, end, op->literal.p[0]);
+          if (q == NULL)
+            FAIL (LN_PARSE_EXPECTED_TEXT, end);
+          {
+            const char *space = scan_byte_in (line.p, p, q, ' ');
+            if (space)
+              FAIL (LN_PARSE_EXPECTED_TEXT, space);
+          }
+          break;
+        case FIND_LAST:
           q = end;
-          if (op->scan != LN_SCAN_BARE_SPACES)
-            {
-              const char *space = scan_byte_in (line.p, p, end, ' ');
-              if (space)
-                {
-                  if (!lf->trailing_fields)
-                    FAIL (LN_PARSE_TRAILING_TEXT, space);
-                  q = space;
-                }
-            }
+          {
+            const char *space = scan_byte_in (line.p, p, end, ' ');
+            if (space)
+              {
+                if (!lf->trailing_fields)
+                  FAIL (LN_PARSE_TRAILING_TEXT, space);
+                q = space;
+              }
+          }
+          break;
+        case FIND_LAST_SPACES:
+          q = end;
+          break;
         }
       /* Apache writes %q as nothing at all when there is no query */
-      if (q == p && op->scan != LN_SCAN_QUOTED && op->type != LN_FIELD_QUERY)
+      if (q == p && !op->may_be_empty)
         FAIL (LN_PARSE_EMPTY_FIELD, p);
 
       value = span_make (p, (size_t) (q - p));
