@@ -166,53 +166,54 @@ iso_time (int64_t epoch, char *o)
   return span_make (o, n);
 }
 
-/* "1.25" seconds (or ms) scaled to whole microseconds. */
-static LnValue
-scaled_micros (LnSpan s, unsigned decimals, char *o)
+bool
+columns_parse_micros (LnSpan s, guint64 scale, guint64 *us)
 {
-  LnValue v = { LN_VALUE_NULL, span_make (o, 0) };
-  guint64 whole = 0, frac = 0;
-  unsigned fdigits = 0;
+  guint64 whole = 0, frac = 0, f = scale;
   size_t i = 0;
-  int n = 0;
-  char tmp[24];
 
-  if (s.len == 0 || span_is_dash (s))
-    return v;
+  if (s.len == 0)
+    return false;
   for (; i < s.len && s.p[i] != '.'; i++)
     {
-      if ((unsigned) (s.p[i] - '0') > 9 || whole > G_MAXUINT64 / 100)
-        return v;
-      whole = whole * 10 + (guint64) (s.p[i] - '0');
+      unsigned d = (unsigned) (s.p[i] - '0');
+
+      if (d > 9 || whole > (G_MAXUINT64 - d) / 10)
+        return false;
+      whole = whole * 10 + d;
     }
   if (i < s.len)
     for (i++; i < s.len; i++)
       {
         if ((unsigned) (s.p[i] - '0') > 9)
-          return v;
-        if (fdigits < decimals)
+          return false;
+        if (f > 1)
           {
-            frac = frac * 10 + (guint64) (s.p[i] - '0');
-            fdigits++;
+            f /= 10;
+            frac += (guint64) (s.p[i] - '0') * f;
           }
       }
-  while (fdigits < decimals)
-    {
-      frac *= 10;
-      fdigits++;
-    }
-  {
-    guint64 scale = decimals == 6 ? 1000000 : 1000;
-    guint64 total;
+  if (whole > (G_MAXUINT64 - frac) / scale)
+    return false;               /* does not fit: no value rather than wrapped */
+  *us = whole * scale + frac;
+  return true;
+}
 
-    if (whole > (G_MAXUINT64 - frac) / scale)
-      return v;                 /* does not fit: null rather than wrapped */
-    total = whole * scale + frac;
+/* "1.25" seconds (or ms) scaled to whole microseconds. */
+static LnValue
+scaled_micros (LnSpan s, guint64 scale, char *o)
+{
+  LnValue v = { LN_VALUE_NULL, span_make (o, 0) };
+  guint64 total;
+  char tmp[24];
+  size_t i;
+  int n = 0;
 
-    do
-      tmp[n++] = (char) ('0' + total % 10);
-    while ((total /= 10) != 0);
-  }
+  if (span_is_dash (s) || !columns_parse_micros (s, scale, &total))
+    return v;
+  do
+    tmp[n++] = (char) ('0' + total % 10);
+  while ((total /= 10) != 0);
   for (i = 0; n > 0; i++)
     o[i] = tmp[--n];
   v.kind = LN_VALUE_NUMBER;
@@ -341,9 +342,9 @@ column_value (const LnRecord *rec, LnColumn column, char scratch[LN_COLUMN_SCRAT
       if ((f = first_field (rec, LN_FIELD_DURATION_US)) != NULL)
         return number_or_null (f->out);
       if ((f = first_field (rec, LN_FIELD_DURATION_MS)) != NULL)
-        return scaled_micros (f->out, 3, scratch);
+        return scaled_micros (f->out, 1000, scratch);
       if ((f = first_field (rec, LN_FIELD_DURATION_S)) != NULL)
-        return scaled_micros (f->out, 6, scratch);
+        return scaled_micros (f->out, 1000000, scratch);
       return none;
     case LN_COL__COUNT:
     default:

@@ -61,6 +61,12 @@ column_json_key (LnColumn column)
   return column_json_keys[column < LN_COL__COUNT ? column : LN_COL_TIME];
 }
 
+/* Parses a duration written as a decimal number ("1.25", "17", no sign)
+ * in units of @scale microseconds (1, 1000, 1000000) into whole
+ * microseconds, digits beyond them dropped.  false when it is not such a
+ * number or does not fit in 64 bits. */
+bool columns_parse_micros (LnSpan s, guint64 scale, guint64 *us);
+
 /* The value of @column in @rec; may point into @scratch. */
 LnValue column_value (const LnRecord *rec, LnColumn column,
                       char scratch[LN_COLUMN_SCRATCH]);

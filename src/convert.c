@@ -453,37 +453,6 @@ put_uint (char *o, guint64 v)
   return n;
 }
 
-/* "1.25" in @unit as whole microseconds; FALSE for "-" or no number. */
-static gboolean
-parse_micros (LnSpan s, int unit, guint64 *us)
-{
-  static const guint64 scale[] = { 1, 1000, 1000000 };
-  guint64 whole = 0, frac = 0, f = scale[unit];
-  size_t i = 0;
-
-  if (s.len == 0)
-    return FALSE;
-  for (; i < s.len && s.p[i] != '.'; i++)
-    {
-      if ((unsigned) (s.p[i] - '0') > 9 || whole > G_MAXUINT64 / 10000000)
-        return FALSE;
-      whole = whole * 10 + (guint64) (s.p[i] - '0');
-    }
-  if (i < s.len)
-    for (i++; i < s.len; i++)
-      {
-        if ((unsigned) (s.p[i] - '0') > 9)
-          return FALSE;
-        if (f > 1)
-          {
-            f /= 10;
-            frac += (guint64) (s.p[i] - '0') * f;
-          }
-      }
-  *us = whole * scale[unit] + frac;
-  return TRUE;
-}
-
 static const char months[12][4] = {
   "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
@@ -563,7 +532,7 @@ write_field (const CvField *f, const LnRecord *rec, LnBuf *out)
         guint64 us;
 
         /* Apache truncates: 1.9 s is "%T" 1 */
-        if (!parse_micros (v, f->from_unit, &us))
+        if (!columns_parse_micros (v, scale[f->from_unit], &us))
           break;
         buf_append (out, num, put_uint (num, us / scale[f->to_unit]));
         return;

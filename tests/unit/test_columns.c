@@ -682,6 +682,9 @@ Test (column_value, duration_huge_values)
     { "%T", "18446744073710", "18446744073710000000" },      /* does not */
     { "%T", "99999999999999999", "99999999999999999000000" },
     { "%{ms}T", "18446744073709552", "18446744073709552000" },
+    { "%D", "18446744073709551615", "18446744073709551615" },
+    { "%D", "18446744073709551616", "18446744073709551616" },
+    { "%D", "99999999999999999999", "99999999999999999999" },
   };
   size_t i;
 
@@ -701,6 +704,50 @@ Test (column_value, duration_huge_values)
                  "%s %s: expected %s microseconds or null, got %s \"%.*s\"",
                  cases[i].directive, cases[i].text, cases[i].exact, kind_name (v.kind),
                  (int) v.text.len, v.text.p);
+    }
+}
+
+/* The one parser of durations, shared with -O LogFormat conversion. */
+Test (columns, parse_micros)
+{
+  static const struct {
+    const char *text;
+    guint64 scale;
+    bool ok;
+    guint64 us;
+  } cases[] = {
+    { "0", 1, true, 0 },
+    { "17", 1, true, 17 },
+    { "1.25", 1000000, true, 1250000 },
+    { "1.2500009", 1000000, true, 1250000 },    /* beyond microseconds: dropped */
+    { "0.001", 1000, true, 1 },
+    { "3.", 1000, true, 3000 },
+    { ".5", 1000000, true, 500000 },
+    { "18446744073709551615", 1, true, G_MAXUINT64 },
+    { "18446744073709551616", 1, false, 0 },
+    { "18446744073709551620", 1, false, 0 },
+    { "18446744073709.551615", 1000000, true, G_MAXUINT64 },
+    { "18446744073709.551616", 1000000, false, 0 },
+    { "18446744073710", 1000000, false, 0 },
+    { "", 1, false, 0 },
+    { "-", 1, false, 0 },
+    { "1.2.3", 1000, false, 0 },
+    { "1e3", 1, false, 0 },
+    { "+1", 1, false, 0 },
+  };
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (cases); i++)
+    {
+      guint64 us = 12345;
+      bool ok = columns_parse_micros (span_make (cases[i].text, strlen (cases[i].text)),
+                                      cases[i].scale, &us);
+
+      cr_assert_eq (ok, cases[i].ok, "\"%s\" x %" G_GUINT64_FORMAT ": %s", cases[i].text,
+                    cases[i].scale, ok ? "accepted" : "refused");
+      if (ok)
+        cr_assert_eq (us, cases[i].us, "\"%s\": %" G_GUINT64_FORMAT ", expected %"
+                      G_GUINT64_FORMAT, cases[i].text, us, cases[i].us);
     }
 }
 
