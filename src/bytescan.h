@@ -112,34 +112,27 @@ bytes_equal (const char *p, const char *lit, size_t len)
   return 1;
 }
 
+/* Copies @n bytes, @size <= n <= 2 * @size, as two moves of @size bytes
+ * that overlap in the middle: both read before either is written. */
+#define COPY_TWO_MOVES(type, dst, src, n) \
+  do { \
+    type a_, b_; \
+    memcpy (&a_, (src), sizeof a_); \
+    memcpy (&b_, (src) + (n) - sizeof b_, sizeof b_); \
+    memcpy ((dst), &a_, sizeof a_); \
+    memcpy ((dst) + (n) - sizeof b_, &b_, sizeof b_); \
+  } while (0)
+
 /* Copies @n <= 16 bytes with overlapping fixed-size moves. */
 static inline void
 copy_short (char *dst, const char *src, size_t n)
 {
   if (n >= 8)
-    {
-      uint64_t a, b;
-      memcpy (&a, src, 8);
-      memcpy (&b, src + n - 8, 8);
-      memcpy (dst, &a, 8);
-      memcpy (dst + n - 8, &b, 8);
-    }
+    COPY_TWO_MOVES (uint64_t, dst, src, n);
   else if (n >= 4)
-    {
-      uint32_t a, b;
-      memcpy (&a, src, 4);
-      memcpy (&b, src + n - 4, 4);
-      memcpy (dst, &a, 4);
-      memcpy (dst + n - 4, &b, 4);
-    }
+    COPY_TWO_MOVES (uint32_t, dst, src, n);
   else if (n >= 2)
-    {
-      uint16_t a, b;
-      memcpy (&a, src, 2);
-      memcpy (&b, src + n - 2, 2);
-      memcpy (dst, &a, 2);
-      memcpy (dst + n - 2, &b, 2);
-    }
+    COPY_TWO_MOVES (uint16_t, dst, src, n);
   else if (n)
     dst[0] = src[0];
 }
