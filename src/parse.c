@@ -86,6 +86,7 @@ enum {
   FIND_LIST,           /* a space not after a comma ("a, b, c ") */
   FIND_LAST,           /* the end of the line, or a space before trailing fields */
   FIND_LAST_SPACES,    /* the end of the line */
+  FIND_BEFORE_PORT,    /* the last ':' before the end of "ADDRESS:PORT" */
 };
 
 /* Per-line decisions that depend only on the format, made once.  Every
@@ -123,6 +124,14 @@ index_types (LnLogFormat *lf)
         op->find = op->scan == LN_SCAN_BARE_SPACES ? FIND_LAST_SPACES : FIND_LAST;
       else if (op->scan == LN_SCAN_LIST && op->literal.p[0] == ' ')
         op->find = FIND_LIST;
+      else if ((op->type == LN_FIELD_CLIENT || op->type == LN_FIELD_SERVER_ADDR)
+               && op->literal.len == 1 && op->literal.p[0] == ':' && i + 1 < lf->nops
+               && lf->ops[i + 1].type == LN_FIELD_PORT
+               && lf->ops[i + 1].scan == LN_SCAN_BARE
+               && (lf->ops[i + 1].literal.len == 0 || lf->ops[i + 1].literal.p[0] == ' '))
+        /* "$remote_addr:$remote_port", "%a:%{remote}p": an IPv6 address
+         * has colons of its own, but a port has none and is last */
+        op->find = FIND_BEFORE_PORT;
       else if (op->scan == LN_SCAN_BARE && op->literal.p[0] != ' ')
         op->find = FIND_BYTE_NO_SPACE;
       else
@@ -477,6 +486,18 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
           break;
         case FIND_LAST_SPACES:
           q = end;
+          break;
+        case FIND_BEFORE_PORT:
+          {
+            const char *token_end = scan_byte_in (line.p, p, end, ' ');
+
+            q = token_end ? token_end : end;
+            while (q > p && q[-1] != ':')
+              q--;
+            if (q == p)
+              FAIL (LN_PARSE_EXPECTED_TEXT, token_end ? token_end : end);
+            q--;
+          }
           break;
         }
       /* Apache writes %q as nothing at all when there is no query */

@@ -772,6 +772,50 @@ Test (parse, nginx_trailing_fields)
   parsed_free (p);
 }
 
+/* "ADDRESS:PORT" in one token: the port is what follows the last colon,
+ * so IPv6 addresses split right; not so for a virtual host ("%v:%p"). */
+Test (parse, address_then_port)
+{
+  static const struct {
+    const char *line, *addr, *port;
+  } cases[] = {
+    { "192.0.2.7:51234 [x]", "192.0.2.7", "51234" },
+    { "2001:db8::1:51234 [x]", "2001:db8::1", "51234" },
+    { "::ffff:192.0.2.7:8080 [x]", "::ffff:192.0.2.7", "8080" },
+    { "::1:1 [x]", "::1", "1" },
+    { "[2001:db8::1]:443 [x]", "[2001:db8::1]", "443" },
+  };
+  Parsed *p = parsed_new ("%a:%{remote}p [%{x}i]");
+  Parsed *n = g_new0 (Parsed, 1);
+  Parsed *v = parsed_new ("%v:%p [%{x}i]");
+  GError *error = NULL;
+  size_t i;
+
+  live = g_slist_prepend (live, n);
+  cr_assert (parser_init_nginx (&n->parser, "$remote_addr:$remote_port [$http_x]", &error));
+  for (i = 0; i < N_ELEMS (cases); i++)
+    {
+      Parsed *both[2] = { p, n };
+      size_t k;
+
+      for (k = 0; k < 2; k++)
+        {
+          cr_assert_eq (parsed_run_str (both[k], cases[i].line), LN_PARSE_OK, "%s: status %d",
+                        cases[i].line, both[k]->status);
+          assert_span_str (both[k]->rec.fields[0].raw, cases[i].addr);
+          assert_span_str (both[k]->rec.fields[1].raw, cases[i].port);
+        }
+    }
+  /* no colon, or no digits after the last one */
+  cr_assert_eq (parsed_run_str (p, "192.0.2.7 [x]"), LN_PARSE_EXPECTED_TEXT);
+  cr_assert_eq (p->column, 10);
+  cr_assert_eq (parsed_run_str (p, "unix:/run/php.sock [x]"), LN_PARSE_EXPECTED_TEXT);
+  /* a virtual host ends at its first colon, as before */
+  cr_assert_eq (parsed_run_str (v, "www.example.org:80 [x]"), LN_PARSE_OK);
+  assert_span_str (v->rec.fields[0].raw, "www.example.org");
+  cr_assert_neq (parsed_run_str (v, "2001:db8::1:80 [x]"), LN_PARSE_OK);
+}
+
 Test (parse, too_many_trailing_fields)
 {
   Parsed *p = parsed_new ("combined");
