@@ -92,6 +92,12 @@ typedef struct {
   const char *residual_at;   /* LN_PARSE_RESIDUAL: where the address was */
   LnBuf scratch;             /* policy results before the residual scan */
   const char *line;          /* the current record's line */
+  /* keyed modes: the primary client's first hop, parsed early to start
+   * loading its pseudonym cache slot (anon.c, prefetch_client); its
+   * address is wiped at the end of the record */
+  LnHostToken client_tok;
+  const char *client_tok_at; /* where that hop starts, or NULL */
+  LnPseudonymSlot client_slot; /* its slot in the pseudonym cache */
 } LnAnon;
 
 /* @keyring and @cache are borrowed and may be NULL unless a key is needed
