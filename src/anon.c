@@ -282,13 +282,12 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
  * pseudonym cost.  So the primary client field's slot starts loading here,
  * from a first parse of its first hop, and the field is rewritten after
  * the other fields.  TRUE when the field is to be deferred. */
-static bool
+static bool G_GNUC_NO_INLINE
 prefetch_client (LnAnon *anon, const LnField *f)
 {
   const char *comma;
 
-  if (!LN_IP_MODE_KEYED (anon->config.ip_mode) || anon->key == NULL || anon->fallback
-      || anon->cache == NULL)
+  if (anon->key == NULL || anon->fallback || anon->cache == NULL)
     return false;
   comma = memchr (f->raw.p, ',', f->raw.len);
   /* client_hop() takes this parse instead of repeating it */
@@ -389,6 +388,7 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
   bool scan = cfg->residual != LN_RESIDUAL_OFF;
   LnParseStatus status = LN_PARSE_OK;
   LnField *client = NULL;     /* deferred, see prefetch_client() */
+  const bool keyed = LN_IP_MODE_KEYED (cfg->ip_mode);
   size_t i;
 
   buf_reset (arena);
@@ -410,7 +410,7 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
       switch (f->type)
         {
         case LN_FIELD_CLIENT:
-          if (rec->first[LN_FIELD_CLIENT] == (int8_t) i && prefetch_client (anon, f))
+          if (keyed && rec->first[LN_FIELD_CLIENT] == (int8_t) i && prefetch_client (anon, f))
             client = f;
           else
             rewrite_client (anon, rec, f, rec->first[LN_FIELD_CLIENT] == (int8_t) i, arena);
