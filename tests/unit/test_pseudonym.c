@@ -685,14 +685,14 @@ check_digest (gboolean allow_aes)
     g_free (keys[p]);
 }
 
-Test (slot_digest, aes, .timeout = 20)
+Test (slot_digest, aes, .timeout = 10)
 {
   if (!aes128_available ())
     cr_skip_test ("no AES-NI on this CPU");
   check_digest (TRUE);
 }
 
-Test (slot_digest, siphash, .timeout = 20)
+Test (slot_digest, siphash, .timeout = 10)
 {
   check_digest (FALSE);
 }
