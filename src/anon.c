@@ -282,7 +282,7 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
  * pseudonym cost.  So the primary client field's slot starts loading here,
  * from a first parse of its first hop, and the field is rewritten after
  * the other fields.  TRUE when the field is to be deferred. */
-static bool G_GNUC_NO_INLINE
+static bool
 prefetch_client (LnAnon *anon, const LnField *f)
 {
   const char *comma;
