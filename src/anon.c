@@ -108,8 +108,20 @@ anon_needs_key (const LnAnonConfig *config)
   return LN_IP_MODE_KEYED (config->ip_mode) || config->user == LN_USER_HMAC;
 }
 
-size_t
-anon_address (const LnAnon *anon, LnAddr *addr, char *out)
+static inline void
+pseudonym (const LnAnon *anon, const LnAddr *addr, const LnPseudonymSlot *slot,
+           uint8_t digest[LN_PSEUDONYM_BYTES])
+{
+  if (slot)
+    pseudonym_lookup (anon->cache, anon->key, slot, addr, digest);
+  else
+    pseudonym_compute (anon->cache, anon->key, anon->period, addr, digest);
+}
+
+/* anon_address(), and in the keyed modes with @slot the pseudonym cache
+ * slot of @addr already located (prefetch_client). */
+static size_t
+address_at (const LnAnon *anon, LnAddr *addr, const LnPseudonymSlot *slot, char *out)
 {
   uint8_t digest[LN_PSEUDONYM_BYTES];
   LnIpMode mode = anon->config.ip_mode;
@@ -126,17 +138,17 @@ anon_address (const LnAnon *anon, LnAddr *addr, char *out)
       ipaddr_truncate (addr, anon->config.v4_bits, anon->config.v6_bits);
       return ipaddr_format (addr, out);
     case LN_IP_HMAC:
-      pseudonym_compute (anon->cache, anon->key, anon->period, addr, digest);
+      pseudonym (anon, addr, slot, digest);
       wipe_memory (addr, sizeof *addr);
       n = pseudonym_format_token (digest, out);
       break;
     case LN_IP_HMAC_IPV6:
-      pseudonym_compute (anon->cache, anon->key, anon->period, addr, digest);
+      pseudonym (anon, addr, slot, digest);
       wipe_memory (addr, sizeof *addr);
       n = pseudonym_format_ipv6 (digest, out);
       break;
     case LN_IP_TRUNCATE_HMAC:
-      pseudonym_compute (anon->cache, anon->key, anon->period, addr, digest);
+      pseudonym (anon, addr, slot, digest);
       ipaddr_truncate (addr, anon->config.v4_bits, anon->config.v6_bits);
       n = ipaddr_format (addr, out);
       out[n++] = '-';
@@ -148,8 +160,14 @@ anon_address (const LnAnon *anon, LnAddr *addr, char *out)
       memcpy (out, placeholder.p, placeholder.len);
       return placeholder.len;
     }
-  wipe_memory (digest, sizeof digest);
+  /* no wipe of @digest: it is the pseudonym, written out anyway */
   return n;
+}
+
+size_t
+anon_address (const LnAnon *anon, LnAddr *addr, char *out)
+{
+  return address_at (anon, addr, NULL, out);
 }
 
 /* Picks the period key for a record.  FALSE when it was erased and the
@@ -203,13 +221,16 @@ client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *ar
   LnHostToken tok;
   char text[LN_ANON_TEXT_MAX];
   size_t n;
+  bool early = first && hop.p == anon->client_tok_at;
 
   if (span_is_dash (hop) || span_eq_str (hop, "unknown"))
     {
       buf_append_span (arena, hop);
       return LN_AF_NONE;
     }
-  if (!ipaddr_parse_host (hop, &tok))
+  if (early)
+    tok = anon->client_tok;    /* parsed by prefetch_client() */
+  else if (!ipaddr_parse_host (hop, &tok))
     {
       if (first && anon->geo)
         memcpy (rec->country, "--", 3);
@@ -237,7 +258,7 @@ client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *ar
         return family;
       }
 
-    n = anon_address (anon, &tok.addr, text);
+    n = address_at (anon, &tok.addr, early ? &anon->client_slot : NULL, text);
     /* A token is not an address: brackets, zone and port would make it
      * look like one, so only the address modes keep the shape. */
     if (mode == LN_IP_HMAC || mode == LN_IP_TRUNCATE_HMAC)
@@ -327,6 +348,29 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
   f->out.len = arena->len - off;
 }
 
+/* Keyed modes: the pseudonym cache is probed at random and its slot is
+ * rarely in the CPU cache, and waiting for it was most of what a cached
+ * pseudonym cost.  So the primary client field's slot starts loading here,
+ * from a first parse of its first hop, and the field is rewritten after
+ * the other fields.  TRUE when the field is to be deferred. */
+static bool
+prefetch_client (LnAnon *anon, const LnField *f)
+{
+  const char *comma;
+
+  if (anon->key == NULL || anon->fallback || anon->cache == NULL)
+    return false;
+  comma = memchr (f->raw.p, ',', f->raw.len);
+  /* client_hop() takes this parse instead of repeating it */
+  if (ipaddr_parse_host (span_make (f->raw.p, comma ? (size_t) (comma - f->raw.p) : f->raw.len),
+                         &anon->client_tok))
+    {
+      anon->client_tok_at = f->raw.p;
+      pseudonym_locate (anon->cache, anon->period, &anon->client_tok.addr, &anon->client_slot);
+    }
+  return true;
+}
+
 /* Sets @f's output to @text after masking the addresses in it.  @text is
  * either a part of the line or in anon->scratch (@in_scratch), never in the
  * arena, which grows here.  Returns false when an address was found and
@@ -414,6 +458,8 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
   const LnAnonConfig *cfg = &anon->config;
   bool scan = cfg->residual != LN_RESIDUAL_OFF;
   LnParseStatus status = LN_PARSE_OK;
+  LnField *client = NULL;     /* deferred, see prefetch_client() */
+  const bool keyed = LN_IP_MODE_KEYED (cfg->ip_mode);
   size_t i;
 
   buf_reset (arena);
@@ -435,7 +481,10 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
         default:
           continue;
         case ACT_CLIENT:
-          rewrite_client (anon, rec, f, rec->first[LN_FIELD_CLIENT] == (int8_t) i, arena);
+          if (keyed && rec->first[LN_FIELD_CLIENT] == (int8_t) i && prefetch_client (anon, f))
+            client = f;
+          else
+            rewrite_client (anon, rec, f, rec->first[LN_FIELD_CLIENT] == (int8_t) i, arena);
           continue;
         case ACT_ADDRESSES:
           rewrite_client (anon, rec, f, false, arena);
@@ -493,6 +542,12 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
       /* free text, after its policy: the residual scan */
       if (!finish_field (anon, f, text, in_scratch, scan, arena))
         status = LN_PARSE_RESIDUAL;
+    }
+  if (client)
+    {
+      rewrite_client (anon, rec, client, true, arena);
+      wipe_memory (&anon->client_tok.addr, sizeof anon->client_tok.addr);
+      anon->client_tok_at = NULL;
     }
   /* the scratch may have held a referer or query with an address in it */
   if (anon->scratch.len)

@@ -94,6 +94,12 @@ typedef struct {
   const char *line;          /* the current record's line */
   uint8_t action[LN_FIELD__COUNT];  /* what anon_record does per field type,
                                      * decided from @config once */
+  /* keyed modes: the primary client's first hop, parsed early to start
+   * loading its pseudonym cache slot (anon.c, prefetch_client); its
+   * address is wiped at the end of the record */
+  LnHostToken client_tok;
+  const char *client_tok_at; /* where that hop starts, or NULL */
+  LnPseudonymSlot client_slot; /* its slot in the pseudonym cache */
 } LnAnon;
 
 /* @keyring and @cache are borrowed and may be NULL unless a key is needed

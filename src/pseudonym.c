@@ -6,6 +6,7 @@
 #include <sys/random.h>
 #endif
 
+#include "aes128.h"
 #include "errors.h"
 #include "i18n.h"
 #include "pseudonym.h"
@@ -16,25 +17,55 @@
 /* 20 bytes, packed: the table is probed at random, so its size in cache
  * lines is what costs (a 32-byte entry made the probe's cache miss 80% of
  * the pseudonym time).  The slot index takes the low bits of the first
- * half of a 128-bit keyed digest and the tag is the whole second half, so
- * a false hit needs 64 + log2(slots) bits to agree by chance. */
+ * half of a 128-bit keyed digest and the tag is the whole second half.
+ *
+ * False hits: a lookup compares its tag with the entries of one probe run
+ * (on average under two at the half load where the table is cleared), and
+ * a foreign entry matches with probability 2^-63 (the tag's low bit is
+ * forced to 1), whatever the addresses, since nobody who does not hold
+ * the per-process key can choose addresses whose digests agree.  So even
+ * 2^40 lookups (10^12 lines) give a wrong pseudonym with probability below
+ * 2^40 * 2 * 2^-63 = 2^-22. */
 typedef struct {
   uint64_t tag;                     /* second digest half, | 1; 0 marks empty */
   uint8_t value[LN_PSEUDONYM_BYTES];
 } __attribute__ ((packed)) Entry;
 
+/* The keys of the slot digest, in secure memory (they would let anyone
+ * with a memory image test guesses against the table's tags). */
+typedef struct {
+  /* AES-NI: the round keys of a random key K, and the current period's
+   * whitening W = AES(K, period block) */
+  uint8_t rk[16 * LN_AES128_ROUND_KEYS];
+  uint8_t period_mask[16];
+  /* SipHash fallback: a random key, and the current period's key
+   * SipHash-2-4-128(key, period) */
+  uint8_t sip[16];
+  uint8_t sip_period[16];
+} SlotKeys;
+
 struct LnPseudonymCache {
-  uint8_t *sipkey;                  /* 32 bytes of secure memory */
+  SlotKeys *keys;                   /* secure memory */
   Entry *slots;
   size_t mask;
   size_t used;
+  int64_t period;                   /* the period the *_period keys are for */
+  gboolean have_period;
+  gboolean aes;
   guint64 hits, misses;
 };
 
 LnPseudonymCache *
 pseudonym_cache_new (size_t entries, GError **error)
 {
+  return pseudonym_cache_new_full (entries, TRUE, error);
+}
+
+LnPseudonymCache *
+pseudonym_cache_new_full (size_t entries, gboolean allow_aes, GError **error)
+{
   LnPseudonymCache *c;
+  uint8_t *random;
   size_t n = 64, got = 0;
 
   if (!secmem_init (64 * 1024, error))
@@ -42,11 +73,15 @@ pseudonym_cache_new (size_t entries, GError **error)
   while (n < entries)
     n *= 2;
   c = g_new0 (LnPseudonymCache, 1);
-  c->sipkey = secmem_alloc (32);
+  c->keys = secmem_alloc (sizeof *c->keys);
+  /* 16 bytes of AES key and 16 of SipHash key, drawn into secure memory;
+   * the AES key is expanded in place (it is read before the round keys
+   * are written) and kept only as round keys */
+  random = c->keys->rk;
 #ifdef HAVE_GETRANDOM
   while (got < 32)
     {
-      ssize_t r = getrandom (c->sipkey + got, 32 - got, 0);
+      ssize_t r = getrandom (random + got, 32 - got, 0);
       if (r <= 0)
         break;
       got += (size_t) r;
@@ -54,11 +89,18 @@ pseudonym_cache_new (size_t entries, GError **error)
 #endif
   if (got < 32)
     {
+      wipe_memory (c->keys, sizeof *c->keys);
       g_set_error (error, LN_ERROR, LN_ERROR_SETUP,
                    _("cannot get random bytes from the kernel"));
       g_free (c);
       return NULL;
     }
+  memcpy (c->keys->sip, random + 16, 16);
+  c->aes = allow_aes && aes128_available ();
+  if (c->aes)
+    aes128_expand (random, c->keys->rk);
+  else
+    wipe_memory (random, 32);
   c->slots = g_new0 (Entry, n);
   c->mask = n - 1;
   return c;
@@ -71,7 +113,7 @@ pseudonym_cache_free (LnPseudonymCache *cache)
     return;
   wipe_memory (cache->slots, (cache->mask + 1) * sizeof (Entry));
   g_free (cache->slots);
-  wipe_memory (cache->sipkey, 32);
+  wipe_memory (cache->keys, sizeof *cache->keys);
   g_free (cache);
 }
 
@@ -82,41 +124,64 @@ pseudonym_cache_counts (const LnPseudonymCache *cache, guint64 *hits, guint64 *m
   *misses = cache->misses;
 }
 
-void
-pseudonym_compute (LnPseudonymCache *cache, const LnHmacKey *key, int64_t period,
-                   const LnAddr *addr, uint8_t out[LN_PSEUDONYM_BYTES])
+gboolean
+pseudonym_cache_uses_aes (const LnPseudonymCache *cache)
 {
-  uint8_t input[24];
-  uint8_t digest[LN_SHA256_LEN];
-  uint64_t d0, d1;
+  return cache->aes;
+}
+
+/* The slot digest must separate periods (an entry holds the token under
+ * one period's key), so each period gets its own digest key.  Records
+ * arrive in time order, so this runs about once per period. */
+static void G_GNUC_NO_INLINE
+set_period (LnPseudonymCache *cache, int64_t period)
+{
+  uint8_t block[16];
   size_t i;
 
-  ipaddr_to_v6_bytes (addr, input);
+  /* the period, and a constant that no 8-byte period prefix makes
+   * ambiguous */
   for (i = 0; i < 8; i++)
-    input[16 + i] = (uint8_t) ((uint64_t) period >> (8 * i));
-  d0 = siphash13_128 (cache->sipkey, input, sizeof input, &d1);
-
-  d1 |= 1;
-  for (i = d0 & cache->mask;; i = (i + 1) & cache->mask)
+    block[i] = (uint8_t) ((uint64_t) period >> (8 * i));
+  memcpy (block + 8, "lognym-p", 8);
+  if (cache->aes)
     {
-      Entry *e = &cache->slots[i];
-
-      if (e->tag == d1)
-        {
-          cache->hits++;
-          memcpy (out, e->value, LN_PSEUDONYM_BYTES);
-          wipe_memory (input, sizeof input);
-          return;
-        }
-      if (e->tag == 0)
-        break;
+      /* AES(K, a XOR W) with W = AES(K, period block): a keyed permutation
+       * of the address within one period, and two periods' digests of any
+       * two addresses agree only if a1 ^ a2 == W1 ^ W2, which nobody can
+       * aim at without K. */
+      aes128_encrypt (cache->keys->rk, block, cache->keys->period_mask);
     }
+  else
+    {
+      uint64_t hi, lo = siphash24_128 (cache->keys->sip, block, 8, &hi);
+
+      for (i = 0; i < 8; i++)
+        {
+          cache->keys->sip_period[i] = (uint8_t) (lo >> (8 * i));
+          cache->keys->sip_period[8 + i] = (uint8_t) (hi >> (8 * i));
+        }
+    }
+  wipe_memory (block, sizeof block);
+  cache->period = period;
+  cache->have_period = TRUE;
+}
+
+/* The miss: the HMAC itself, remembered under @tag. */
+static void G_GNUC_NO_INLINE
+compute_and_insert (LnPseudonymCache *cache, const LnHmacKey *key, const LnAddr *addr,
+                    uint64_t index, uint64_t tag, uint8_t out[LN_PSEUDONYM_BYTES])
+{
+  uint8_t input[16];
+  uint8_t digest[LN_SHA256_LEN];
+  size_t i;
 
   cache->misses++;
-  hmac_sha256 (key, input, 16, digest);
+  ipaddr_to_v6_bytes (addr, input);
+  hmac_sha256_16 (key, input, digest);
   memcpy (out, digest, LN_PSEUDONYM_BYTES);
   wipe_memory (input, sizeof input);
-  wipe_memory (digest, sizeof digest);
+  /* the digest is the pseudonym, no secret: no wipe */
 
   /* Clear at half load: simpler than eviction, and probing stays short. */
   if (cache->used >= (cache->mask + 1) / 2)
@@ -124,32 +189,142 @@ pseudonym_compute (LnPseudonymCache *cache, const LnHmacKey *key, int64_t period
       memset (cache->slots, 0, (cache->mask + 1) * sizeof (Entry));
       cache->used = 0;
     }
-  for (i = d0 & cache->mask; cache->slots[i].tag != 0; i = (i + 1) & cache->mask)
+  for (i = index & cache->mask; cache->slots[i].tag != 0; i = (i + 1) & cache->mask)
     ;
-  cache->slots[i].tag = d1;
+  cache->slots[i].tag = tag;
   memcpy (cache->slots[i].value, out, LN_PSEUDONYM_BYTES);
   cache->used++;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The address's 16-byte form is built in a register and never stored, so
+ * there is nothing to wipe. */
+__attribute__ ((target ("aes,sse4.1")))
+static void
+digest_aes (const LnPseudonymCache *cache, const LnAddr *addr, LnPseudonymSlot *slot)
+{
+  const __m128i *rk = (const __m128i *) (const void *) cache->keys->rk;
+  __m128i a, d;
+  uint32_t v4;
+
+  if (addr->family == LN_AF_INET)
+    {
+      /* ::ffff:a.b.c.d */
+      memcpy (&v4, addr->bytes, 4);
+      a = _mm_insert_epi32 (_mm_set_epi32 (0, (int) 0xffff0000u, 0, 0), (int) v4, 3);
+    }
+  else
+    a = _mm_loadu_si128 ((const __m128i *) (const void *) addr->bytes);
+  /* the period's whitening (see set_period) */
+  a = _mm_xor_si128 (a, _mm_load_si128 ((const __m128i *) (const void *)
+                                        cache->keys->period_mask));
+  d = aes128_encrypt_block (rk, a);
+  slot->index = (uint64_t) _mm_cvtsi128_si64 (d);
+  slot->tag = (uint64_t) _mm_extract_epi64 (d, 1) | 1;
+}
+#endif
+
+void
+pseudonym_locate (LnPseudonymCache *cache, int64_t period, const LnAddr *addr,
+                  LnPseudonymSlot *slot)
+{
+  const Entry *e;
+
+  if (G_UNLIKELY (!cache->have_period || cache->period != period))
+    set_period (cache, period);
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (cache->aes)
+    digest_aes (cache, addr, slot);
+  else
+#endif
+    {
+      uint8_t input[16];
+
+      ipaddr_to_v6_bytes (addr, input);
+      slot->index = siphash13_128 (cache->keys->sip_period, input, sizeof input, &slot->tag);
+      slot->tag |= 1;
+      wipe_memory (input, sizeof input);
+    }
+  /* Start loading the slot (a 20-byte entry may straddle two cache
+   * lines).  Not __builtin_prefetch: GCC counts it as no side effect and
+   * may drop it with the digest it depends on. */
+  e = &cache->slots[slot->index & cache->mask];
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  __asm__ __volatile__ ("prefetcht0 %0" : : "m" (*(const char *) e));
+  __asm__ __volatile__ ("prefetcht0 %0" : : "m" (((const char *) e)[sizeof *e - 1]));
+#else
+  __builtin_prefetch (e);
+  __builtin_prefetch ((const char *) e + sizeof *e - 1);
+#endif
+}
+
+void
+pseudonym_lookup (LnPseudonymCache *cache, const LnHmacKey *key, const LnPseudonymSlot *slot,
+                  const LnAddr *addr, uint8_t out[LN_PSEUDONYM_BYTES])
+{
+  size_t i;
+
+  for (i = slot->index & cache->mask;; i = (i + 1) & cache->mask)
+    {
+      const Entry *e = &cache->slots[i];
+
+      if (e->tag == slot->tag)
+        {
+          cache->hits++;
+          memcpy (out, e->value, LN_PSEUDONYM_BYTES);
+          return;
+        }
+      if (e->tag == 0)
+        break;
+    }
+  compute_and_insert (cache, key, addr, slot->index, slot->tag, out);
+}
+
+void
+pseudonym_compute (LnPseudonymCache *cache, const LnHmacKey *key, int64_t period,
+                   const LnAddr *addr, uint8_t out[LN_PSEUDONYM_BYTES])
+{
+  LnPseudonymSlot slot;
+
+  pseudonym_locate (cache, period, addr, &slot);
+  pseudonym_lookup (cache, key, &slot, addr, out);
+}
+
+/* Base32 of 40 bits at once: the eight 5-bit groups are spread into the
+ * eight bytes of a word (most significant group into the lowest byte,
+ * which is written first), then mapped to the alphabet without a table:
+ * 0..25 -> 'a'..'z' is +97, 26..31 -> '2'..'7' is +24. */
+static inline void
+base32_40 (uint64_t v, char out[8])
+{
+  const uint64_t ones = 0x0101010101010101ULL;
+  uint64_t t, big;
+
+  t = (v >> 20 & 0xfffff) | (v & 0xfffff) << 32;
+  t = (t >> 10 & 0x000003ff000003ffULL) | (t & 0x000003ff000003ffULL) << 16;
+  t = (t >> 5 & 0x001f001f001f001fULL) | (t & 0x001f001f001f001fULL) << 8;
+  /* per byte: 1 where the group is 26 or more (x + 102 reaches 128; no
+   * byte overflows, as x <= 31) */
+  big = ((t + 102 * ones) >> 7) & ones;
+  t = t + 97 * ones - big * 73;
+  t = GUINT64_TO_LE (t);
+  memcpy (out, &t, 8);
 }
 
 size_t
 pseudonym_format_token (const uint8_t digest[LN_PSEUDONYM_BYTES], char *out)
 {
-  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-
-  size_t half;
+  uint64_t a, b;
 
   /* 80 bits = two 40-bit halves of 8 groups of 5 bits, most significant
-   * first */
-  for (half = 0; half < 2; half++)
-    {
-      const uint8_t *d = digest + 5 * half;
-      uint64_t v = (uint64_t) d[0] << 32 | (uint64_t) d[1] << 24 | (uint64_t) d[2] << 16
-                   | (uint64_t) d[3] << 8 | d[4];
-      size_t i;
-
-      for (i = 0; i < 8; i++)
-        out[8 * half + i] = alphabet[(v >> (35 - 5 * i)) & 31];
-    }
+   * first: bytes 0..4 and 5..9, from two big-endian 8-byte loads (bytes
+   * 0..7 and 2..9; the digest has 12) */
+  memcpy (&a, digest, 8);
+  memcpy (&b, digest + 2, 8);
+  a = GUINT64_FROM_BE (a);
+  b = GUINT64_FROM_BE (b);
+  base32_40 (a >> 24, out);
+  base32_40 (b & 0xffffffffffULL, out + 8);
   return LN_TOKEN_LEN;
 }
 

@@ -11,9 +11,10 @@
  *
  * Computing an HMAC costs two SHA-256 compressions; logs repeat addresses,
  * so results are memoised in a bounded cache.  The cache is never keyed by
- * the raw address: its key is a 128-bit SipHash digest of (address, period)
- * under a random per-process key kept in secure memory, and the cache is
- * cleared when it fills.  It holds only digests and output tokens.
+ * the raw address: its key is a 128-bit keyed digest of (address, period)
+ * under a random per-process key kept in secure memory (one AES-128
+ * encryption with AES-NI, SipHash-1-3 without), and the cache is cleared
+ * when it fills.  It holds only digests and output tokens.
  */
 #ifndef LN_PSEUDONYM_H
 #define LN_PSEUDONYM_H
@@ -33,12 +34,38 @@ typedef struct LnPseudonymCache LnPseudonymCache;
  * @error if no random cache key can be had. */
 LnPseudonymCache *pseudonym_cache_new (size_t entries, GError **error);
 
+/* The same, and with @allow_aes FALSE the slot digest is SipHash even
+ * where the CPU has AES-NI (for the tests of both). */
+LnPseudonymCache *pseudonym_cache_new_full (size_t entries, gboolean allow_aes,
+                                            GError **error);
+
+/* TRUE when the slot digest is AES-NI. */
+gboolean pseudonym_cache_uses_aes (const LnPseudonymCache *cache);
+
 void pseudonym_cache_free (LnPseudonymCache *cache);
 
 /* The first LN_PSEUDONYM_BYTES of HMAC(@key, address) for @addr in period
  * @period, into @out.  @addr is not modified; the caller wipes it. */
 void pseudonym_compute (LnPseudonymCache *cache, const LnHmacKey *key, int64_t period,
                         const LnAddr *addr, uint8_t out[LN_PSEUDONYM_BYTES]);
+
+/* pseudonym_compute() in two steps, so that the cache slot, which is
+ * probed at random in a table bigger than the CPU's caches and whose load
+ * is most of a cache hit's cost, can load while the caller does other
+ * work.  pseudonym_locate() computes @addr's slot digest for @period and
+ * starts loading the slot; pseudonym_lookup() then answers for the same
+ * @addr (needed on a miss), as pseudonym_compute() would.  The slot is a
+ * keyed digest, no secret and no address. */
+typedef struct {
+  uint64_t index;
+  uint64_t tag;
+} LnPseudonymSlot;
+
+void pseudonym_locate (LnPseudonymCache *cache, int64_t period, const LnAddr *addr,
+                       LnPseudonymSlot *slot);
+void pseudonym_lookup (LnPseudonymCache *cache, const LnHmacKey *key,
+                       const LnPseudonymSlot *slot, const LnAddr *addr,
+                       uint8_t out[LN_PSEUDONYM_BYTES]);
 
 /* Encoders; each returns the number of bytes written (no NUL). */
 size_t pseudonym_format_token (const uint8_t digest[LN_PSEUDONYM_BYTES], char *out);

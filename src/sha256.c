@@ -1,6 +1,7 @@
 /* sha256.c - FIPS 180-4 SHA-256, RFC 2104 HMAC, RFC 5869 HKDF. */
 #include "config.h"
 
+#include <glib.h>
 #include <string.h>
 #include "sha256.h"
 #include "wipe.h"
@@ -257,6 +258,49 @@ hmac_sha256 (const LnHmacKey *key, const void *data, size_t len,
   sha256_update (&ctx, inner, sizeof inner);
   sha256_final (&ctx, out);
   wipe_memory (inner, sizeof inner);
+}
+
+void
+hmac_sha256_16 (const LnHmacKey *key, const uint8_t data[16], uint8_t out[LN_SHA256_LEN])
+{
+  uint32_t h[8];
+  uint8_t block[LN_SHA256_BLOCK];
+  int i;
+
+  /* the keyed states have absorbed exactly one block (hmac_sha256_init) */
+  g_assert (key->inner.total == LN_SHA256_BLOCK && key->inner.fill == 0);
+  /* inner: the 16 bytes, padding, and the length of 64 + 16 bytes */
+  memcpy (h, key->inner.h, sizeof h);
+  memcpy (block, data, 16);
+  block[16] = 0x80;
+  memset (block + 17, 0, LN_SHA256_BLOCK - 17 - 8);
+  memset (block + 56, 0, 6);
+  block[62] = (uint8_t) (((LN_SHA256_BLOCK + 16) * 8) >> 8);
+  block[63] = (uint8_t) ((LN_SHA256_BLOCK + 16) * 8);
+  compress (h, block);
+  /* outer: the inner digest, padding, and the length of 64 + 32 bytes */
+  for (i = 0; i < 8; i++)
+    {
+      block[4 * i] = (uint8_t) (h[i] >> 24);
+      block[4 * i + 1] = (uint8_t) (h[i] >> 16);
+      block[4 * i + 2] = (uint8_t) (h[i] >> 8);
+      block[4 * i + 3] = (uint8_t) h[i];
+    }
+  block[32] = 0x80;
+  memset (block + 33, 0, LN_SHA256_BLOCK - 33 - 2);
+  block[62] = (uint8_t) (((LN_SHA256_BLOCK + LN_SHA256_LEN) * 8) >> 8);
+  block[63] = (uint8_t) ((LN_SHA256_BLOCK + LN_SHA256_LEN) * 8);
+  memcpy (h, key->outer.h, sizeof h);
+  compress (h, block);
+  for (i = 0; i < 8; i++)
+    {
+      out[4 * i] = (uint8_t) (h[i] >> 24);
+      out[4 * i + 1] = (uint8_t) (h[i] >> 16);
+      out[4 * i + 2] = (uint8_t) (h[i] >> 8);
+      out[4 * i + 3] = (uint8_t) h[i];
+    }
+  /* the first block held the address; the second is its inner hash */
+  wipe_memory (block, sizeof block);
 }
 
 int

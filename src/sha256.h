@@ -45,6 +45,11 @@ void hmac_sha256_init (LnHmacKey *key, const uint8_t *secret, size_t len);
 void hmac_sha256 (const LnHmacKey *key, const void *data, size_t len,
                   uint8_t out[LN_SHA256_LEN]);
 
+/* The same for a 16-byte message (an address): the two compressions and
+ * nothing else, for the pseudonym cache's misses. */
+void hmac_sha256_16 (const LnHmacKey *key, const uint8_t data[16],
+                     uint8_t out[LN_SHA256_LEN]);
+
 /* HKDF-SHA-256 (RFC 5869): derives @out_len bytes (at most 255 * 32) from
  * @ikm with @salt and @info.  Returns 0, or -1 when @out_len is too big. */
 int hkdf_sha256 (const uint8_t *salt, size_t salt_len,

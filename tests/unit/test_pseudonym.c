@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "aes128.h"
 #include "helpers.h"
 #include "ipaddr.h"
 #include "pseudonym.h"
@@ -528,4 +529,238 @@ Test (pseudonym, siphash_vectors)
    * differ */
   cr_assert_neq (siphash13_128 (key, in, 24, &second), siphash13 (key, in, 24));
   cr_assert_neq (siphash13_128 (key, in, 24, &second), second);
+}
+
+/* SipHash-2-4 with 128-bit output (the fallback slot digest's per-period
+ * key) against the first vectors_sip128 entries of the reference
+ * implementation: key 00..0f, message 00..(len-1). */
+Test (pseudonym, siphash128_vectors)
+{
+  static const uint8_t want[3][16] = {
+    { 0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6, 0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93 },
+    { 0xda, 0x87, 0xc1, 0xd8, 0x6b, 0x99, 0xaf, 0x44, 0x34, 0x76, 0x59, 0x11, 0x9b, 0x22, 0xfc, 0x45 },
+    { 0x81, 0x77, 0x22, 0x8d, 0xa4, 0xa4, 0x5d, 0xc7, 0xfc, 0xa3, 0x8b, 0xde, 0xf6, 0x0a, 0xff, 0xe4 },
+  };
+  uint8_t key[16], in[2] = { 0, 1 };
+  size_t len, i;
+
+  for (i = 0; i < 16; i++)
+    key[i] = (uint8_t) i;
+  for (len = 0; len < 3; len++)
+    {
+      uint64_t second = 0, first = siphash24_128 (key, in, len, &second);
+      uint8_t got[16];
+
+      for (i = 0; i < 8; i++)
+        {
+          got[i] = (uint8_t) (first >> (8 * i));
+          got[8 + i] = (uint8_t) (second >> (8 * i));
+        }
+      cr_assert (memcmp (got, want[len], 16) == 0, "SipHash-2-4-128 of %zu bytes", len);
+    }
+}
+
+/* ------------------------------------------------------------------ AES */
+
+static void
+unhex (const char *hex, uint8_t *out, size_t n)
+{
+  size_t i;
+
+  cr_assert_eq (strlen (hex), 2 * n);
+  for (i = 0; i < n; i++)
+    out[i] = (uint8_t) (g_ascii_xdigit_value (hex[2 * i]) << 4
+                        | g_ascii_xdigit_value (hex[2 * i + 1]));
+}
+
+/* FIPS 197: the cipher example of appendix B with the key expansion of
+ * appendix A.1, and the AES-128 example vector of appendix C.1. */
+Test (aes, fips197_vectors)
+{
+  static const struct {
+    const char *key, *plain, *cipher;
+  } cases[] = {
+    { "2b7e151628aed2a6abf7158809cf4f3c", "3243f6a8885a308d313198a2e0370734",
+      "3925841d02dc09fbdc118597196a0b32" },
+    { "000102030405060708090a0b0c0d0e0f", "00112233445566778899aabbccddeeff",
+      "69c4e0d86a7b0430d8cdb78070b4c55a" },
+  };
+  uint8_t key[16], plain[16], cipher[16], got[16], want[16];
+  uint8_t rk[16 * LN_AES128_ROUND_KEYS];
+  size_t i;
+
+  if (!aes128_available ())
+    cr_skip_test ("no AES-NI on this CPU: the slot digest is SipHash here");
+  for (i = 0; i < N_ELEMS (cases); i++)
+    {
+      unhex (cases[i].key, key, 16);
+      unhex (cases[i].plain, plain, 16);
+      unhex (cases[i].cipher, cipher, 16);
+      aes128_expand (key, rk);
+      cr_assert (memcmp (rk, key, 16) == 0, "round key 0 is the key");
+      if (i == 0)
+        {
+          /* appendix A.1: w[4..7] and w[40..43] */
+          unhex ("a0fafe1788542cb123a339392a6c7605", want, 16);
+          cr_assert (memcmp (rk + 16, want, 16) == 0, "round key 1");
+          unhex ("d014f9a8c9ee2589e13f0cc8b6630ca6", want, 16);
+          cr_assert (memcmp (rk + 160, want, 16) == 0, "round key 10");
+        }
+      aes128_encrypt (rk, plain, got);
+      cr_assert (memcmp (got, cipher, 16) == 0, "FIPS 197 case %zu", i);
+      /* in place */
+      aes128_encrypt (rk, plain, plain);
+      cr_assert (memcmp (plain, cipher, 16) == 0, "FIPS 197 case %zu in place", i);
+    }
+}
+
+/* --------------------------------------------- both slot digests, in full */
+
+/* Many addresses, repeated, over several periods with their own keys, with
+ * caches small enough to be cleared on the way: every answer must be the
+ * HMAC, whichever slot digest the cache uses.  Run with AES-NI (where the
+ * CPU has it) and with SipHash. */
+static void
+check_digest (gboolean allow_aes)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 7);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new_full (256, allow_aes, &error);
+  enum { N = 300, PERIODS = 3 };
+  LnAddr addrs[N];
+  LnHmacKey *keys[PERIODS];
+  uint8_t secrets[PERIODS][32];
+  guint64 hits, misses;
+  int i, p, round;
+
+  cr_assert_not_null (cache, "%s", error ? error->message : "");
+  cr_assert_eq (pseudonym_cache_uses_aes (cache), allow_aes && aes128_available ());
+  for (p = 0; p < PERIODS; p++)
+    {
+      memcpy (secrets[p], test_key, 32);
+      secrets[p][5] ^= (uint8_t) (p + 1);
+      keys[p] = make_key (secrets[p], 32);
+    }
+  for (i = 0; i < N; i++)
+    {
+      int j;
+
+      memset (&addrs[i], 0, sizeof addrs[i]);
+      addrs[i].family = i % 4 ? LN_AF_INET : LN_AF_INET6;
+      for (j = 0; j < (i % 4 ? 4 : 16); j++)
+        addrs[i].bytes[j] = (uint8_t) g_rand_int_range (rand, 0, 256);
+    }
+  /* neighbours in address space too: they differ in one bit */
+  addrs[1] = v4 (192, 0, 2, 7);
+  addrs[2] = v4 (192, 0, 2, 6);
+  addrs[3] = parse ("::ffff:192.0.2.7");
+  for (round = 0; round < 4000; round++)
+    {
+      /* skewed: the low indexes come back often */
+      int r = g_rand_int_range (rand, 0, N);
+      LnAddr a = addrs[round % 3 ? r % 20 : r];
+      LnAddr before = a;
+      uint8_t got[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES], v6[16];
+
+      p = g_rand_int_range (rand, 0, PERIODS);
+      v6_form (&a, v6);
+      glib_digest (secrets[p], 32, v6, want);
+      if (round % 2)
+        pseudonym_compute (cache, keys[p], 1000 + p, &a, got);
+      else
+        {
+          LnPseudonymSlot slot;
+
+          pseudonym_locate (cache, 1000 + p, &a, &slot);
+          pseudonym_lookup (cache, keys[p], &slot, &a, got);
+        }
+      cr_assert (memcmp (got, want, sizeof got) == 0, "round %d, period %d: %s, expected %s",
+                 round, p, hex12 (got), hex12 (want));
+      cr_assert (memcmp (&a, &before, sizeof a) == 0, "@addr was modified");
+    }
+  pseudonym_cache_counts (cache, &hits, &misses);
+  cr_assert_gt (hits, 1000, "hits %" G_GUINT64_FORMAT, hits);
+  cr_assert_gt (misses, 300, "misses %" G_GUINT64_FORMAT, misses);
+  for (p = 0; p < PERIODS; p++)
+    g_free (keys[p]);
+}
+
+Test (slot_digest, aes, .timeout = 10)
+{
+  if (!aes128_available ())
+    cr_skip_test ("no AES-NI on this CPU");
+  check_digest (TRUE);
+}
+
+Test (slot_digest, siphash, .timeout = 10)
+{
+  check_digest (FALSE);
+}
+
+/* Locating several addresses before looking any up (what the anonymiser
+ * does with the client field while it rewrites the others) changes no
+ * answer. */
+Test (slot_digest, locate_ahead, .timeout = 10)
+{
+  g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
+  int mode;
+
+  for (mode = 0; mode < 2; mode++)
+    {
+      g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new_full (64, mode == 0, NULL);
+      LnAddr a[3] = { v4 (198, 51, 100, 1), parse ("2001:db8::1"), v4 (198, 51, 100, 2) };
+      LnPseudonymSlot slot[3];
+      int i, pass;
+
+      for (pass = 0; pass < 2; pass++)
+        {
+          for (i = 0; i < 3; i++)
+            pseudonym_locate (cache, 5, &a[i], &slot[i]);
+          for (i = 2; i >= 0; i--)
+            {
+              uint8_t got[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES], v6[16];
+
+              pseudonym_lookup (cache, key, &slot[i], &a[i], got);
+              v6_form (&a[i], v6);
+              glib_digest (test_key, sizeof test_key, v6, want);
+              cr_assert (memcmp (got, want, sizeof got) == 0, "mode %d, address %d", mode, i);
+            }
+        }
+      /* a slot is a pure function of (address, period) under the cache */
+      {
+        LnPseudonymSlot again, other;
+
+        pseudonym_locate (cache, 5, &a[0], &again);
+        cr_assert (again.index == slot[0].index && again.tag == slot[0].tag);
+        pseudonym_locate (cache, 6, &a[0], &other);
+        cr_assert (other.tag != slot[0].tag, "the period is not in the slot digest");
+        pseudonym_locate (cache, 5, &a[0], &again);
+        cr_assert (again.tag == slot[0].tag, "coming back to a period");
+      }
+    }
+}
+
+/* The base32 encoder, every 5-bit value at every position. */
+Test (token, every_group_value_at_every_position)
+{
+  int pos, v;
+
+  for (pos = 0; pos < LN_TOKEN_LEN; pos++)
+    for (v = 0; v < 32; v++)
+      {
+        uint8_t d[LN_PSEUDONYM_BYTES] = { 0 };
+        char tok[64], want[LN_TOKEN_LEN + 1];
+        int b;
+
+        for (b = 0; b < 5; b++)
+          if (v >> (4 - b) & 1)
+            {
+              int bit = pos * 5 + b;
+              d[bit / 8] |= (uint8_t) (0x80 >> (bit % 8));
+            }
+        format_token (d, tok);
+        reference_token (d, want);
+        cr_assert_str_eq (tok, want, "value %d at position %d", v, pos);
+        cr_assert_eq (tok[pos], "abcdefghijklmnopqrstuvwxyz234567"[v]);
+      }
 }

@@ -294,6 +294,35 @@ Test (hmac, random_keys_against_glib)
     }
 }
 
+/* The 16-byte special case (the pseudonym cache's misses) against GLib,
+ * with every key length around the block size. */
+Test (hmac, sixteen_bytes_against_glib)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 5);
+  uint8_t key[200], data[16], mac[LN_SHA256_LEN], general[LN_SHA256_LEN];
+  int round;
+
+  for (round = 0; round <= 200 + 100; round++)
+    {
+      size_t key_len = round <= 200 ? (size_t) round : (size_t) g_rand_int_range (rand, 0, 201);
+      g_autofree char *glib = NULL;
+      char hex[2 * LN_SHA256_LEN + 1];
+      LnHmacKey k;
+      int i;
+
+      random_bytes (rand, key, key_len);
+      random_bytes (rand, data, sizeof data);
+      hmac_sha256_init (&k, key, key_len);
+      hmac_sha256_16 (&k, data, mac);
+      hmac_sha256 (&k, data, sizeof data, general);
+      cr_assert (memcmp (mac, general, sizeof mac) == 0, "key of %zu bytes", key_len);
+      for (i = 0; i < LN_SHA256_LEN; i++)
+        sprintf (hex + 2 * i, "%02x", mac[i]);
+      glib = g_compute_hmac_for_data (G_CHECKSUM_SHA256, key, key_len, data, sizeof data);
+      cr_assert_str_eq (hex, glib, "key of %zu bytes: %s, GLib %s", key_len, hex, glib);
+    }
+}
+
 Test (hmac, key_state_reusable_and_unchanged)
 {
   uint8_t key[32], a[LN_SHA256_LEN], b[LN_SHA256_LEN];
