@@ -46,9 +46,10 @@ progress_cleanup () {
 }
 trap progress_cleanup EXIT
 
-# 300 000 lines, about 30 MB
+# 600 000 lines, about 60 MB: enough that a fast lognym, slowed down as
+# below, is still running when the second frame is looked for
 awk 'BEGIN {
-  for (i = 1; i <= 300000; i++)
+  for (i = 1; i <= 600000; i++)
     printf "192.0.%d.%d - - [10/Oct/2000:13:55:36 -0700] \"GET /p/%d HTTP/1.1\" 200 %d \"-\" \"Mozilla/5.0\"\n", i % 256, i % 250 + 1, i, i
 }' >big.log
 
@@ -73,11 +74,18 @@ start () {
   wait_for 10 test -s pid || { fail "start: lognym did not start in the pane"; return 1; }
   LPID=$(cat pid)
   PIDS="$PIDS $LPID"
+  # the pauses are bash's own "read -t" on a FIFO nobody writes, not
+  # sleep(1): a fork and exec per pause made lognym's running windows
+  # long and uneven on a busy machine, and a fast lognym finished before
+  # the second frame
+  rm -f idle.fifo
+  mkfifo idle.fifo || exit 99
   (
+    exec 9<>idle.fifo
     while kill -STOP "$LPID" 2>/dev/null; do
-      sleep "${SLOW:-0.05}"
+      read -r -t "${SLOW:-0.05}" -u 9
       kill -CONT "$LPID" 2>/dev/null || break
-      sleep 0.001
+      read -r -t 0.001 -u 9
     done
   ) &
   SLOWPID=$!
@@ -140,7 +148,7 @@ wait_for 20 eval 'screen | grep -q "lines/s"' \
   || fail "--stats: a progress line appears mid-run" "$(screen | cat -A)"
 finish_run
 screen >final.txt
-if head -n 1 final.txt | grep -q '^lognym: stats: files=1 lines_read=300000 ' \
+if head -n 1 final.txt | grep -q '^lognym: stats: files=1 lines_read=600000 ' \
    && tail -n 1 final.txt | grep -q -x 'rc=0' && ! grep -q -e 'lines/s' -e '%' final.txt; then
   pass "--stats: at the end only the summary (from column 0) and rc=0"
 else
