@@ -180,7 +180,8 @@ select_key (LnAnon *anon, const LnRecord *rec)
 
   anon->fallback = FALSE;
   anon->key_epoch = epoch;
-  g_clear_error (&anon->key_error);
+  if (G_UNLIKELY (anon->key_error != NULL))
+    g_clear_error (&anon->key_error);
   key = keyring_lookup (anon->keyring, epoch, &anon->period, &anon->key_error);
   if (key)
     {
