@@ -25,17 +25,22 @@
  * answers for every later address of the same /24 (or /48).  Keyed by a
  * keyed digest (SipHash-1-3, random key in secure memory) of the network
  * with the host bits cleared, at no finer a prefix than the output's: no
- * network is kept in memory, not even a truncated one.  2^16 slots (1 MiB):
- * a busy day's log has tens of thousands of client networks (the bench log
- * 47,000), and at 2^14 slots a third of its lookups missed for want of
- * room. */
-#define CACHE_BITS 16
-#define CACHE_SLOTS (1u << CACHE_BITS)
+ * network is kept in memory, not even a truncated one.
+ *
+ * 2^14 sets of 6 entries, a set per 64-byte cache line (1 MiB, 98,304
+ * networks): a busy day's log has tens of thousands of client networks
+ * (the bench log 47,000).  Direct-mapped at 2^14 slots, a third of its
+ * lookups missed for want of room; at 2^16, one in ten still did, half of
+ * them networks that had been evicted by a neighbour in the table. */
+#define CACHE_SET_BITS 14
+#define CACHE_SETS (1u << CACHE_SET_BITS)
+#define CACHE_WAYS 6
 
 typedef struct {
-  uint64_t key;           /* network bits, with the family in bit 0; 0: empty */
-  char code[2];
-} CacheEntry;
+  uint64_t key[CACHE_WAYS];   /* digests (bit 0 set); 0: empty */
+  char code[CACHE_WAYS][2];
+  uint8_t next;               /* the way to replace next (first in, first out) */
+} CacheSet;
 
 /* Countries of database records, by the record's offset in the data
  * section: a country database has a few hundred distinct records (one per
@@ -51,7 +56,8 @@ typedef struct {
 
 struct LnGeo {
   MMDB_s mmdb;
-  CacheEntry *cache;      /* NULL: no caching (a prefix of 0) */
+  CacheSet *cache;        /* NULL: no caching (a prefix of 0) */
+  void *cache_mem;        /* the allocation @cache is aligned in */
   RecordEntry records[RECORD_SLOTS];
   uint8_t *sipkey;        /* 16 bytes of secure memory: keys the cache */
   unsigned cache_v4_bits, cache_v6_bits;
@@ -226,7 +232,10 @@ geo_set_cache_prefixes (LnGeo *geo, unsigned v4_bits, unsigned v6_bits, GError *
   geo->sipkey = secmem_alloc (16);
   if (!key_random_bytes (geo->sipkey, 16, error))
     return FALSE;
-  geo->cache = g_new0 (CacheEntry, CACHE_SLOTS);
+  /* a set per cache line: one line fetched per lookup */
+  G_STATIC_ASSERT (sizeof (CacheSet) == 64);
+  geo->cache_mem = g_malloc0 ((size_t) CACHE_SETS * 64 + 63);
+  geo->cache = (CacheSet *) (((uintptr_t) geo->cache_mem + 63) & ~(uintptr_t) 63);
   return TRUE;
 }
 
@@ -271,10 +280,10 @@ network_key (const LnGeo *geo, const LnAddr *addr, gboolean v4, unsigned bits)
   return siphash13 (geo->sipkey, &net, sizeof net) | 1;
 }
 
-static CacheEntry *
-cache_slot (const LnGeo *geo, uint64_t key)
+static CacheSet *
+cache_set (const LnGeo *geo, uint64_t key)
 {
-  return &geo->cache[(key * 0x9e3779b97f4a7c15ULL) >> (64 - CACHE_BITS)];
+  return &geo->cache[(key * 0x9e3779b97f4a7c15ULL) >> (64 - CACHE_SET_BITS)];
 }
 
 /* The country of the database record at @entry: from the record cache, or
@@ -332,9 +341,9 @@ geo_lookup (LnGeo *geo, const LnAddr *addr, char out[3])
   MMDB_lookup_result_s result;
   int mmdb_error = MMDB_SUCCESS;
   gboolean v4 = addr->family == LN_AF_INET || ipaddr_is_v4_mapped (addr);
-  CacheEntry *slot = NULL;
+  CacheSet *set = NULL;
   uint64_t key = 0;
-  unsigned bits = 0;
+  unsigned bits = 0, i;
   gboolean special;
   int netmask;
 
@@ -342,14 +351,15 @@ geo_lookup (LnGeo *geo, const LnAddr *addr, char out[3])
     {
       bits = cache_bits (geo, addr, v4);
       key = network_key (geo, addr, v4, bits);
-      slot = cache_slot (geo, key);
-      if (slot->key == key)
-        {
-          out[0] = slot->code[0];
-          out[1] = slot->code[1];
-          out[2] = '\0';
-          return TRUE;
-        }
+      set = cache_set (geo, key);
+      for (i = 0; i < CACHE_WAYS; i++)
+        if (set->key[i] == key)
+          {
+            out[0] = set->code[i][0];
+            out[1] = set->code[i][1];
+            out[2] = '\0';
+            return TRUE;
+          }
     }
 
   memset (&ss, 0, sizeof ss);
@@ -390,12 +400,14 @@ geo_lookup (LnGeo *geo, const LnAddr *addr, char out[3])
    * code, if one was used, is the same for all of it.  The netmask of an
    * IPv4 lookup in an IPv6 tree counts the 96 bits of ::/96 in front. */
   netmask = (int) result.netmask - (v4 && geo->mmdb.metadata.ip_version == 6 ? 96 : 0);
-  if (slot && netmask >= 0 && netmask <= (int) bits
+  if (set && netmask >= 0 && netmask <= (int) bits
       && (!special || special_code_uniform (addr, v4, bits)))
     {
-      slot->key = key;
-      slot->code[0] = out[0];
-      slot->code[1] = out[1];
+      i = set->next;
+      set->next = (uint8_t) ((i + 1) % CACHE_WAYS);
+      set->key[i] = key;
+      set->code[i][0] = out[0];
+      set->code[i][1] = out[1];
     }
   return TRUE;
 }
@@ -449,8 +461,8 @@ geo_free (LnGeo *geo)
     MMDB_close (&geo->mmdb);
   if (geo->cache)
     {
-      wipe_memory (geo->cache, CACHE_SLOTS * sizeof (CacheEntry));
-      g_free (geo->cache);
+      wipe_memory (geo->cache, (size_t) CACHE_SETS * 64);
+      g_free (geo->cache_mem);
       wipe_memory (geo->sipkey, 16);
     }
   g_strfreev (geo->override);
