@@ -433,9 +433,14 @@ append_value (LnAgg *agg, LnAggKey k, const LnRecord *rec, LnBuf *out)
         s = v.text;
       break;
     case LN_AGG_STATUS:
-      v = column_value (rec, LN_COL_STATUS, agg->column_scratch);
-      if (v.kind != LN_VALUE_NULL)
-        s = v.text;
+      /* column_value's text, without its number check: a key is text */
+      if (rec->first[LN_FIELD_STATUS] >= 0)
+        {
+          LnSpan f = rec->fields[rec->first[LN_FIELD_STATUS]].out;
+
+          if (f.len > 0 && !span_is_dash (f))
+            s = f;
+        }
       break;
     case LN_AGG_STATUS_CLASS:
       if (rec->status >= 100 && rec->status <= 999)
@@ -510,14 +515,24 @@ key_hash (const char *p, size_t len)
   uint64_t h = len * 0x9e3779b97f4a7c15ULL;
   uint64_t w;
 
-  for (; len >= 8; p += 8, len -= 8)
+  for (; len > 8; p += 8, len -= 8)
     {
       memcpy (&w, p, 8);
       h = (h ^ w) * 0xff51afd7ed558ccdULL;
       h ^= h >> 32;
     }
-  w = 0;
-  memcpy (&w, p, len);
+  /* the last 1 to 8 bytes, as two loads that may overlap: no call */
+  if (len >= 4)
+    {
+      uint32_t a, b;
+
+      memcpy (&a, p, 4);
+      memcpy (&b, p + len - 4, 4);
+      w = (uint64_t) a << 32 | b;
+    }
+  else
+    w = len ? (uint64_t) (unsigned char) p[0] << 16
+              | (uint64_t) (unsigned char) p[len / 2] << 8 | (unsigned char) p[len - 1] : 0;
   h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
   return h ^ h >> 29;
 }
