@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "hll.h"
 
 /* Past an eighth of the dense array's size the sparse list's linear
@@ -42,10 +45,41 @@ to_dense (LnHll *hll)
   hll->nsparse = hll->capsparse = 0;
 }
 
+/* The position of register @idx in the sparse list, or -1.  Eight
+ * entries per step with SSE2: the linear search of lists up to 128 long
+ * was a twentieth of the time of -a day,country, whose rows mostly have
+ * tens of visitors.  The first match, as a plain loop would find it. */
+static int
+sparse_find (const LnHll *hll, uint32_t idx)
+{
+  uint32_t i = 0, n = hll->nsparse;
+
+#if defined(__SSE2__)
+  {
+    const __m128i want = _mm_set1_epi32 ((int) idx);
+
+    for (; i + 8 <= n; i += 8)
+      {
+        __m128i a = _mm_srli_epi32 (_mm_loadu_si128 ((const __m128i *) (hll->sparse + i)), 8);
+        __m128i b = _mm_srli_epi32 (_mm_loadu_si128 ((const __m128i *) (hll->sparse + i + 4)), 8);
+        int m = _mm_movemask_ps (_mm_castsi128_ps (_mm_cmpeq_epi32 (a, want)))
+                | _mm_movemask_ps (_mm_castsi128_ps (_mm_cmpeq_epi32 (b, want))) << 4;
+
+        if (m)
+          return (int) i + __builtin_ctz ((unsigned) m);
+      }
+  }
+#endif
+  for (; i < n; i++)
+    if (hll->sparse[i] >> 8 == idx)
+      return (int) i;
+  return -1;
+}
+
 static void
 set_register (LnHll *hll, uint32_t idx, uint8_t rank)
 {
-  uint32_t i;
+  int i;
 
   if (hll->dense)
     {
@@ -53,13 +87,13 @@ set_register (LnHll *hll, uint32_t idx, uint8_t rank)
         hll->dense[idx] = rank;
       return;
     }
-  for (i = 0; i < hll->nsparse; i++)
-    if (hll->sparse[i] >> 8 == idx)
-      {
-        if (rank > (hll->sparse[i] & 0xff))
-          hll->sparse[i] = idx << 8 | rank;
-        return;
-      }
+  i = sparse_find (hll, idx);
+  if (i >= 0)
+    {
+      if (rank > (hll->sparse[i] & 0xff))
+        hll->sparse[i] = idx << 8 | rank;
+      return;
+    }
   if (hll->nsparse == SPARSE_MAX)
     {
       to_dense (hll);
