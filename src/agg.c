@@ -24,6 +24,8 @@
 #include "writer.h"
 
 #define SEP '\x1f'        /* between the parts of a row key */
+#define RECENT_BITS 8
+#define RECENT_SLOTS (1u << RECENT_BITS)
 /* v2: a duration histogram column; tz and durations in the schema */
 #define PARTIAL_VERSION "lognym-partial-v2"
 #define PARTIAL_PREFIX "lognym-partial-"
@@ -40,6 +42,8 @@ static const char *const key_names[LN_AGG__COUNT] = {
 
 typedef struct {
   char *key;              /* escaped parts joined by SEP */
+  size_t key_len;
+  uint64_t key_hash;      /* key_hash (): the recent-rows cache's */
   guint64 requests;
   guint64 bytes;
   LnHll hll;
@@ -54,7 +58,13 @@ struct LnAgg {
   char *key_id;
   char *schema;           /* merge: the schema column of the lines so far */
   GHashTable *rows;       /* key -> Row */
-  GString *scratch;
+  LnBuf key;              /* agg_add's row key */
+  /* The rows of recent lines, by a hash of their key: a day's lines fall
+   * into a few dozen rows, and this direct-mapped lookup (the key hashed
+   * a word at a time, compared once) costs a third of GHashTable's
+   * (g_str_hash a byte at a time, then g_str_equal).  Emptied whenever
+   * rows are freed (agg_flush). */
+  Row *recent[RECENT_SLOTS];
   LnBuf origin;           /* referer_origin: an origin without user information */
   char column_scratch[LN_COLUMN_SCRATCH];
   char *tz_name;          /* "UTC" or the --tz identifier */
@@ -69,6 +79,7 @@ struct LnAgg {
   int64_t label_unit;     /* minute, hour or day number of the label */
   int32_t label_offset;
   char label[40];
+  size_t label_len;
   int64_t latest;         /* the latest period seen; G_MININT64: none */
   gboolean due;
   gboolean header_done;   /* the CSV header is written once */
@@ -163,7 +174,7 @@ agg_new (const LnAggConfig *cfg, const char *key_id)
   agg->cfg = *cfg;
   agg->key_id = g_strdup (key_id ? key_id : "none");
   agg->rows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, row_free);
-  agg->scratch = g_string_sized_new (256);
+  buf_init (&agg->key, 256);
   buf_init (&agg->origin, 128);
   agg->cfg.tz = NULL;     /* the caller's string: agg->tz_name from here */
   agg->tz_name = g_strdup ("UTC");
@@ -189,7 +200,7 @@ agg_free (LnAgg *agg)
     return;
   g_hash_table_destroy (agg->rows);
   g_free (agg->schema);
-  g_string_free (agg->scratch, TRUE);
+  buf_clear (&agg->key);
   buf_clear (&agg->origin);
   if (agg->tz)
     g_time_zone_unref (agg->tz);
@@ -199,21 +210,28 @@ agg_free (LnAgg *agg)
 }
 
 /* Appends @s with '%', tab, CR, LF and SEP escaped as %XX, so that a key
- * part can never split a row or a partial line. */
+ * part can never split a row or a partial line.  Runs of plain bytes are
+ * copied whole: most key parts have nothing to escape. */
 static void
-append_escaped (GString *out, LnSpan s)
+append_escaped (LnBuf *out, LnSpan s)
 {
-  size_t i;
+  static const char hex[] = "0123456789ABCDEF";
+  size_t i, from = 0;
 
   for (i = 0; i < s.len; i++)
     {
       unsigned char c = (unsigned char) s.p[i];
 
-      if (c == '%' || c == '\t' || c == '\n' || c == '\r' || c == SEP)
-        g_string_append_printf (out, "%%%02X", c);
-      else
-        g_string_append_c (out, (char) c);
+      if (G_UNLIKELY (c == '%' || c == '\t' || c == '\n' || c == '\r' || c == SEP))
+        {
+          buf_append (out, s.p + from, i - from);
+          buf_append_c (out, '%');
+          buf_append_c (out, hex[c >> 4]);
+          buf_append_c (out, hex[c & 15]);
+          from = i + 1;
+        }
     }
+  buf_append (out, s.p + from, s.len - from);
 }
 
 static size_t
@@ -310,7 +328,7 @@ period_of (LnAggKey k, int64_t local, int64_t days)
  * 2024-10-27T02:00+01:00), so the hour that repeats when DST ends gives two
  * distinct, unambiguous rows. */
 static void
-time_bucket (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
+time_bucket (LnAgg *agg, LnAggKey k, const LnRecord *rec, LnBuf *out)
 {
   char buf[40];
   int64_t days, secs, y, local;
@@ -320,7 +338,7 @@ time_bucket (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
 
   if (!rec->has_time)
     {
-      g_string_append_c (out, '-');
+      buf_append_c (out, '-');
       agg->period = G_MAXINT64;
       return;
     }
@@ -337,7 +355,7 @@ time_bucket (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
     if (agg->label_valid && agg->label_key == k && agg->label_unit == unit
         && agg->label_offset == offset)
       {
-        g_string_append (out, agg->label);
+        buf_append (out, agg->label, agg->label_len);
         return;
       }
     agg->label_valid = TRUE;
@@ -387,12 +405,12 @@ time_bucket (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
         }
       *q = '\0';
     }
-  g_strlcpy (agg->label, buf, sizeof agg->label);
-  g_string_append (out, buf);
+  agg->label_len = g_strlcpy (agg->label, buf, sizeof agg->label);
+  buf_append (out, agg->label, agg->label_len);
 }
 
 static void
-append_value (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
+append_value (LnAgg *agg, LnAggKey k, const LnRecord *rec, LnBuf *out)
 {
   LnValue v;
   LnSpan s = span_make ("-", 1);
@@ -415,15 +433,20 @@ append_value (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
         s = v.text;
       break;
     case LN_AGG_STATUS:
-      v = column_value (rec, LN_COL_STATUS, agg->column_scratch);
-      if (v.kind != LN_VALUE_NULL)
-        s = v.text;
+      /* column_value's text, without its number check: a key is text */
+      if (rec->first[LN_FIELD_STATUS] >= 0)
+        {
+          LnSpan f = rec->fields[rec->first[LN_FIELD_STATUS]].out;
+
+          if (f.len > 0 && !span_is_dash (f))
+            s = f;
+        }
       break;
     case LN_AGG_STATUS_CLASS:
       if (rec->status >= 100 && rec->status <= 999)
         {
-          g_string_append_c (out, (char) ('0' + rec->status / 100));
-          g_string_append (out, "xx");
+          buf_append_c (out, (char) ('0' + rec->status / 100));
+          buf_append (out, "xx", 2);
           return;
         }
       break;
@@ -484,6 +507,36 @@ append_value (LnAgg *agg, LnAggKey k, const LnRecord *rec, GString *out)
   append_escaped (out, s);
 }
 
+/* A hash of the row key @p (@len bytes), for the recent-rows cache only:
+ * keys are aggregate labels, never addresses, so nothing needs keying. */
+static uint64_t
+key_hash (const char *p, size_t len)
+{
+  uint64_t h = len * 0x9e3779b97f4a7c15ULL;
+  uint64_t w;
+
+  for (; len > 8; p += 8, len -= 8)
+    {
+      memcpy (&w, p, 8);
+      h = (h ^ w) * 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+  /* the last 1 to 8 bytes, as two loads that may overlap: no call */
+  if (len >= 4)
+    {
+      uint32_t a, b;
+
+      memcpy (&a, p, 4);
+      memcpy (&b, p + len - 4, 4);
+      w = (uint64_t) a << 32 | b;
+    }
+  else
+    w = len ? (uint64_t) (unsigned char) p[0] << 16
+              | (uint64_t) (unsigned char) p[len / 2] << 8 | (unsigned char) p[len - 1] : 0;
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+  return h ^ h >> 29;
+}
+
 static Row *
 find_or_add (LnAgg *agg, const char *key)
 {
@@ -493,6 +546,8 @@ find_or_add (LnAgg *agg, const char *key)
     {
       row = g_new0 (Row, 1);
       row->key = g_strdup (key);
+      row->key_len = strlen (key);
+      row->key_hash = key_hash (key, row->key_len);
       hll_init (&row->hll);
       durhist_init (&row->durations);
       row->period = G_MAXINT64;
@@ -518,18 +573,28 @@ bytes_of (const LnRecord *rec)
 void
 agg_add (LnAgg *agg, const LnRecord *rec, gboolean has_visitor, uint64_t visitor)
 {
-  GString *k = agg->scratch;
-  Row *row;
+  LnBuf *k = &agg->key;
+  Row *row, **slot;
+  uint64_t h;
   size_t i;
 
-  g_string_truncate (k, 0);
+  buf_reset (k);
   for (i = 0; i < agg->cfg.nkeys; i++)
     {
       if (i)
-        g_string_append_c (k, SEP);
+        buf_append_c (k, SEP);
       append_value (agg, agg->cfg.keys[i], rec, k);
     }
-  row = find_or_add (agg, k->str);
+  h = key_hash (k->data, k->len);
+  slot = &agg->recent[h >> (64 - RECENT_BITS)];
+  row = *slot;
+  if (G_UNLIKELY (row == NULL || row->key_hash != h || row->key_len != k->len
+                  || memcmp (row->key, k->data, k->len) != 0))
+    {
+      buf_append_c (k, '\0');
+      row = find_or_add (agg, k->data);
+      *slot = row;
+    }
   row->requests++;
   row->bytes += bytes_of (rec);
   if (has_visitor)
@@ -1080,6 +1145,7 @@ agg_flush (LnAgg *agg, LnBuf *out)
     }
   if (rows->len == 0)
     return;
+  memset (agg->recent, 0, sizeof agg->recent);    /* they are freed below */
   agg->rows_flushed += rows->len;
   /* write_rows reorders the array and may add (other) rows it owns:
    * free the stolen rows first by key, after writing */

@@ -10,11 +10,11 @@
  * line-oriented text form that "lognym merge" combines (in any order, any
  * number of streams, concatenated or sorted as Hadoop's shuffle leaves
  * them); suppression is applied after the merge.  Memory grows with the
- * number of rows, not lines: about 100 bytes plus the key text per row,
+ * number of rows, not lines: about 120 bytes plus the key text per row,
  * plus 16 to 512 bytes for a sparse sketch or 4 KiB for a dense one, plus
  * 8 bytes per duration bucket in use (durhist.h).  Measured (peak RSS,
- * 10^4 to 10^6 rows of -a minute,path, one visitor each): about 280 bytes
- * per row, 40 of them the row's output text; 350 with a %D format.
+ * 10^4 to 10^6 rows of -a minute,path, one visitor each): about 300 bytes
+ * per row, 40 of them the row's output text; 370 with a %D format.
  *
  * --tz buckets in a zone's local time (GTimeZone), caching the current
  * offset until an instant leaves its interval.  --flush-every writes and

@@ -25,17 +25,40 @@
  * answers for every later address of the same /24 (or /48).  Keyed by a
  * keyed digest (SipHash-1-3, random key in secure memory) of the network
  * with the host bits cleared, at no finer a prefix than the output's: no
- * network is kept in memory, not even a truncated one. */
-#define CACHE_SLOTS 16384
+ * network is kept in memory, not even a truncated one.
+ *
+ * 2^14 sets of 6 entries, a set per 64-byte cache line (1 MiB, 98,304
+ * networks): a busy day's log has tens of thousands of client networks
+ * (the bench log 47,000).  Direct-mapped at 2^14 slots, a third of its
+ * lookups missed for want of room; at 2^16, one in ten still did, half of
+ * them networks that had been evicted by a neighbour in the table. */
+#define CACHE_SET_BITS 14
+#define CACHE_SETS (1u << CACHE_SET_BITS)
+#define CACHE_WAYS 6
 
 typedef struct {
-  uint64_t key;           /* network bits, with the family in bit 0; 0: empty */
-  char code[2];
-} CacheEntry;
+  uint64_t key[CACHE_WAYS];   /* digests (bit 0 set); 0: empty */
+  char code[CACHE_WAYS][2];
+  uint8_t next;               /* the way to replace next (first in, first out) */
+} CacheSet;
+
+/* Countries of database records, by the record's offset in the data
+ * section: a country database has a few hundred distinct records (one per
+ * country, give or take), so the map decoding of MMDB_aget_value, most of
+ * the cost of a lookup, is paid once per record instead of once per
+ * network.  An offset says nothing about an address. */
+#define RECORD_SLOTS 1024
+
+typedef struct {
+  uint32_t offset_1;      /* the record's offset plus one; 0: empty */
+  char code[2];           /* the country; "\0\0": none, as for no record */
+} RecordEntry;
 
 struct LnGeo {
   MMDB_s mmdb;
-  CacheEntry *cache;      /* NULL: no caching (a prefix of 0) */
+  CacheSet *cache;        /* NULL: no caching (a prefix of 0) */
+  void *cache_mem;        /* the allocation @cache is aligned in */
+  RecordEntry records[RECORD_SLOTS];
   uint8_t *sipkey;        /* 16 bytes of secure memory: keys the cache */
   unsigned cache_v4_bits, cache_v6_bits;
   gboolean opened;
@@ -138,30 +161,31 @@ in_prefix (const uint8_t *b, const uint8_t *prefix, unsigned bits)
   return rest == 0 || ((b[full] ^ prefix[full]) & (0xff << (8 - rest))) == 0;
 }
 
+/* The special-purpose ranges and their codes (see geo.h). */
+typedef struct {
+  uint8_t prefix[16];
+  unsigned bits;
+  const char *code;
+} Special;
+
+static const Special special_v4[] = {
+  { { 10 }, 8, "XP" }, { { 172, 16 }, 12, "XP" }, { { 192, 168 }, 16, "XP" },
+  { { 127 }, 8, "XP" }, { { 169, 254 }, 16, "XP" }, { { 100, 64 }, 10, "XP" },
+  { { 0 }, 8, "XR" }, { { 192, 0, 0 }, 24, "XR" }, { { 192, 0, 2 }, 24, "XR" },
+  { { 198, 18 }, 15, "XR" }, { { 198, 51, 100 }, 24, "XR" },
+  { { 203, 0, 113 }, 24, "XR" }, { { 224 }, 3, "XR" },
+};
+
+static const Special special_v6[] = {
+  { { 0xfc }, 7, "XP" }, { { 0xfe, 0x80 }, 10, "XP" },
+  { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }, 128, "XP" },
+  { { 0x20, 0x01, 0x0d, 0xb8 }, 32, "XR" }, { { 0xff }, 8, "XR" },
+  { { 0 }, 128, "XR" },
+};
+
 const char *
 geo_special_code (const LnAddr *addr)
 {
-  static const struct {
-    uint8_t prefix[4];
-    unsigned bits;
-    const char *code;
-  } v4[] = {
-    { { 10 }, 8, "XP" }, { { 172, 16 }, 12, "XP" }, { { 192, 168 }, 16, "XP" },
-    { { 127 }, 8, "XP" }, { { 169, 254 }, 16, "XP" }, { { 100, 64 }, 10, "XP" },
-    { { 0 }, 8, "XR" }, { { 192, 0, 0 }, 24, "XR" }, { { 192, 0, 2 }, 24, "XR" },
-    { { 198, 18 }, 15, "XR" }, { { 198, 51, 100 }, 24, "XR" },
-    { { 203, 0, 113 }, 24, "XR" }, { { 224 }, 3, "XR" },
-  };
-  static const struct {
-    uint8_t prefix[16];
-    unsigned bits;
-    const char *code;
-  } v6[] = {
-    { { 0xfc }, 7, "XP" }, { { 0xfe, 0x80 }, 10, "XP" },
-    { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }, 128, "XP" },
-    { { 0x20, 0x01, 0x0d, 0xb8 }, 32, "XR" }, { { 0xff }, 8, "XR" },
-    { { 0 }, 128, "XR" },
-  };
   const uint8_t *b = addr->bytes;
   size_t i;
 
@@ -169,15 +193,31 @@ geo_special_code (const LnAddr *addr)
     b = addr->bytes + 12;
   else if (addr->family == LN_AF_INET6)
     {
-      for (i = 0; i < G_N_ELEMENTS (v6); i++)
-        if (in_prefix (b, v6[i].prefix, v6[i].bits))
-          return v6[i].code;
+      for (i = 0; i < G_N_ELEMENTS (special_v6); i++)
+        if (in_prefix (b, special_v6[i].prefix, special_v6[i].bits))
+          return special_v6[i].code;
       return "--";
     }
-  for (i = 0; i < G_N_ELEMENTS (v4); i++)
-    if (in_prefix (b, v4[i].prefix, v4[i].bits))
-      return v4[i].code;
+  for (i = 0; i < G_N_ELEMENTS (special_v4); i++)
+    if (in_prefix (b, special_v4[i].prefix, special_v4[i].bits))
+      return special_v4[i].code;
   return "--";
+}
+
+/* TRUE when geo_special_code gives the same code for every address of
+ * @addr's network of @bits bits: no special range longer than @bits lies
+ * in it (192.0.2.0/24 in a cached /16 does, ::1 in ::/48 does). */
+static gboolean
+special_code_uniform (const LnAddr *addr, gboolean v4, unsigned bits)
+{
+  const Special *table = v4 ? special_v4 : special_v6;
+  size_t i, n = v4 ? G_N_ELEMENTS (special_v4) : G_N_ELEMENTS (special_v6);
+  const uint8_t *b = v4 && addr->family != LN_AF_INET ? addr->bytes + 12 : addr->bytes;
+
+  for (i = 0; i < n; i++)
+    if (table[i].bits > bits && in_prefix (b, table[i].prefix, bits))
+      return FALSE;
+  return TRUE;
 }
 
 gboolean
@@ -192,15 +232,31 @@ geo_set_cache_prefixes (LnGeo *geo, unsigned v4_bits, unsigned v6_bits, GError *
   geo->sipkey = secmem_alloc (16);
   if (!key_random_bytes (geo->sipkey, 16, error))
     return FALSE;
-  geo->cache = g_new0 (CacheEntry, CACHE_SLOTS);
+  /* a set per cache line: one line fetched per lookup */
+  G_STATIC_ASSERT (sizeof (CacheSet) == 64);
+  geo->cache_mem = g_malloc0 ((size_t) CACHE_SETS * 64 + 63);
+  geo->cache = (CacheSet *) (((uintptr_t) geo->cache_mem + 63) & ~(uintptr_t) 63);
   return TRUE;
 }
 
-/* The cache key of @addr's network: its first cache_v4_bits (IPv4 and
- * v4-mapped) or cache_v6_bits, shifted left by one, bit 0 telling the
- * family. */
+/* The prefix length the cache keeps of @addr's network: cache_v4_bits for
+ * IPv4 and v4-mapped, else cache_v6_bits, but no more of a 6to4 address
+ * (2002::/16, the client's IPv4 address in bits 16-47) than the IPv4 rule
+ * allows, as ipaddr_truncate does. */
+static unsigned
+cache_bits (const LnGeo *geo, const LnAddr *addr, gboolean v4)
+{
+  if (v4)
+    return geo->cache_v4_bits;
+  if (addr->bytes[0] == 0x20 && addr->bytes[1] == 0x02)
+    return MIN (geo->cache_v6_bits, 16 + geo->cache_v4_bits);
+  return geo->cache_v6_bits;
+}
+
+/* The cache key of @addr's network: its first @bits bits, shifted left by
+ * one, bit 0 telling the family. */
 static uint64_t
-network_key (const LnGeo *geo, const LnAddr *addr, gboolean v4)
+network_key (const LnGeo *geo, const LnAddr *addr, gboolean v4, unsigned bits)
 {
   uint64_t net = 0;
   int i;
@@ -210,24 +266,72 @@ network_key (const LnGeo *geo, const LnAddr *addr, gboolean v4)
       const uint8_t *b = addr->family == LN_AF_INET ? addr->bytes : addr->bytes + 12;
 
       net = (uint64_t) b[0] << 24 | (uint64_t) b[1] << 16 | (uint64_t) b[2] << 8 | b[3];
-      net >>= 32 - geo->cache_v4_bits;
+      net >>= 32 - bits;
       net = net << 1 | 1;
     }
   else
     {
       for (i = 0; i < 8; i++)
         net = net << 8 | addr->bytes[i];
-      net >>= 64 - geo->cache_v6_bits;
+      net >>= 64 - bits;
       net <<= 1;
     }
   /* keyed: the cache holds no network, only digests (and 0 is "empty") */
   return siphash13 (geo->sipkey, &net, sizeof net) | 1;
 }
 
-static CacheEntry *
-cache_slot (const LnGeo *geo, uint64_t key)
+static CacheSet *
+cache_set (const LnGeo *geo, uint64_t key)
 {
-  return &geo->cache[(key * 0x9e3779b97f4a7c15ULL) >> (64 - 14)];
+  return &geo->cache[(key * 0x9e3779b97f4a7c15ULL) >> (64 - CACHE_SET_BITS)];
+}
+
+/* The country of the database record at @entry: from the record cache, or
+ * by MMDB_aget_value along each path, remembered.  Writes "" to @out when
+ * the record has no country (the caller then uses the special codes);
+ * FALSE on a lookup error (counted, not remembered). */
+static gboolean
+record_country (LnGeo *geo, MMDB_entry_s *entry, char out[3])
+{
+  RecordEntry *slot = &geo->records[(entry->offset * 0x9e3779b1u) >> 22];
+  int i;
+
+  G_STATIC_ASSERT (RECORD_SLOTS == 1 << 10);
+  if (slot->offset_1 == entry->offset + 1 && entry->offset != UINT32_MAX)
+    {
+      out[0] = slot->code[0];
+      out[1] = slot->code[1];
+      out[2] = '\0';
+      return TRUE;
+    }
+  out[0] = '\0';
+  for (i = 0; i < MAX_PATHS && geo->paths[i][0]; i++)
+    {
+      MMDB_entry_data_s data;
+      int status = MMDB_aget_value (entry, &data, geo->paths[i]);
+
+      if (status == MMDB_SUCCESS && data.has_data
+          && data.type == MMDB_DATA_TYPE_UTF8_STRING && data.data_size == 2)
+        {
+          /* utf8_string is not NUL-terminated: copy data_size bytes */
+          out[0] = g_ascii_toupper (data.utf8_string[0]);
+          out[1] = g_ascii_toupper (data.utf8_string[1]);
+          out[2] = '\0';
+          if (g_ascii_isalpha (out[0]) && g_ascii_isalpha (out[1]))
+            break;
+          out[0] = '\0';
+        }
+      else if (status != MMDB_SUCCESS && status != MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR
+               && status != MMDB_INVALID_LOOKUP_PATH_ERROR)
+        {
+          count_error (geo, status);
+          return FALSE;
+        }
+    }
+  slot->offset_1 = entry->offset + 1;
+  slot->code[0] = out[0];
+  slot->code[1] = out[0] ? out[1] : '\0';
+  return TRUE;
 }
 
 gboolean
@@ -237,22 +341,25 @@ geo_lookup (LnGeo *geo, const LnAddr *addr, char out[3])
   MMDB_lookup_result_s result;
   int mmdb_error = MMDB_SUCCESS;
   gboolean v4 = addr->family == LN_AF_INET || ipaddr_is_v4_mapped (addr);
-  CacheEntry *slot = NULL;
+  CacheSet *set = NULL;
   uint64_t key = 0;
-  int i;
+  unsigned bits = 0, i;
+  gboolean special;
+  int netmask;
 
-  G_STATIC_ASSERT (CACHE_SLOTS == 1 << 14);
   if (geo->cache)
     {
-      key = network_key (geo, addr, v4);
-      slot = cache_slot (geo, key);
-      if (slot->key == key)
-        {
-          out[0] = slot->code[0];
-          out[1] = slot->code[1];
-          out[2] = '\0';
-          return TRUE;
-        }
+      bits = cache_bits (geo, addr, v4);
+      key = network_key (geo, addr, v4, bits);
+      set = cache_set (geo, key);
+      for (i = 0; i < CACHE_WAYS; i++)
+        if (set->key[i] == key)
+          {
+            out[0] = set->code[i][0];
+            out[1] = set->code[i][1];
+            out[2] = '\0';
+            return TRUE;
+          }
     }
 
   memset (&ss, 0, sizeof ss);
@@ -279,46 +386,29 @@ geo_lookup (LnGeo *geo, const LnAddr *addr, char out[3])
       memcpy (out, "--", 3);
       return FALSE;
     }
-  if (result.found_entry)
-    for (i = 0; i < MAX_PATHS && geo->paths[i][0]; i++)
-      {
-        MMDB_entry_data_s data;
-        int status = MMDB_aget_value (&result.entry, &data, geo->paths[i]);
-
-        if (status == MMDB_SUCCESS && data.has_data
-            && data.type == MMDB_DATA_TYPE_UTF8_STRING && data.data_size == 2)
-          {
-            /* utf8_string is not NUL-terminated: copy data_size bytes */
-            out[0] = g_ascii_toupper (data.utf8_string[0]);
-            out[1] = g_ascii_toupper (data.utf8_string[1]);
-            out[2] = '\0';
-            if (g_ascii_isalpha (out[0]) && g_ascii_isalpha (out[1]))
-              {
-                /* the record's network covers the whole cached prefix:
-                 * the netmask of an IPv4 lookup in an IPv6 tree counts
-                 * the 96 bits of ::/96 in front */
-                int bits = (int) result.netmask
-                           - (v4 && geo->mmdb.metadata.ip_version == 6 ? 96 : 0);
-
-                if (slot && bits >= 0
-                    && bits <= (int) (v4 ? geo->cache_v4_bits : geo->cache_v6_bits))
-                  {
-                    slot->key = key;
-                    slot->code[0] = out[0];
-                    slot->code[1] = out[1];
-                  }
-                return TRUE;
-              }
-          }
-        else if (status != MMDB_SUCCESS && status != MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR
-                 && status != MMDB_INVALID_LOOKUP_PATH_ERROR)
-          {
-            count_error (geo, status);
-            memcpy (out, "--", 3);
-            return FALSE;
-          }
-      }
-  memcpy (out, geo_special_code (addr), 3);
+  out[0] = '\0';
+  if (result.found_entry && !record_country (geo, &result.entry, out))
+    {
+      memcpy (out, "--", 3);
+      return FALSE;
+    }
+  special = out[0] == '\0';
+  if (special)
+    memcpy (out, geo_special_code (addr), 3);
+  /* Remembered when the record's network (or the empty part of the tree
+   * the walk ended in) covers the whole cached network, and the special
+   * code, if one was used, is the same for all of it.  The netmask of an
+   * IPv4 lookup in an IPv6 tree counts the 96 bits of ::/96 in front. */
+  netmask = (int) result.netmask - (v4 && geo->mmdb.metadata.ip_version == 6 ? 96 : 0);
+  if (set && netmask >= 0 && netmask <= (int) bits
+      && (!special || special_code_uniform (addr, v4, bits)))
+    {
+      i = set->next;
+      set->next = (uint8_t) ((i + 1) % CACHE_WAYS);
+      set->key[i] = key;
+      set->code[i][0] = out[0];
+      set->code[i][1] = out[1];
+    }
   return TRUE;
 }
 
@@ -371,8 +461,8 @@ geo_free (LnGeo *geo)
     MMDB_close (&geo->mmdb);
   if (geo->cache)
     {
-      wipe_memory (geo->cache, CACHE_SLOTS * sizeof (CacheEntry));
-      g_free (geo->cache);
+      wipe_memory (geo->cache, (size_t) CACHE_SETS * 64);
+      g_free (geo->cache_mem);
       wipe_memory (geo->sipkey, 16);
     }
   g_strfreev (geo->override);

@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "hll.h"
 
 /* Past an eighth of the dense array's size the sparse list's linear
@@ -42,10 +45,41 @@ to_dense (LnHll *hll)
   hll->nsparse = hll->capsparse = 0;
 }
 
+/* The position of register @idx in the sparse list, or -1.  Eight
+ * entries per step with SSE2: the linear search of lists up to 128 long
+ * was a twentieth of the time of -a day,country, whose rows mostly have
+ * tens of visitors.  The first match, as a plain loop would find it. */
+static int
+sparse_find (const LnHll *hll, uint32_t idx)
+{
+  uint32_t i = 0, n = hll->nsparse;
+
+#if defined(__SSE2__)
+  {
+    const __m128i want = _mm_set1_epi32 ((int) idx);
+
+    for (; i + 8 <= n; i += 8)
+      {
+        __m128i a = _mm_srli_epi32 (_mm_loadu_si128 ((const __m128i *) (hll->sparse + i)), 8);
+        __m128i b = _mm_srli_epi32 (_mm_loadu_si128 ((const __m128i *) (hll->sparse + i + 4)), 8);
+        int m = _mm_movemask_ps (_mm_castsi128_ps (_mm_cmpeq_epi32 (a, want)))
+                | _mm_movemask_ps (_mm_castsi128_ps (_mm_cmpeq_epi32 (b, want))) << 4;
+
+        if (m)
+          return (int) i + __builtin_ctz ((unsigned) m);
+      }
+  }
+#endif
+  for (; i < n; i++)
+    if (hll->sparse[i] >> 8 == idx)
+      return (int) i;
+  return -1;
+}
+
 static void
 set_register (LnHll *hll, uint32_t idx, uint8_t rank)
 {
-  uint32_t i;
+  int i;
 
   if (hll->dense)
     {
@@ -53,13 +87,13 @@ set_register (LnHll *hll, uint32_t idx, uint8_t rank)
         hll->dense[idx] = rank;
       return;
     }
-  for (i = 0; i < hll->nsparse; i++)
-    if (hll->sparse[i] >> 8 == idx)
-      {
-        if (rank > (hll->sparse[i] & 0xff))
-          hll->sparse[i] = idx << 8 | rank;
-        return;
-      }
+  i = sparse_find (hll, idx);
+  if (i >= 0)
+    {
+      if (rank > (hll->sparse[i] & 0xff))
+        hll->sparse[i] = idx << 8 | rank;
+      return;
+    }
   if (hll->nsparse == SPARSE_MAX)
     {
       to_dense (hll);
@@ -108,6 +142,7 @@ hll_estimate (const LnHll *hll)
   const double m = LN_HLL_M;
   const double alpha = 0.7213 / (1.0 + 1.079 / m);
   double sum = 0.0, estimate;
+  double power[64];
   uint32_t zeros = 0, i;
 
   if (!hll->dense)
@@ -117,10 +152,17 @@ hll_estimate (const LnHll *hll)
         return 0.0;
       return m * log (m / (m - hll->nsparse));
     }
+  /* 2^-rank from a table: ldexp per register was most of the time an
+   * aggregate spends writing its rows.  The same exact values are added
+   * in the same order, so the estimate does not change by a bit. */
+  for (i = 0; i < G_N_ELEMENTS (power); i++)
+    power[i] = ldexp (1.0, -(int) i);
   for (i = 0; i < LN_HLL_M; i++)
     {
-      sum += ldexp (1.0, -hll->dense[i]);
-      zeros += hll->dense[i] == 0;
+      uint8_t r = hll->dense[i];
+
+      sum += r < G_N_ELEMENTS (power) ? power[r] : ldexp (1.0, -r);
+      zeros += r == 0;
     }
   estimate = alpha * m * m / sum;
   if (estimate <= 2.5 * m && zeros > 0)

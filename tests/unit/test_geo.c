@@ -730,62 +730,174 @@ Test (geo_special_code, table)
 
 /* ------------------------------------------------- the network cache */
 
-/* With the network cache on, every lookup gives what the database gives:
+/* What libmaxminddb itself says of @a, without geo.c's caches: the
+ * country of the record MMDB_lookup_sockaddr finds, along the default
+ * paths, else the special code.  A reference for the tests below. */
+static void
+reference_lookup (MMDB_s *mmdb, const LnAddr *a, char out[3])
+{
+  static const char *const paths[][3] = {
+    { "country", "iso_code", NULL }, { "registered_country", "iso_code", NULL },
+    { "country_code", NULL, NULL },
+  };
+  struct sockaddr_storage ss;
+  MMDB_lookup_result_s result;
+  int error = MMDB_SUCCESS;
+  size_t i;
+
+  memset (&ss, 0, sizeof ss);
+  if (a->family == LN_AF_INET || ipaddr_is_v4_mapped (a))
+    {
+      struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+
+      sin->sin_family = AF_INET;
+      memcpy (&sin->sin_addr, a->family == LN_AF_INET ? a->bytes : a->bytes + 12, 4);
+    }
+  else
+    {
+      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+      sin6->sin6_family = AF_INET6;
+      memcpy (&sin6->sin6_addr, a->bytes, 16);
+    }
+  result = MMDB_lookup_sockaddr (mmdb, (const struct sockaddr *) &ss, &error);
+  cr_assert_eq (error, MMDB_SUCCESS);
+  if (result.found_entry)
+    for (i = 0; i < N_ELEMS (paths); i++)
+      {
+        MMDB_entry_data_s data;
+
+        if (MMDB_aget_value (&result.entry, &data, paths[i]) == MMDB_SUCCESS
+            && data.has_data && data.type == MMDB_DATA_TYPE_UTF8_STRING
+            && data.data_size == 2 && g_ascii_isalpha (data.utf8_string[0])
+            && g_ascii_isalpha (data.utf8_string[1]))
+          {
+            out[0] = g_ascii_toupper (data.utf8_string[0]);
+            out[1] = g_ascii_toupper (data.utf8_string[1]);
+            out[2] = '\0';
+            return;
+          }
+      }
+  memcpy (out, geo_special_code (a), 3);
+}
+
+/* With the network cache on, every lookup gives what libmaxminddb gives:
  * addresses walked in order through ranges where the test databases have
  * networks smaller than, equal to and larger than a /24 (and a /48), each
- * looked up twice so that the second answer can come from the cache.  An
- * offset error in the netmask of IPv4 lookups in an IPv6 tree, or a cache
- * key that ignores a bit, answers a neighbour's country. */
+ * looked up twice so that the second answer can come from the cache, with
+ * the cache at the default prefixes and at coarser ones.  An offset error
+ * in the netmask of IPv4 lookups in an IPv6 tree, a cache key that ignores
+ * a bit, a remembered "not in the database" that hides a special range
+ * finer than the cached network (192.0.2.0/24 in 192.0.0.0/16, ::1 in
+ * ::/48), or a record cache that confuses two records answers a
+ * neighbour's country.  Without any cache (prefix 0) the record cache
+ * alone must agree too. */
 Test (geo_lookup, network_cache_agrees_with_the_database)
 {
   static const char *const dbs[] = {
     "GeoIP2-Country-Test.mmdb", "GeoLite2-Country-Test.mmdb",
     "tiny-country.mmdb", "tiny-country-flat.mmdb",
   };
-  static const struct { const char *start; unsigned count, step; } walks[] = {
-    { "2.125.160.0", 600, 1 }, { "81.2.69.0", 600, 1 }, { "89.160.20.0", 600, 1 },
-    { "67.43.156.0", 600, 1 }, { "175.16.198.0", 800, 1 }, { "216.160.83.0", 600, 1 },
-    { "0.0.0.0", 4096, 1048573 }, { "2001:218::", 600, 1 }, { "2a02:cf40::", 600, 1 },
-    { "2001:480::", 600, 1 }, { "::ffff:81.2.69.140", 100, 1 },
+  /* from @start, @count addresses @step apart, the step added at byte @at
+   * (0: the last byte) */
+  static const struct { const char *start; unsigned count, step, at; } walks[] = {
+    { "2.125.160.0", 600, 1, 0 }, { "81.2.69.0", 600, 1, 0 }, { "89.160.20.0", 600, 1, 0 },
+    { "67.43.156.0", 600, 1, 0 }, { "175.16.198.0", 800, 1, 0 }, { "216.160.83.0", 600, 1, 0 },
+    { "0.0.0.0", 4096, 1048573, 0 }, { "2001:218::", 600, 1, 0 }, { "2a02:cf40::", 600, 1, 0 },
+    { "2001:480::", 600, 1, 0 }, { "::ffff:81.2.69.140", 100, 1, 0 },
+    { "192.0.1.250", 600, 1, 0 }, { "198.51.99.250", 300, 1, 0 }, { "10.0.0.0", 40, 1 << 20, 0 },
+    { "::", 4, 1, 0 }, { "2001:db7:ffff:ffff:ffff:ffff:ffff:fff0", 40, 1, 0 },
+    { "2002:5102:4500::", 600, 1, 0 }, { "2002:5102:4500::", 600, 1, 5 },
+    { "2002:5102:4500::", 600, 1, 6 },
+    { "1.0.0.0", 2048, 2097143, 0 }, { "::ffff:0.0.0.0", 512, 8388593, 0 },
   };
-  size_t d, w;
+  static const unsigned prefixes[][2] = { { 24, 48 }, { 16, 32 }, { 8, 20 }, { 0, 0 } };
+  size_t d, w, p;
 
   for (d = 0; d < N_ELEMS (dbs); d++)
+    for (p = 0; p < N_ELEMS (prefixes); p++)
+      {
+        g_autofree char *path = db_path (dbs[d]);
+        g_autoptr (LnGeo) cached = open_ok (dbs[d], NULL);
+        MMDB_s mmdb;
+
+        cr_assert_eq (MMDB_open (path, MMDB_MODE_MMAP, &mmdb), MMDB_SUCCESS);
+        cr_assert (geo_set_cache_prefixes (cached, prefixes[p][0], prefixes[p][1], NULL));
+        for (w = 0; w < N_ELEMS (walks); w++)
+          {
+            LnAddr a;
+            unsigned i, round;
+
+            cr_assert (ipaddr_parse (walks[w].start, strlen (walks[w].start), &a));
+            for (round = 0; round < 2; round++)
+              {
+                LnAddr x = a;
+
+                for (i = 0; i < walks[w].count; i++)
+                  {
+                    char want[3], got[3];
+                    uint32_t carry = walks[w].step;
+                    int k;
+
+                    reference_lookup (&mmdb, &x, want);
+                    cr_assert (geo_lookup (cached, &x, got));
+                    cr_assert_str_eq (got, want, "%s, /%u /%u, walk %zu, step %u, round %u",
+                                      dbs[d], prefixes[p][0], prefixes[p][1], w, i, round);
+                    /* next address: add the step to the low bytes */
+                    for (k = walks[w].at ? (int) walks[w].at : x.family == LN_AF_INET ? 3 : 15;
+                         k >= 0 && carry; k--)
+                      {
+                        uint32_t v = (uint32_t) x.bytes[k] + (carry & 0xff);
+
+                        x.bytes[k] = (uint8_t) v;
+                        carry = (carry >> 8) + (v >> 8);
+                      }
+                  }
+              }
+          }
+        MMDB_close (&mmdb);
+      }
+}
+
+/* A full-size database, if one is given ($LOGNYM_TEST_FULL_GEO_DB, e.g.
+ * DB-IP's country database of tests/bench): the same check over a million
+ * pseudo-random addresses in clusters (several per /24 and /48 so that the
+ * cache answers), with most /24s split into smaller networks somewhere. */
+Test (geo_lookup, network_cache_agrees_with_a_full_database)
+{
+  const char *path = g_getenv ("LOGNYM_TEST_FULL_GEO_DB");
+  GError *error = NULL;
+  g_autoptr (LnGeo) geo = NULL;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261126);
+  MMDB_s mmdb;
+  unsigned i, j;
+
+  if (path == NULL || *path == '\0')
+    cr_skip_test ("LOGNYM_TEST_FULL_GEO_DB not set");
+  geo = geo_open (path, NULL, &error);
+  cr_assert_not_null (geo, "%s", error ? error->message : "?");
+  cr_assert (geo_set_cache_prefixes (geo, 24, 48, NULL));
+  cr_assert_eq (MMDB_open (path, MMDB_MODE_MMAP, &mmdb), MMDB_SUCCESS);
+  for (i = 0; i < 250000; i++)
     {
-      g_autoptr (LnGeo) plain = open_ok (dbs[d], NULL);
-      g_autoptr (LnGeo) cached = open_ok (dbs[d], NULL);
+      LnAddr a;
 
-      cr_assert (geo_set_cache_prefixes (cached, 24, 48, NULL));
-      for (w = 0; w < N_ELEMS (walks); w++)
+      memset (&a, 0, sizeof a);
+      a.family = g_rand_int_range (rand, 0, 4) ? LN_AF_INET : LN_AF_INET6;
+      for (j = 0; j < (a.family == LN_AF_INET ? 4u : 16u); j++)
+        a.bytes[j] = (uint8_t) g_rand_int (rand);
+      if (a.family == LN_AF_INET6)
+        a.bytes[0] = (uint8_t) (0x20 | (a.bytes[0] & 0x0b));   /* 2000::/4, mostly */
+      for (j = 0; j < 4; j++)
         {
-          LnAddr a;
-          unsigned i, round;
+          char want[3], got[3];
 
-          cr_assert (ipaddr_parse (walks[w].start, strlen (walks[w].start), &a));
-          for (round = 0; round < 2; round++)
-            {
-              LnAddr x = a;
-
-              for (i = 0; i < walks[w].count; i++)
-                {
-                  char want[3], got[3];
-                  uint32_t carry = walks[w].step;
-                  int k;
-
-                  geo_lookup (plain, &x, want);
-                  geo_lookup (cached, &x, got);
-                  cr_assert_str_eq (got, want, "%s, walk %zu, step %u, round %u",
-                                    dbs[d], w, i, round);
-                  /* next address: add the step to the low bytes */
-                  for (k = x.family == LN_AF_INET ? 3 : 15; k >= 0 && carry; k--)
-                    {
-                      uint32_t v = (uint32_t) x.bytes[k] + (carry & 0xff);
-
-                      x.bytes[k] = (uint8_t) v;
-                      carry = (carry >> 8) + (v >> 8);
-                    }
-                }
-            }
+          a.bytes[a.family == LN_AF_INET ? 3 : 15] = (uint8_t) g_rand_int (rand);
+          a.bytes[a.family == LN_AF_INET ? 2 : 9] ^= (uint8_t) (j == 3);
+          reference_lookup (&mmdb, &a, want);
+          cr_assert (geo_lookup (geo, &a, got));
+          cr_assert_str_eq (got, want, "address %u.%u", i, j);
         }
     }
+  MMDB_close (&mmdb);
 }
