@@ -296,26 +296,41 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
   size_t off = arena->len;
   int family = -1;
 
-  if (anon->config.ip_mode == LN_IP_DROP)
+  if (anon->config.ip_mode == LN_IP_DROP || anon->config.client_text_unused)
     {
-      /* nothing of the address is written, but the country and the
-       * visitor digest still come from its first hop, parsed once */
-      if (primary && (anon->geo || anon->visitor_key))
+      /* Nothing of the address is written (--ip=drop), or nothing reads
+       * what would be (--aggregate): the country and the visitor digest
+       * still come from its first hop, parsed once. */
+      if (primary && (anon->geo || anon->visitor_key || anon->config.client_text_unused))
         {
           const char *comma = memchr (p, ',', (size_t) (end - p));
+          LnSpan hop = span_make (p, (size_t) ((comma ? comma : end) - p));
           LnHostToken tok;
 
-          if (ipaddr_parse_host (span_make (p, (size_t) ((comma ? comma : end) - p)), &tok))
+          if (span_is_dash (hop) || span_eq_str (hop, "unknown"))
+            ;   /* as client_hop(): no country either */
+          else if (ipaddr_parse_host (hop, &tok))
             {
+              family = tok.addr.family;
               if (anon->geo)
                 geo_lookup (anon->geo, &tok.addr, rec->country);
               if (anon->visitor_key)
                 note_visitor (anon, rec, &tok.addr);
             }
+          else if (anon->geo)
+            memcpy (rec->country, "--", 3);
           wipe_memory (&tok.addr, sizeof tok.addr);
         }
       f->out = placeholder;
-      if (primary)
+      if (!primary)
+        ;
+      else if (anon->config.ip_mode == LN_IP_DROP)
+        anon->stats.clients_other++;
+      else if (family == LN_AF_INET)
+        anon->stats.clients_v4++;
+      else if (family == LN_AF_INET6)
+        anon->stats.clients_v6++;
+      else
         anon->stats.clients_other++;
       return;
     }

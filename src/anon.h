@@ -66,6 +66,9 @@ typedef struct {
   uint32_t skip_types;       /* bit per LnFieldType: fields left raw and
                                 unscanned because nothing writes them */
   gboolean expired_truncate;   /* erased period key: truncate, not fail */
+  gboolean client_text_unused; /* --aggregate: nothing reads the client
+                                  field's text; only its country, visitor
+                                  digest and counts are made */
 } LnAnonConfig;
 
 typedef struct {

@@ -93,6 +93,9 @@ anon_config_for (const LnOptions *o)
 
   if (!o->aggregate || o->merge)
     return cfg;
+  /* no key is the client's text (country and visitors are taken from the
+   * raw address before it would be rewritten) */
+  cfg.client_text_unused = TRUE;
   for (i = 0; i < o->agg.nkeys; i++)
     switch (o->agg.keys[i])
       {

@@ -827,6 +827,46 @@ Test (column_value, country_with_geo_database)
   expect (fx, LN_COL_CLIENT, S, "192.0.2.0");
 }
 
+/* --aggregate does not rewrite the client's text (client_text_unused), and
+ * --ip=drop writes none: the country, the visitor digest and the counts
+ * must still be those of the full path. */
+Test (column_value, country_and_visitor_without_client_text)
+{
+  static const uint8_t visitor_key[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+  Fx *full = fx_geo (COMMON, LN_IP_TRUNCATE);
+  Fx *unused = fx_geo (COMMON, LN_IP_TRUNCATE);
+  Fx *drop = fx_geo (COMMON, LN_IP_DROP);
+  Fx *const variants[] = { unused, drop };
+  size_t i, k;
+
+  unused->anon.config.client_text_unused = TRUE;
+  full->anon.visitor_key = unused->anon.visitor_key = drop->anon.visitor_key = visitor_key;
+  for (i = 0; i < N_ELEMS (country_cases); i++)
+    {
+      g_autofree char *line = g_strdup_printf ("%s - - " TL " \"GET / HTTP/1.1\" 200 1",
+                                               country_cases[i].client);
+
+      fx_run (full, line);
+      for (k = 0; k < N_ELEMS (variants); k++)
+        {
+          Fx *fx = variants[k];
+
+          fx_run (fx, line);
+          cr_assert_str_eq (fx->rec.country, full->rec.country, "%s: country \"%s\", not \"%s\"",
+                            country_cases[i].client, fx->rec.country, full->rec.country);
+          cr_assert_eq (fx->rec.has_visitor, full->rec.has_visitor, "%s",
+                        country_cases[i].client);
+          if (full->rec.has_visitor)
+            cr_assert_eq (fx->rec.visitor, full->rec.visitor, "%s: another visitor digest",
+                          country_cases[i].client);
+          expect (fx, LN_COL_CLIENT, S, LN_PLACEHOLDER);
+        }
+    }
+  cr_assert_eq (unused->anon.stats.clients_v4, full->anon.stats.clients_v4);
+  cr_assert_eq (unused->anon.stats.clients_v6, full->anon.stats.clients_v6);
+  cr_assert_eq (unused->anon.stats.clients_other, full->anon.stats.clients_other);
+}
+
 Test (column_value, country_as_client)
 {
   Fx *fx = fx_geo (COMMON, LN_IP_COUNTRY);
