@@ -34,6 +34,14 @@ LnGeo *geo_open (const char *path, const char *path_override, GError **error);
 gboolean geo_set_cache_prefixes (LnGeo *geo, unsigned v4_bits, unsigned v6_bits,
                                  GError **error);
 
+/* The same; @allow_aes FALSE keeps the SipHash-1-3 digest even where the
+ * CPU has AES-NI (the tests run both). */
+gboolean geo_set_cache_prefixes_full (LnGeo *geo, unsigned v4_bits, unsigned v6_bits,
+                                      gboolean allow_aes, GError **error);
+
+/* TRUE when the cache's digest is AES-NI's. */
+gboolean geo_cache_uses_aes (const LnGeo *geo);
+
 /* Writes the two-letter code for @addr to @out (NUL-terminated).  Returns
  * TRUE when the database answered (found or not found), FALSE on a lookup
  * error (counted; code "--"). */

@@ -811,7 +811,11 @@ Test (geo_lookup, network_cache_agrees_with_the_database)
     { "2002:5102:4500::", 600, 1, 6 },
     { "1.0.0.0", 2048, 2097143, 0 }, { "::ffff:0.0.0.0", 512, 8388593, 0 },
   };
-  static const unsigned prefixes[][2] = { { 24, 48 }, { 16, 32 }, { 8, 20 }, { 0, 0 } };
+  /* the last two with the SipHash digest, the others with AES-NI's where
+   * the CPU has it */
+  static const unsigned prefixes[][3] = {
+    { 24, 48, 1 }, { 16, 32, 1 }, { 8, 20, 1 }, { 0, 0, 1 }, { 24, 48, 0 }, { 8, 20, 0 },
+  };
   size_t d, w, p;
 
   for (d = 0; d < N_ELEMS (dbs); d++)
@@ -822,7 +826,10 @@ Test (geo_lookup, network_cache_agrees_with_the_database)
         MMDB_s mmdb;
 
         cr_assert_eq (MMDB_open (path, MMDB_MODE_MMAP, &mmdb), MMDB_SUCCESS);
-        cr_assert (geo_set_cache_prefixes (cached, prefixes[p][0], prefixes[p][1], NULL));
+        cr_assert (geo_set_cache_prefixes_full (cached, prefixes[p][0], prefixes[p][1],
+                                                prefixes[p][2], NULL));
+        if (prefixes[p][2] == 0 || prefixes[p][0] == 0)
+          cr_assert (!geo_cache_uses_aes (cached));
         for (w = 0; w < N_ELEMS (walks); w++)
           {
             LnAddr a;
@@ -841,8 +848,9 @@ Test (geo_lookup, network_cache_agrees_with_the_database)
 
                     reference_lookup (&mmdb, &x, want);
                     cr_assert (geo_lookup (cached, &x, got));
-                    cr_assert_str_eq (got, want, "%s, /%u /%u, walk %zu, step %u, round %u",
-                                      dbs[d], prefixes[p][0], prefixes[p][1], w, i, round);
+                    cr_assert_str_eq (got, want, "%s, /%u /%u%s, walk %zu, step %u, round %u",
+                                      dbs[d], prefixes[p][0], prefixes[p][1],
+                                      prefixes[p][2] ? "" : " (SipHash)", w, i, round);
                     /* next address: add the step to the low bytes */
                     for (k = walks[w].at ? (int) walks[w].at : x.family == LN_AF_INET ? 3 : 15;
                          k >= 0 && carry; k--)
