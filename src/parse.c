@@ -94,7 +94,7 @@ enum {
  * first occurs is known too; only extra trailing fields are added per
  * line. */
 static void
-index_types (LnLogFormat *lf)
+prepare_format (LnLogFormat *lf)
 {
   size_t i;
 
@@ -177,7 +177,7 @@ parser_init (LnParser *parser, const char *format, GError **error)
                 && parser->formats[i]->ops[k].literal.len > 0
                 && parser->formats[i]->ops[k].literal.p[0] == ' ')
               parser->formats[i]->vhost_no_port = TRUE;
-          index_types (parser->formats[i]);
+          prepare_format (parser->formats[i]);
           parser->nformats++;
         }
       return TRUE;
@@ -185,7 +185,7 @@ parser_init (LnParser *parser, const char *format, GError **error)
   parser->formats[0] = logformat_compile (format, error);
   if (parser->formats[0] == NULL)
     return FALSE;
-  index_types (parser->formats[0]);
+  prepare_format (parser->formats[0]);
   parser->nformats = 1;
   return TRUE;
 }
@@ -197,7 +197,7 @@ parser_init_nginx (LnParser *parser, const char *format, GError **error)
   parser->formats[0] = logformat_compile_nginx (format, error);
   if (parser->formats[0] == NULL)
     return FALSE;
-  index_types (parser->formats[0]);
+  prepare_format (parser->formats[0]);
   parser->nformats = 1;
   return TRUE;
 }
@@ -244,7 +244,7 @@ parser_keep_headers (LnParser *parser, const char *const *names)
             op->type = LN_FIELD_OTHER;
       }
   for (i = 0; i < parser->nformats; i++)
-    index_types (parser->formats[i]);
+    prepare_format (parser->formats[i]);
 }
 
 void
@@ -327,7 +327,7 @@ valid_number (LnSpan s)
   return true;
 }
 
-/* rec->first[] comes from the format (index_types), but for the trailing
+/* rec->first[] comes from the format (prepare_format), but for the trailing
  * fields after the last op. */
 static inline void
 add_field (LnRecord *rec, size_t *n, LnFieldType type, const char *p, const char *e)
