@@ -212,6 +212,29 @@ note_visitor (const LnAnon *anon, LnRecord *rec, const LnAddr *addr)
   wipe_memory (v6, sizeof v6);
 }
 
+/* What the record keeps of its client's raw address: the country (with a
+ * geo database) and the visitor digest (--aggregate). */
+static inline void
+note_client (const LnAnon *anon, LnRecord *rec, const LnAddr *addr)
+{
+  if (anon->geo)
+    geo_lookup (anon->geo, addr, rec->country);
+  if (anon->visitor_key)
+    note_visitor (anon, rec, addr);
+}
+
+/* --stats: the primary client field, by the family of its first hop. */
+static inline void
+count_client (LnAnon *anon, int family)
+{
+  if (family == LN_AF_INET)
+    anon->stats.clients_v4++;
+  else if (family == LN_AF_INET6)
+    anon->stats.clients_v6++;
+  else
+    anon->stats.clients_other++;
+}
+
 /* One hop of a client field: an address (kept shape: brackets, zone,
  * port), or a placeholder.  The first hop is the client: with a geo
  * database its country is looked up here, on the raw address, before it
@@ -246,12 +269,14 @@ client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *ar
     LnIpMode mode = anon->config.ip_mode;
     char code[3] = "--";
 
-    if (anon->geo && (first || mode == LN_IP_COUNTRY))
+    if (first)
+      {
+        note_client (anon, rec, &tok.addr);
+        if (anon->geo)
+          memcpy (code, rec->country, 3);
+      }
+    else if (anon->geo && mode == LN_IP_COUNTRY)
       geo_lookup (anon->geo, &tok.addr, code);
-    if (first && anon->geo)
-      memcpy (rec->country, code, 3);
-    if (first && anon->visitor_key)
-      note_visitor (anon, rec, &tok.addr);
     if (mode == LN_IP_COUNTRY)
       {
         wipe_memory (&tok.addr, sizeof tok.addr);
@@ -312,26 +337,15 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
           else if (ipaddr_parse_host (hop, &tok))
             {
               family = tok.addr.family;
-              if (anon->geo)
-                geo_lookup (anon->geo, &tok.addr, rec->country);
-              if (anon->visitor_key)
-                note_visitor (anon, rec, &tok.addr);
+              note_client (anon, rec, &tok.addr);
             }
           else if (anon->geo)
             memcpy (rec->country, "--", 3);
           wipe_memory (&tok.addr, sizeof tok.addr);
         }
       f->out = placeholder;
-      if (!primary)
-        ;
-      else if (anon->config.ip_mode == LN_IP_DROP)
-        anon->stats.clients_other++;
-      else if (family == LN_AF_INET)
-        anon->stats.clients_v4++;
-      else if (family == LN_AF_INET6)
-        anon->stats.clients_v6++;
-      else
-        anon->stats.clients_other++;
+      if (primary)
+        count_client (anon, anon->config.ip_mode == LN_IP_DROP ? LN_AF_NONE : family);
       return;
     }
   while (p < end)
@@ -351,14 +365,8 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
         p++;
       buf_append (arena, comma, (size_t) (p - comma));
     }
-  if (!primary)
-    ;
-  else if (family == LN_AF_INET)
-    anon->stats.clients_v4++;
-  else if (family == LN_AF_INET6)
-    anon->stats.clients_v6++;
-  else
-    anon->stats.clients_other++;
+  if (primary)
+    count_client (anon, family);
   f->in_arena = true;
   f->arena_off = (uint32_t) off;
   f->out.len = arena->len - off;
