@@ -675,6 +675,12 @@ on_mode (const char *name, const char *value, gpointer data, GError **error)
 }
 
 static gboolean
+on_drain_timeout (const char *name, const char *value, gpointer data, GError **error)
+{
+  return parse_bits (name, value, 3600, &((LnOptions *) data)->drain_timeout, error);
+}
+
+static gboolean
 on_jobs (const char *name, const char *value, gpointer data, GError **error)
 {
   return parse_bits (name, value, LN_JOBS_MAX, &((LnOptions *) data)->jobs, error);
@@ -985,6 +991,9 @@ parse (int argc, char **argv, Mode mode, GError **error)
          "(best effort)"), NULL },
     { "follow", 0, 0, G_OPTION_ARG_NONE, &o->follow,
       N_("Read the FIFO named as FILE again whenever its writer closes it"), NULL },
+    { "drain-timeout", 0, 0, G_OPTION_ARG_CALLBACK, (void *) on_drain_timeout,
+      N_("After SIGTERM, read a pipe on standard input until its writers close "
+         "it, for at most this long (default 10; 0: stop at once)"), N_("SECONDS") },
     { "jobs", 'j', 0, G_OPTION_ARG_CALLBACK, (void *) on_jobs,
       N_("Process the input in N threads, written in input order (0: one per "
          "CPU; default 1)"), "N" },
@@ -1024,6 +1033,7 @@ parse (int argc, char **argv, Mode mode, GError **error)
   o->merge = merge;
   o->audit = mode == MODE_AUDIT;
   o->jobs = 1;
+  o->drain_timeout = 10;
   o->agg.min_visitors = 5;
   o->agg.min_requests = 1;
 

@@ -58,6 +58,7 @@ typedef struct {
   gboolean in_place;          /* rewrite each FILE atomically */
   gboolean shred_original;    /* then overwrite the replaced original */
   gboolean follow;            /* reopen the input FIFO when its writer closes */
+  unsigned drain_timeout;     /* seconds a pipe is read on after SIGTERM */
   unsigned jobs;              /* --jobs: threads, 0 = one per CPU */
   char *run_as;               /* USER[:GROUP] after opening files */
   gboolean progress;          /* --progress */

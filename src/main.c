@@ -175,9 +175,15 @@ rewrite_in_place (LnPipeline *pipeline, const char *name, gboolean shred, GError
   pipeline_set_output (pipeline, out);
   times[0] = st.st_atim;
   times[1] = st.st_mtim;
-  ok = pipeline_process (pipeline, reader, error)
-       && pipeline_finish (pipeline, error)
-       && output_sync (out, error);
+  ok = pipeline_process (pipeline, reader, error);
+  if (ok && reader_cut_short (reader))
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_IO,
+                   _("%s: stopped by a second signal before its end; left unchanged"),
+                   name);
+      ok = FALSE;
+    }
+  ok = ok && pipeline_finish (pipeline, error) && output_sync (out, error);
   if (ok && ((fchown (out->fd, st.st_uid, st.st_gid) != 0 && geteuid () == 0)
              || fchmod (out->fd, st.st_mode & 07777) != 0
              || futimens (out->fd, times) != 0))
@@ -251,6 +257,18 @@ run_in_place (const LnOptions *options)
   return status;
 }
 
+/* After a stop signal: say so when input may have been left unread. */
+static void
+report_early_stop (const LnReader *reader, unsigned drain_timeout)
+{
+  if (reader_drain_expired (reader))
+    g_printerr (_("lognym: %s: warning: still open %u s after the signal to "
+                  "stop; the rest is not read\n"), reader_name (reader), drain_timeout);
+  else if (reader_cut_short (reader) && signals_stop_repeated ())
+    g_printerr (_("lognym: %s: warning: stopped by a second signal; the rest is "
+                  "not read\n"), reader_name (reader));
+}
+
 static int
 run (const LnOptions *options)
 {
@@ -288,7 +306,13 @@ run (const LnOptions *options)
   for (i = 0; options->files[i] && !stop && !signals_stop_requested (); i++)
     {
       g_autoptr (LnReader) reader = reader_open (options->files[i], &error);
-      gboolean ok = reader != NULL && pipeline_process (&pipeline, reader, &error);
+      gboolean ok;
+
+      if (reader != NULL)
+        reader_set_drain_timeout (reader, options->drain_timeout);
+      ok = reader != NULL && pipeline_process (&pipeline, reader, &error);
+      if (reader != NULL)
+        report_early_stop (reader, options->drain_timeout);
 
       /* --follow: the FIFO's writer closed it (nginx reload): flush what we
        * have and wait for the next writer */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +37,11 @@ struct LnReader {
   size_t dirty;           /* [end, dirty) holds bytes of lines handed out */
   gboolean eof;
   gint64 stop_deadline;   /* after SIGTERM: until when a cut line may end */
+  gboolean unshared;      /* a pipe or socket nobody else reads (drained) */
+  gint64 drain_us;        /* how long it is read on after SIGTERM */
+  gint64 drain_deadline;  /* after SIGTERM: until when it is read on */
+  gboolean drain_expired; /* it was still open when that time ran out */
+  gboolean cut_short;     /* reading ended at a signal, not at the end */
 
   gboolean gzip;
   gboolean z_done;        /* the current gzip member has ended */
@@ -55,6 +61,28 @@ set_io_error (GError **error, const LnReader *r, int err)
                r->name, g_strerror (err));
 }
 
+/* A pipe or socket on standard input belongs to its writer alone: what
+ * lognym leaves unread in it, nobody reads.  A named FIFO (also one given
+ * as standard input with <fifo) may have a next reader, and keeps it. */
+static gboolean
+nobody_else_reads (int fd, const struct stat *st)
+{
+  char proc[40], target[64];
+  ssize_t n;
+
+  if (S_ISSOCK (st->st_mode))
+    return TRUE;
+  if (!S_ISFIFO (st->st_mode))
+    return FALSE;
+  snprintf (proc, sizeof proc, "/proc/self/fd/%d", fd);
+  n = readlink (proc, target, sizeof target - 1);
+  /* no /proc (a chroot): a pipe on standard input mostly is anonymous */
+  if (n < 0)
+    return TRUE;
+  target[n] = '\0';
+  return strncmp (target, "pipe:", 5) == 0;
+}
+
 static LnReader *
 reader_new (int fd, const char *name, gboolean close_fd)
 {
@@ -68,6 +96,7 @@ reader_new (int fd, const char *name, gboolean close_fd)
   if (fstat (fd, &r->st) == 0)
     {
       r->may_block = !S_ISREG (r->st.st_mode) && !S_ISBLK (r->st.st_mode);
+      r->unshared = nobody_else_reads (fd, &r->st);
 #ifdef F_SETPIPE_SZ
       /* a bigger pipe: a quarter of the reads and wake-ups of the default
        * 64 KiB when the writer is faster than lognym; the kernel's
@@ -129,6 +158,24 @@ reader_set_idle_func (LnReader *reader, LnReaderIdleFunc func, void *data)
   reader->idle_data = data;
 }
 
+void
+reader_set_drain_timeout (LnReader *reader, unsigned seconds)
+{
+  reader->drain_us = (gint64) seconds * G_USEC_PER_SEC;
+}
+
+gboolean
+reader_drain_expired (const LnReader *reader)
+{
+  return reader->drain_expired;
+}
+
+gboolean
+reader_cut_short (const LnReader *reader)
+{
+  return reader->cut_short;
+}
+
 gboolean
 reader_may_block (const LnReader *reader)
 {
@@ -163,6 +210,46 @@ reader_stat (const LnReader *reader, uint64_t *dev, uint64_t *ino)
   return TRUE;
 }
 
+/* After SIGTERM/SIGINT: TRUE when reading ends now.  A regular file is read
+ * to its end: --in-place must not replace a file by its first part.  A
+ * pipe or socket that nobody else reads is read until its writers close it,
+ * for at most the drain timeout: Apache stops its old piped loggers with
+ * SIGTERM on a graceful restart, and its old children still write the
+ * requests they finish afterwards into the old pipe.  A named FIFO or a
+ * terminal ends at once; what is left stays for the next reader.  A second
+ * signal ends reading at once everywhere. */
+static gboolean
+stop_now (LnReader *r)
+{
+  gint64 now;
+
+  if (!signals_stop_requested ())
+    return FALSE;
+  if (signals_stop_repeated ())
+    return TRUE;
+  if (!r->may_block)
+    return FALSE;
+  if (!r->unshared || r->drain_us <= 0)
+    return TRUE;
+  now = g_get_monotonic_time ();
+  if (r->drain_deadline == 0)
+    r->drain_deadline = now + r->drain_us;
+  if (now < r->drain_deadline)
+    return FALSE;
+  r->drain_expired = TRUE;
+  return TRUE;
+}
+
+/* Reading ends at a stop signal: a line cut short is completed first. */
+static ssize_t rest_of_line (LnReader *r, void *dst, GError **error);
+
+static ssize_t
+end_at_stop (LnReader *r, void *dst, GError **error)
+{
+  r->cut_short = TRUE;
+  return !r->gzip && r->end > r->start ? rest_of_line (r, dst, error) : 0;
+}
+
 /* Waits until the descriptor of a reader that may block is readable (or at
  * its end), watching the self-pipe of signals.c beside it: a SIGTERM that
  * comes after the flag was checked still ends the wait at once, and a
@@ -193,7 +280,7 @@ wait_readable (LnReader *r, GError **error)
        * poll: nothing to drain (saves a failing read per block) */
       if (ready > 0 && wake >= 0 && pfd[1].revents != 0)
         signals_drain ();
-      if (signals_stop_requested ())
+      if (stop_now (r))
         return 0;
       if (ready > 0 && pfd[0].revents != 0)
         return 1;
@@ -207,7 +294,10 @@ wait_readable (LnReader *r, GError **error)
         }
       if (r->idle && !r->idle (r->idle_data, error))
         return -1;
+      /* draining after a stop signal: only until the deadline */
       timeout = -1;
+      if (r->drain_deadline > 0)
+        timeout = (int) MAX ((r->drain_deadline - g_get_monotonic_time () + 999) / 1000, 1);
     }
 }
 
@@ -261,19 +351,19 @@ raw_read (LnReader *r, void *dst, size_t len, GError **error)
 {
   ssize_t n;
 
-  /* SIGTERM/SIGINT: the block already read is finished, nothing more is
-   * read, so what was read gets written; but a line cut short is ended */
-  if (signals_stop_requested ())
-    return !r->gzip && r->end > r->start ? rest_of_line (r, dst, error) : 0;
+  /* SIGTERM/SIGINT: the block already read is finished; what comes after
+   * it is read only as stop_now() says, but a line cut short is ended */
+  if (stop_now (r))
+    return end_at_stop (r, dst, error);
   for (;;)
     {
       if (r->may_block)
         {
           int ready = wait_readable (r, error);
 
-          if (ready == 0 && !r->gzip && r->end > r->start)
-            return rest_of_line (r, dst, error);
-          if (ready <= 0)
+          if (ready == 0)
+            return end_at_stop (r, dst, error);
+          if (ready < 0)
             return ready;
         }
       n = read (r->fd, dst, len);
@@ -286,8 +376,8 @@ raw_read (LnReader *r, void *dst, size_t len, GError **error)
       if (errno != EINTR)
         break;
       /* SIGTERM/SIGINT: end of input, so that what was read is written */
-      if (signals_stop_requested ())
-        return !r->gzip && r->end > r->start ? rest_of_line (r, dst, error) : 0;
+      if (stop_now (r))
+        return end_at_stop (r, dst, error);
       if (r->idle && !r->idle (r->idle_data, error))
         return -1;
     }
@@ -315,7 +405,8 @@ gzip_read (LnReader *r, void *dst, size_t len, GError **error)
 
           if (r->raw_eof)
             {
-              if (r->z_done)
+              /* a stop signal ended the input: not the file's fault */
+              if (r->z_done || r->cut_short)
                 return 0;
               g_set_error (error, LN_ERROR, LN_ERROR_IO,
                            _("%s: compressed data is truncated"), r->name);

@@ -49,6 +49,18 @@ int reader_next_block (LnReader *reader, size_t want, LnBuf *block, GError **err
 /* TRUE for a pipe, terminal or socket: a read may wait. */
 gboolean reader_may_block (const LnReader *reader);
 
+/* After SIGTERM/SIGINT, a pipe or socket on standard input (one nobody
+ * else reads) is read on until its writers close it, for at most
+ * @seconds (0: not at all). */
+void reader_set_drain_timeout (LnReader *reader, unsigned seconds);
+
+/* TRUE when that time ran out with the input still open. */
+gboolean reader_drain_expired (const LnReader *reader);
+
+/* TRUE when reading ended at a stop signal rather than at the end of the
+ * input (a regular file: only at a second signal). */
+gboolean reader_cut_short (const LnReader *reader);
+
 /* TRUE when input arrives within @timeout_ms (0: is there some now?). */
 gboolean reader_input_ready (const LnReader *reader, int timeout_ms);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "signals.h"
 
+/* stop signals so far, counted up to 2: the second one means "now" */
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
 /* the self-pipe: a handler writes a byte after setting its flag, so a
@@ -28,7 +29,10 @@ static void
 on_stop (int sig)
 {
   (void) sig;
-  stop_requested = 1;
+  /* SIGTERM and SIGINT block each other while here (install), so the
+   * count cannot lose one */
+  if (stop_requested < 2)
+    stop_requested++;
   wake ();
 }
 
@@ -48,6 +52,8 @@ install (int sig, void (*handler) (int))
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = handler;
   sigemptyset (&sa.sa_mask);
+  sigaddset (&sa.sa_mask, SIGTERM);
+  sigaddset (&sa.sa_mask, SIGINT);
   sa.sa_flags = 0;            /* no SA_RESTART: interrupt a blocked read */
   sigaction (sig, &sa, NULL);
 }
@@ -69,6 +75,12 @@ gboolean
 signals_stop_requested (void)
 {
   return stop_requested != 0;
+}
+
+gboolean
+signals_stop_repeated (void)
+{
+  return stop_requested > 1;
 }
 
 gboolean

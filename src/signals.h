@@ -16,9 +16,13 @@
 
 void signals_install (void);
 
-/* TRUE once SIGTERM or SIGINT arrived: finish the current block, flush,
- * exit 0. */
+/* TRUE once SIGTERM or SIGINT arrived: read no further file, finish the
+ * current one as reader.c decides (a regular file to its end, a pipe
+ * nobody else reads until it ends, for a while), flush, exit 0. */
 gboolean signals_stop_requested (void);
+
+/* TRUE once a second SIGTERM or SIGINT arrived: stop reading at once. */
+gboolean signals_stop_repeated (void);
 
 /* TRUE (once per signal) when SIGHUP or SIGUSR1 asked to reopen -o. */
 gboolean signals_take_reopen (void);

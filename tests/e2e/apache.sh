@@ -11,7 +11,10 @@
 # addresses in the query string, referers with addresses, user agents with
 # quotes and backslashes), from four clients at once while
 # `apache2 -k graceful` restarts the server (a new piped logger starts, the
-# old one drains), then more requests, then `apache2 -k stop`.
+# old one drains), then more requests, then `apache2 -k stop`.  One more
+# request is half sent before the restart and finished a second after it:
+# its old child writes its line into the old pipe after Apache sent the old
+# logger SIGTERM (without --drain-timeout's reading on, that line is lost).
 #
 # Checked: every request answered is logged exactly once in each log, the
 # anonymised log has the same requests (path, status, size) as the raw one,
@@ -190,6 +193,15 @@ for c in 0 1 2 3; do
     curl_config $((c * 40 + b * 5 + 1)) $((c * 40 + b * 5 + 5)) >"client$c-$b.conf"
   done
 done
+# a request that an old child finishes well after the graceful restart:
+# its connection is open and half its request sent before, the rest after;
+# the old child then writes its line into the old pipe, whose logger Apache
+# has sent SIGTERM by then
+SLOW_OK=no
+if exec 5<>"/dev/tcp/127.0.0.1/$PORT"; then
+  SLOW_OK=yes
+  printf 'GET /index.html?slowreq HTTP/1.1\r\n' >&5
+fi
 # four clients at once, with a graceful restart while they run
 for c in 0 1 2 3; do
   client "$c" >"client$c.out" 2>"client$c.err" &
@@ -210,6 +222,12 @@ if [ "$still" -gt 0 ] && [ "$at" -lt 150 ]; then
   pass "the graceful restart came mid-stream ($at requests logged, $still clients still sending)"
 else
   fail "the graceful restart came mid-stream" "$at requests logged, $still clients still sending"
+fi
+if [ "$SLOW_OK" = yes ]; then
+  sleep 1
+  printf 'Host: localhost\r\nConnection: close\r\n\r\n' >&5
+  timeout 10 cat <&5 >slow.out
+  exec 5<&-
 fi
 for c in 0 1 2 3; do
   eval "pid=\$CURL$c"
@@ -305,6 +323,18 @@ check_contains "raw-xff.log holds the X-Forwarded-For header" "203.0.113.9, 198.
   logs/raw-xff.log
 check_contains "raw.log holds the quoted user agent, escaped" '\"quoted\"' logs/raw.log
 check_contains "anon.log: the IPv4 client truncated" "127.0.0.0 - -" logs/anon.log
+
+# the request an old child finished after the graceful restart
+if [ "$SLOW_OK" = yes ]; then
+  check_contains "the request finished after the restart: answered" "200 OK" slow.out
+  check_contains "raw.log: the request finished after the restart" "slowreq" logs/raw.log
+  for an in anon.log anon-xff.log; do
+    check_contains "$an: the request finished after the restart (the old logger drains)" \
+      "slowreq" "logs/$an"
+  done
+else
+  fail "a connection to Apache from bash (/dev/tcp)" "could not connect"
+fi
 
 # who the piped loggers ran as
 n_before=$(wc -l <loggers-before.txt)

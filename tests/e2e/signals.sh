@@ -163,7 +163,7 @@ half_line () {
   PIDS="$PIDS $LPID"
   exec 3>in.fifo
   lines 3 1 >&3
-  wait_for 10 eval '[ "$(wc -l <out.log 2>/dev/null)" = 3 ]'
+  wait_for 10 eval '[ "$(wc -l 2>/dev/null <out.log)" = 3 ]'
   before=$(read_bytes "$LPID")
   printf '192.0.2.9 - - [10/Oct/2000:13:55:36 -0700] "GET /n/' >&3
   wait_for 10 eval '[ "$(read_bytes '"$LPID"')" -gt "$before" ]'
@@ -196,6 +196,134 @@ esac
 check_value "SIGTERM mid-line, no rest: the three whole lines written" 3 \
   "$(grep -c '/n/[123] ' out.log)"
 check_contains "SIGTERM mid-line, no rest: the cut line reported" "(standard input):4:" logger.err
+
+# --- SIGTERM on a pipe nobody else reads: read on until the writers close -----
+# Apache stops its old piped loggers with SIGTERM on a graceful restart while
+# its old children still write the requests they finish into the old pipe.
+
+# pipe_writer GO N: three lines; once GO exists (for at most 20 s), N more
+# lines from the fourth on and the end of the pipe (N = -1: never ends)
+pipe_writer () {
+  lines 3 1
+  for _ in $(seq 1 200); do
+    [ -e "$1" ] && break
+    sleep 0.1
+  done
+  if [ "$2" -ge 0 ]; then
+    lines "$2" 4
+  else
+    sleep 20
+  fi
+}
+
+# drain_run N ARG...: lognym ARG... -o out.log on the pipe of pipe_writer
+# GO N; SIGTERM once it wrote three lines, then GO; $RC, $SECONDS_TAKEN
+drain_run () {
+  local n=$1 start
+  shift
+  rm -f out.log go logger.err
+  # <(...): an anonymous pipe, and $! is lognym itself
+  "$LOGNYM" "$@" -o out.log < <(pipe_writer go "$n" 2>/dev/null) 2>logger.err &
+  LPID=$!
+  PIDS="$PIDS $LPID"
+  wait_for 10 eval '[ "$(wc -l 2>/dev/null <out.log)" = 3 ]'
+  start=$(date +%s%N)
+  kill -TERM "$LPID"
+  sleep 0.2
+  : >go
+  wait_exit "$LPID" 20
+  SECONDS_TAKEN=$(( ($(date +%s%N) - start) / 1000000000 ))
+}
+
+drain_run 5
+check_status "SIGTERM on a pipe: exit 0 once the writer closes" 0 "$RC"
+check_value "SIGTERM on a pipe: the lines written after the signal are read too" 8 \
+  "$(wc -l <out.log)"
+check_true "SIGTERM on a pipe: done when the writer closes, not at the timeout" \
+  "took $SECONDS_TAKEN s" test "$SECONDS_TAKEN" -lt 8
+grep -v 'warning: running as root' logger.err >err.txt
+check_empty "SIGTERM on a pipe: nothing on stderr (but the root warning)" err.txt
+
+drain_run -1 --drain-timeout 1
+check_status "SIGTERM on a pipe that stays open: exit 0" 0 "$RC"
+check_true "SIGTERM on a pipe that stays open: ends after --drain-timeout 1" \
+  "took $SECONDS_TAKEN s" test "$SECONDS_TAKEN" -lt 6
+check_value "SIGTERM on a pipe that stays open: what was read is written" 3 \
+  "$(wc -l <out.log)"
+check_contains "SIGTERM on a pipe that stays open: says the rest is not read" \
+  "(standard input): warning: still open 1 s after the signal to stop" logger.err
+
+drain_run 5 --drain-timeout 0
+check_status "--drain-timeout 0: exit 0 at once" 0 "$RC"
+check_value "--drain-timeout 0: nothing after the signal is read" 3 "$(wc -l <out.log)"
+
+# a second signal ends the drain at once
+rm -f out.log go logger.err
+"$LOGNYM" -o out.log < <(pipe_writer go -1 2>/dev/null) 2>logger.err &
+LPID=$!
+PIDS="$PIDS $LPID"
+wait_for 10 eval '[ "$(wc -l 2>/dev/null <out.log)" = 3 ]'
+kill -TERM "$LPID"
+sleep 0.3
+check_true "SIGTERM on a pipe that stays open: still reading before the timeout" \
+  "it exited" running "$LPID"
+kill -INT "$LPID"
+wait_exit "$LPID" 5
+check_status "a second signal ends the drain at once, exit 0" 0 "$RC"
+check_value "a second signal: what was read is written" 3 "$(wc -l <out.log)"
+: >go
+
+# --- SIGTERM while a regular file is read: read to its end ---------------------
+# Deterministic: lognym is stopped (SIGSTOP) as soon as its handlers are in,
+# long before it can be through the file; the signals wait until SIGCONT.
+
+# caught PID SIG: the process has a handler for signal number SIG
+caught () {
+  local mask
+  mask=$(awk '$1 == "SigCgt:" { print $2 }' "/proc/$1/status" 2>/dev/null)
+  [ -n "$mask" ] && [ $(( (0x$mask >> ($2 - 1)) & 1 )) = 1 ]
+}
+
+# stopped_in_place SIG...: lognym --in-place big.log, stopped once its
+# handlers are in, sent SIG... and continued; $RC, $EARLY (it was through
+# the file before it could be stopped)
+stopped_in_place () {
+  local size
+  lines 300000 1 >big.log
+  cp big.log big.orig
+  "$LOGNYM" --in-place big.log 2>logger.err &
+  LPID=$!
+  PIDS="$PIDS $LPID"
+  wait_for 10 caught "$LPID" 15
+  kill -STOP "$LPID"
+  size=$(stat -c %s big.orig)
+  EARLY=no
+  [ "$(read_bytes "$LPID")" -ge "$size" ] && EARLY=yes
+  for sig in "$@"; do
+    kill -"$sig" "$LPID"
+  done
+  kill -CONT "$LPID"
+  wait_exit "$LPID" 60
+}
+
+stopped_in_place TERM
+check_status "SIGTERM during --in-place: exit 0" 0 "$RC"
+"$LOGNYM" big.orig >expected 2>/dev/null
+check_files "SIGTERM during --in-place: the whole file rewritten, not its first part" \
+  expected big.log
+
+stopped_in_place TERM INT
+if [ "$EARLY" = yes ]; then
+  echo "SKIP: a second signal during --in-place: lognym was through the file before it could be stopped"
+else
+  check_status "a second signal during --in-place: exit 2" 2 "$RC"
+  check_files "a second signal during --in-place: the file left unchanged" big.orig big.log
+  check_contains "a second signal during --in-place: says so" \
+    "big.log: stopped by a second signal before its end; left unchanged" logger.err
+  check_value "a second signal during --in-place: no temporary file left" "" \
+    "$(ls -A | grep lognym-)"
+fi
+rm -f big.log big.orig expected
 
 # --- 50 runs: SIGTERM right after input, at varied moments -----------------
 
