@@ -317,17 +317,20 @@ read_range (LnJobs *j, Chunk *c)
   const guint64 lo = c->index * size;
   const guint64 hi = MIN (lo + size, j->limit);
   const guint64 from = lo > 0 ? lo - 1 : 0;
-  size_t step = MAX (j->chunk_bytes, 512);
+  /* the last line mostly ends within this many bytes past the range:
+   * one pread(2) for all, a second only for a long line */
+  size_t ahead = CLAMP (j->chunk_bytes, 256, 4096);
+  size_t want = (size_t) (MIN (hi + ahead, j->limit) - from);
   size_t scan;
   ssize_t n;
 
   buf_reset (&c->in);
   c->skip = 0;
-  c->end_offset = from;
-  n = read_more (j, c, from, (size_t) (hi - from));
+  n = read_more (j, c, from, want);
   /* the new bytes overwrote the last block's this far: wipe the rest */
   wipe_stale (c);
   c->dirty = c->in.len;
+  c->end_offset = from + c->in.len;
   if (n < 0)
     return;
   if (lo > 0)
@@ -338,21 +341,15 @@ read_range (LnJobs *j, Chunk *c)
         {
           /* no line starts in the range: a long line goes through it */
           c->skip = c->in.len;
-          c->end_offset = from + c->in.len;
           return;
         }
       c->skip = (size_t) (nl + 1 - c->in.data);
     }
-  if (c->in.len < hi - from)
-    {
-      /* the file is shorter than it was (truncated by copytruncate):
-       * what is there is the last line */
-      c->end_offset = from + c->in.len;
-      return;
-    }
   /* byte hi - 1, the range's last, is the first one that may end the
    * chunk's last line */
-  scan = c->in.len - 1;
+  scan = (size_t) (hi - 1 - from);
+  if (scan >= c->in.len)
+    return;    /* the file is shorter than it was (copytruncate): that is all */
   for (;;)
     {
       const char *nl = memchr (c->in.data + scan, '\n', c->in.len - scan);
@@ -362,14 +359,16 @@ read_range (LnJobs *j, Chunk *c)
           c->in.len = (size_t) (nl + 1 - c->in.data);
           break;
         }
-      scan = c->in.len;
-      if (from + scan >= j->limit)
-        break;         /* the file changed under us, as above */
-      n = read_more (j, c, from + scan, (size_t) MIN (step, j->limit - (from + scan)));
-      c->dirty = MAX (c->dirty, c->in.len);
-      if (n <= 0)
+      /* at the end of the file, which is shorter than it was, as above */
+      if ((size_t) n < want || from + c->in.len >= j->limit)
         break;
-      step = step < 16 * 1024 * 1024 ? step * 2 : step;
+      scan = c->in.len;
+      ahead = ahead < 16 * 1024 * 1024 ? ahead * 2 : ahead;
+      want = (size_t) MIN (ahead, j->limit - (from + c->in.len));
+      n = read_more (j, c, from + c->in.len, want);
+      c->dirty = MAX (c->dirty, c->in.len);
+      if (n < 0)
+        return;
     }
   c->end_offset = from + c->in.len;
 }
