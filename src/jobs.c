@@ -47,7 +47,7 @@ typedef struct {
    * range of it (see read_range) */
   gboolean positional;
   guint64 index;                /* the range's number in the file */
-  guint64 end_offset;           /* where its last line ends in the file */
+  guint64 end_offset;           /* where its last line ends in the file, or 0 */
   GError *read_error;           /* reading the range failed */
   LnBuf in;                     /* raw lines */
   size_t skip;                  /* they start this far into in.data */
@@ -99,6 +99,7 @@ struct LnJobs {
   /* the current input */
   LnReader *reader;
   guint64 limit;                /* positional: its ranges end here */
+  guint64 done_offset;          /* and the lines written so far there */
   const char *name;
   guint64 line_base;            /* its lines in the chunks written */
   gboolean failed;              /* writing a chunk failed or stopped the run */
@@ -342,7 +343,7 @@ read_range (LnJobs *j, Chunk *c)
   /* the new bytes overwrote the last block's this far: wipe the rest */
   wipe_stale (c);
   c->dirty = c->in.len;
-  c->end_offset = from + (c->in.len - base);
+  c->end_offset = 0;
   if (n < 0)
     return;
   if (lo > 0)
@@ -355,6 +356,7 @@ read_range (LnJobs *j, Chunk *c)
         {
           /* no line starts in the range: a long line goes through it */
           c->skip = c->in.len;
+          c->end_offset = 0;
           return;
         }
       c->skip = (size_t) (nl + 1 - c->in.data);
@@ -363,7 +365,11 @@ read_range (LnJobs *j, Chunk *c)
    * chunk's last line */
   scan = base + (size_t) (hi - 1 - from);
   if (scan >= c->in.len)
-    return;    /* the file is shorter than it was (copytruncate): that is all */
+    {
+      /* the file is shorter than it was (copytruncate): that is all */
+      c->end_offset = from + (c->in.len - base);
+      return;
+    }
   for (;;)
     {
       const char *nl = memchr (c->in.data + scan, '\n', c->in.len - scan);
@@ -545,8 +551,10 @@ emit_next (LnJobs *j, gboolean wait, GError **error)
       j->failed = TRUE;
       return -1;
     }
+  if (c->positional)
+    j->done_offset = MAX (j->done_offset, c->end_offset);
   if (p->progress.enabled)
-    progress_update (&p->progress, c->positional ? c->end_offset : reader_bytes (j->reader),
+    progress_update (&p->progress, c->positional ? j->done_offset : reader_bytes (j->reader),
                      p->stats.lines_read);
   return 1;
 }
@@ -694,8 +702,7 @@ static gboolean
 read_positional (LnJobs *j, guint64 size, GError **error)
 {
   gint64 limit = last_line_end (j, size, error);
-  const guint64 first = j->submitted;
-  guint64 k, chunks, end;
+  guint64 k, chunks;
 
   if (limit < 0)
     {
@@ -703,18 +710,15 @@ read_positional (LnJobs *j, guint64 size, GError **error)
       return FALSE;
     }
   j->limit = (guint64) limit;
+  j->done_offset = 0;
   chunks = (j->limit + j->chunk_bytes - 1) / j->chunk_bytes;
-  end = j->limit;
   for (k = 0; k < chunks; k++)
     {
       Chunk *c;
 
       /* a second SIGTERM/SIGINT ends reading at once, as in reader.c */
       if (signals_stop_repeated ())
-        {
-          end = 0;
-          break;
-        }
+        break;
       if (j->submitted - j->emitted == j->nslots && emit_next (j, TRUE, error) < 0)
         return FALSE;
       c = &j->ring[j->submitted % j->nslots];
@@ -725,16 +729,10 @@ read_positional (LnJobs *j, guint64 size, GError **error)
       if (j->failed)
         return FALSE;
     }
-  /* the reader starts where the last range ends */
+  /* the reader goes on after the last line written */
   if (!drain (j, error))
     return FALSE;
-  if (end == 0 && j->submitted > first)
-    {
-      const Chunk *last = &j->ring[(j->submitted - 1) % j->nslots];
-
-      end = last->positional ? last->end_offset : 0;
-    }
-  if (!reader_seek (j->reader, end, error))
+  if (!reader_seek (j->reader, k == chunks ? j->limit : j->done_offset, error))
     {
       j->failed = TRUE;
       return FALSE;
@@ -745,9 +743,8 @@ read_positional (LnJobs *j, guint64 size, GError **error)
 gboolean
 jobs_process (LnJobs *j, LnReader *reader, GError **error)
 {
-  guint64 size;
-
   LnPipeline *p = j->main;
+  guint64 size;
   int got = 0;
 
   j->reader = reader;
