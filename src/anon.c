@@ -239,6 +239,18 @@ count_client (LnAnon *anon, int family)
  * port), or a placeholder.  The first hop is the client: with a geo
  * database its country is looked up here, on the raw address, before it
  * is anonymised.  Returns the family seen. */
+/* ipaddr_parse_host() of a token of the current line: the line's bytes
+ * after the token may be read too (a faster dotted quad). */
+static bool
+parse_host (const LnAnon *anon, LnSpan token, LnHostToken *out)
+{
+  const char *limit = token.p + token.len;
+
+  if (token.p >= anon->line && limit <= anon->line_end)
+    limit = anon->line_end;
+  return ipaddr_parse_host_in (token, limit, out);
+}
+
 static int
 client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *arena)
 {
@@ -254,7 +266,7 @@ client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *ar
     }
   if (early)
     tok = anon->client_tok;    /* parsed by prefetch_client() */
-  else if (!ipaddr_parse_host (hop, &tok))
+  else if (!parse_host (anon, hop, &tok))
     {
       if (first && anon->geo)
         memcpy (rec->country, "--", 3);
@@ -334,7 +346,7 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
 
           if (span_is_dash (hop) || span_eq_str (hop, "unknown"))
             ;   /* as client_hop(): no country either */
-          else if (ipaddr_parse_host (hop, &tok))
+          else if (parse_host (anon, hop, &tok))
             {
               family = tok.addr.family;
               note_client (anon, rec, &tok.addr);
@@ -386,8 +398,8 @@ prefetch_client (LnAnon *anon, const LnField *f)
     return false;
   comma = memchr (f->raw.p, ',', f->raw.len);
   /* client_hop() takes this parse instead of repeating it */
-  if (ipaddr_parse_host (span_make (f->raw.p, comma ? (size_t) (comma - f->raw.p) : f->raw.len),
-                         &anon->client_tok))
+  if (parse_host (anon, span_make (f->raw.p, comma ? (size_t) (comma - f->raw.p) : f->raw.len),
+                  &anon->client_tok))
     {
       anon->client_tok_at = f->raw.p;
       pseudonym_locate (anon->cache, anon->period, &anon->client_tok.addr, &anon->client_slot);
@@ -489,6 +501,7 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
   buf_reset (arena);
   buf_reset (&anon->scratch);
   anon->line = rec->line.p;
+  anon->line_end = rec->line.p + rec->line.len;
   rec->country[0] = '\0';
   rec->has_visitor = false;
   if (anon_needs_key (cfg) && !select_key (anon, rec))

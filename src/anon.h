@@ -95,6 +95,7 @@ typedef struct {
   const char *residual_at;   /* LN_PARSE_RESIDUAL: where the address was */
   LnBuf scratch;             /* policy results before the residual scan */
   const char *line;          /* the current record's line */
+  const char *line_end;
   uint8_t action[LN_FIELD__COUNT];  /* what anon_record does per field type,
                                      * decided from @config once */
   /* keyed modes: the primary client's first hop, parsed early to start
