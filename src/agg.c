@@ -26,8 +26,12 @@
 #define SEP '\x1f'        /* between the parts of a row key */
 #define RECENT_BITS 8
 #define RECENT_SLOTS (1u << RECENT_BITS)
-/* v2: a duration histogram column; tz and durations in the schema */
-#define PARTIAL_VERSION "lognym-partial-v2"
+/* v2: a duration histogram column; tz and durations in the schema.
+ * v3: the visitor digest is AES-128 (visitor.h), where v2's was SipHash-2-4:
+ * the same address counts in other registers, so v2 sketches cannot merge
+ * with v3's. */
+#define PARTIAL_VERSION "lognym-partial-v3"
+#define PARTIAL_SIPHASH "lognym-partial-v2"     /* the last with SipHash */
 #define PARTIAL_PREFIX "lognym-partial-"
 #define DURATIONS_SCHEMA "loglin7"     /* durhist.h's buckets */
 
@@ -680,6 +684,14 @@ merge_schema (LnAgg *agg, const char *text, const char *where, GError **error)
   if (agg->schema && strcmp (agg->schema, text) == 0)
     return TRUE;
   words = g_strsplit (text, ";", -1);
+  if (words[0] && strcmp (words[0], PARTIAL_SIPHASH) == 0)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
+                   _("%s: partial of an older lognym (%s), whose visitor sketches "
+                     "count another digest of the address than this one's (%s): "
+                     "make it again with this version"), where, words[0], PARTIAL_VERSION);
+      return FALSE;
+    }
   if (words[0] && g_str_has_prefix (words[0], PARTIAL_PREFIX)
       && strcmp (words[0], PARTIAL_VERSION) != 0)
     {

@@ -111,6 +111,7 @@ feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lin
   LnParser parser;
   LnRecord rec;
   LnAnon anon;
+  LnVisitorKey vkey;
   LnBuf arena;
   GError *error = NULL;
   size_t i;
@@ -123,7 +124,8 @@ feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lin
   cr_assert (nginx ? parser_init_nginx (&parser, format, &error)
                    : parser_init (&parser, format, &error), "%s", error ? error->message : "");
   anon_init (&anon, &ac, NULL, NULL);
-  anon.visitor_key = visitor_key;
+  visitor_key_init (&vkey, visitor_key, TRUE);
+  anon.visitor_key = &vkey;
   buf_init (&arena, 64);
   for (i = 0; lines[i]; i++)
     {
@@ -884,7 +886,7 @@ Test (agg, jsonl_escapes_strings)
 
 /* The schema column of the partials written here (agg_new gets SKETCH_ID). */
 #define SCHEMA_OF(keys, depth) \
-  "lognym-partial-v2;keys=" keys ";path_depth=" depth ";precision=12;tz=UTC;durations=none;" \
+  "lognym-partial-v3;keys=" keys ";path_depth=" depth ";precision=12;tz=UTC;durations=none;" \
   "sketch=" SKETCH_ID
 #define SCHEMA SCHEMA_OF ("day,path", "0")
 /* the first five columns of a valid line (an empty sparse sketch, no
@@ -998,7 +1000,7 @@ Test (agg, partial_schema_on_every_line)
   feed (agg, "common", time_lines);
   text = output (agg);
   cr_assert_eq (count_lines (text), 3, "%s", text);
-  assert_schema_on_every_line (text, "lognym-partial-v2;keys=status,day;path_depth=0;"
+  assert_schema_on_every_line (text, "lognym-partial-v3;keys=status,day;path_depth=0;"
                                "precision=12;tz=UTC;durations=none;sketch=fedcba9876543210");
 }
 
@@ -1320,7 +1322,7 @@ Test (agg, merge_refuses_other_keys)
  * be read, the line is malformed (first or later). */
 Test (agg, merge_refuses_other_precision)
 {
-  const char *p14 = "lognym-partial-v2;keys=day,path;path_depth=0;precision=14;tz=UTC;"
+  const char *p14 = "lognym-partial-v3;keys=day,path;path_depth=0;precision=14;tz=UTC;"
                     "durations=none;sketch="
                     SKETCH_ID;
 
@@ -1366,29 +1368,29 @@ Test (agg, merge_refuses_malformed_lines)
                     "third-line:3" NOT_PARTIAL);
   /* the schema column */
   assert_malformed ("empty-schema", ROW "\n", "empty-schema:1" NOT_PARTIAL);
-  assert_malformed ("other-version", ROW "lognym-partial-v3;keys=day,path;path_depth=0;"
+  assert_malformed ("other-version", ROW "lognym-partial-v4;keys=day,path;path_depth=0;"
                     "precision=12;sketch=" SKETCH_ID "\n", "other-version:1" OTHER_VERSION);
-  assert_malformed ("version-only", ROW "lognym-partial-v2\n", "version-only:1" BAD_SCHEMA);
+  assert_malformed ("version-only", ROW "lognym-partial-v3\n", "version-only:1" BAD_SCHEMA);
   assert_malformed ("without-sketch",
-                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    ROW "lognym-partial-v3;keys=day,path;path_depth=0;precision=12;tz=UTC;"
                     "durations=none\n", "without-sketch:1" BAD_SCHEMA);
   assert_malformed ("without-keys",
-                    ROW "lognym-partial-v2;path_depth=0;precision=12;tz=UTC;durations=none;"
+                    ROW "lognym-partial-v3;path_depth=0;precision=12;tz=UTC;durations=none;"
                     "sketch=" SKETCH_ID "\n", "without-keys:1" BAD_SCHEMA);
   assert_malformed ("without-precision",
-                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;tz=UTC;durations=none;"
+                    ROW "lognym-partial-v3;keys=day,path;path_depth=0;tz=UTC;durations=none;"
                     "sketch=" SKETCH_ID "\n", "without-precision:1" BAD_SCHEMA);
   assert_malformed ("without-tz",
-                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;"
+                    ROW "lognym-partial-v3;keys=day,path;path_depth=0;precision=12;"
                     "durations=none;sketch=" SKETCH_ID "\n", "without-tz:1" BAD_SCHEMA);
   assert_malformed ("without-durations",
-                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    ROW "lognym-partial-v3;keys=day,path;path_depth=0;precision=12;tz=UTC;"
                     "sketch=" SKETCH_ID "\n", "without-durations:1" BAD_SCHEMA);
   assert_malformed ("unknown-durations",
-                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    ROW "lognym-partial-v3;keys=day,path;path_depth=0;precision=12;tz=UTC;"
                     "durations=tdigest;sketch=" SKETCH_ID "\n", "unknown-durations:1" BAD_SCHEMA);
   assert_malformed ("bad-schema-later",
-                    ROW SCHEMA "\n" ROW "lognym-partial-v2;keys=day,path;path_depth=0\n",
+                    ROW SCHEMA "\n" ROW "lognym-partial-v3;keys=day,path;path_depth=0\n",
                     "bad-schema-later:2" BAD_SCHEMA);
   /* the duration histogram column: ascending buckets, counts from 1 */
   assert_malformed ("bad-durations", "2024-01-01\x1f/a\t1\t5\ts:\t3:1,2:1\t" SCHEMA "\n",
@@ -1397,6 +1399,19 @@ Test (agg, merge_refuses_malformed_lines)
                     "zero-count:1" NOT_PARTIAL);
   assert_malformed ("bucket-out-of-range", "2024-01-01\x1f/a\t1\t5\ts:\t5000:1\t" SCHEMA
                     "\n", "bucket-out-of-range:1" NOT_PARTIAL);
+  /* lognym-partial-v2 sketches count SipHash digests: on their own or after
+   * lines of this version, they are not merged (their visitor counts would
+   * be wrong), and the message says why */
+  assert_refused_merge ("v2", ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;"
+                        "tz=UTC;durations=none;sketch=" SKETCH_ID "\n", LN_ERROR_MALFORMED,
+                        "v2:1: partial of an older lognym (lognym-partial-v2)",
+                        "another digest of the address");
+  assert_refused_merge ("v2-after-v3", ROW SCHEMA "\n" ROW "lognym-partial-v2;keys=day,path;"
+                        "path_depth=0;precision=12;tz=UTC;durations=none;sketch=" SKETCH_ID
+                        "\n", LN_ERROR_MALFORMED, "v2-after-v3:2: ", "(lognym-partial-v3)");
+  assert_refused_merge ("v3-after-v2", ROW "lognym-partial-v2;keys=day,path;path_depth=0;"
+                        "precision=12;tz=UTC;durations=none;sketch=" SKETCH_ID "\n" ROW SCHEMA
+                        "\n", LN_ERROR_MALFORMED, "v3-after-v2:1: ", "make it again");
   /* a partial of lognym-partial-v1 (five columns): made again, not mis-read */
   assert_malformed ("v1", "2024-01-01\x1f/a\t1\t5\ts:\tlognym-partial-v1;keys=day,path;"
                     "path_depth=0;precision=12;sketch=" SKETCH_ID "\n", "v1:1" OTHER_VERSION);
@@ -1417,7 +1432,7 @@ Test (agg, merge_refuses_the_old_header_format)
  * error of the merge command line (status 1), on the first line or later. */
 Test (agg, merge_unknown_key_in_schema_is_malformed)
 {
-  const char *bogus = "lognym-partial-v2;keys=day,bogus;path_depth=0;precision=12;tz=UTC;"
+  const char *bogus = "lognym-partial-v3;keys=day,bogus;path_depth=0;precision=12;tz=UTC;"
                       "durations=none;sketch=" SKETCH_ID "\n";
 
   assert_refused_merge ("bogus-key", keep (g_strconcat (ROW, bogus, NULL)), LN_ERROR_MALFORMED,
@@ -1426,7 +1441,7 @@ Test (agg, merge_unknown_key_in_schema_is_malformed)
                         keep (g_strconcat (ROW SCHEMA "\n" ROW SCHEMA "\n" ROW, bogus, NULL)),
                         LN_ERROR_MALFORMED, "bogus-key-3:3: ", "'bogus'");
   assert_refused_merge ("two-time-keys",
-                        ROW "lognym-partial-v2;keys=day,hour;path_depth=0;precision=12;tz=UTC;"
+                        ROW "lognym-partial-v3;keys=day,hour;path_depth=0;precision=12;tz=UTC;"
                         "durations=none;sketch=" SKETCH_ID "\n", LN_ERROR_MALFORMED, "two-time-keys:1: ", "time key");
 }
 
