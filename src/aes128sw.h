@@ -3,8 +3,10 @@
  * The visitor digest (visitor.h) is one AES-128 block, and partials made
  * on different machines merge only when every machine computes the same
  * digest: where the CPU has no AES-NI, these functions give the same bits
- * as aes128.h's, more slowly.  Byte-oriented with a table S-box, so not
- * constant-time: the only callers are the machines without AES-NI.
+ * as aes128.h's, more slowly.  With a table of 32-bit round columns, so not
+ * constant-time (table look-ups by key-dependent index): the only callers
+ * are machines without AES-NI, where a block costs some 1,000 instructions
+ * against 30.
  */
 #ifndef LN_AES128SW_H
 #define LN_AES128SW_H
