@@ -103,9 +103,11 @@ new_agg (const LnAggConfig *c)
 
 /* Parses every line (each must parse) in @format (an nginx log_format
  * body if @nginx), anonymises it with the visitor key and counts it in
- * @agg. */
+ * @agg, the i-th line with the country @countries[i] if @countries (as a
+ * geo database would have set it; "" for none). */
 static void
-feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lines)
+feed_countries (LnAgg *agg, const char *format, gboolean nginx, const char *const *lines,
+                const char *const *countries)
 {
   LnAnonConfig ac;
   LnParser parser;
@@ -135,6 +137,8 @@ feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lin
 
       if (st == LN_PARSE_OK)
         st = anon_record (&anon, &rec, &arena);
+      if (st == LN_PARSE_OK && countries)
+        g_strlcpy (rec.country, countries[i], sizeof rec.country);
       if (st == LN_PARSE_OK)
         agg_add (agg, &rec, rec.has_visitor, rec.visitor);
       g_free (copy);
@@ -150,6 +154,12 @@ feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lin
   buf_clear (&arena);
   anon_clear (&anon);
   parser_clear (&parser);
+}
+
+static void
+feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lines)
+{
+  feed_countries (agg, format, nginx, lines, NULL);
 }
 
 static void
@@ -2008,4 +2018,88 @@ Test (agg, merge_of_tables_is_the_table_of_the_whole)
         }
     }
   g_free (lines);
+}
+
+/* ------------------------------------------------------ the fast path */
+
+/* agg_add finds the row of a line by a binary key when every key is a
+ * time key, country, status or status_class (and nothing is flushed).
+ * Thousands of rows, so that many binary keys share a slot of its cache,
+ * lines that differ in one key only, and a zone with a DST switch: the
+ * table must be the one the row keys' text gives, which is what agg_add
+ * does with --flush-every (the fast path off; agg_flush is not called
+ * here, so nothing is written early). */
+Test (agg, fast_path_rows_are_the_text_rows, .timeout = 60)
+{
+  static const char *const key_sets[] = {
+    "day,country,status", "hour,status_class,country", "country,status,week",
+    "minute,status", "status,month,status_class", "country", "status_class,status",
+    "minute,country,status_class", "minute,country", "hour,status",
+  };
+  static const char *const countries[] = {
+    "", "DE", "FR", "US", "--", "XP", "XR", "GB", "CN", "BR", "IN", "JP", "NL", "SE", "ZA",
+  };
+  static const int statuses[] = { -1, 200, 201, 204, 206, 301, 302, 304, 400, 401, 403, 404,
+                                  405, 410, 429, 500, 502, 503, 504, 100, 999 };
+  const int n = 6000;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (42);
+  g_autoptr (GDateTime) start = g_date_time_new_utc (2024, 10, 17, 0, 0, 0);
+  GPtrArray *lines = g_ptr_array_new ();
+  GPtrArray *codes = g_ptr_array_new ();
+  size_t k, z;
+  int i;
+
+  for (i = 0; i < n; i++)
+    {
+      GDateTime *t;
+      char *stamp;
+      int s = statuses[g_rand_int_range (rand, 0, G_N_ELEMENTS (statuses))];
+      char status[8];
+
+      /* 20 days around the end of DST in Europe (2024-10-27), two thirds
+       * of the lines in the local hour that comes twice (00:00 to 02:00
+       * UTC), when one minute is two rows with their offsets */
+      t = g_date_time_add_seconds (start, i % 3 == 0 ? g_rand_int_range (rand, 0, 20 * 86400)
+                                                     : 10 * 86400 + g_rand_int_range (rand, 0, 7200));
+      stamp = g_date_time_format (t, "[%d/%b/%Y:%H:%M:%S +0000]");
+      if (s < 0)
+        g_strlcpy (status, "-", sizeof status);
+      else
+        g_snprintf (status, sizeof status, "%d", s);
+      g_ptr_array_add (lines, keep (g_strdup_printf ("10.%d.%d.%d - - %s \"GET / HTTP/1.1\" "
+                                                     "%s %d", g_rand_int_range (rand, 0, 4),
+                                                     g_rand_int_range (rand, 0, 256),
+                                                     g_rand_int_range (rand, 0, 256), stamp,
+                                                     status, g_rand_int_range (rand, 0, 1000))));
+      g_ptr_array_add (codes, (gpointer) countries[g_rand_int_range (rand, 0,
+                                                                     G_N_ELEMENTS (countries))]);
+      g_free (stamp);
+      g_date_time_unref (t);
+    }
+  g_ptr_array_add (lines, NULL);
+  for (z = 0; z < 2; z++)
+    for (k = 0; k < G_N_ELEMENTS (key_sets); k++)
+      {
+        LnAggConfig fast = config (key_sets[k], 1), text = config (key_sets[k], 1);
+        LnAgg *a, *b;
+        const char *got, *want;
+
+        fast.tz = text.tz = z ? "Europe/Berlin" : NULL;
+        text.flush = TRUE;
+        text.flush_every = LN_AGG_MONTH;
+        a = new_agg (&fast);
+        b = new_agg (&text);
+        feed_countries (a, "common", FALSE, (const char *const *) lines->pdata,
+                        (const char *const *) codes->pdata);
+        feed_countries (b, "common", FALSE, (const char *const *) lines->pdata,
+                        (const char *const *) codes->pdata);
+        got = output (a);
+        want = output (b);
+        cr_assert_gt (agg_row_count (b), k == 5 || k == 6 ? 10u : 30u, "%s: %" G_GUINT64_FORMAT " rows",
+                      key_sets[k], agg_row_count (b));
+        cr_assert_str_eq (got, want, "%s%s: the fast path's table differs", key_sets[k],
+                          z ? " --tz Europe/Berlin" : "");
+      }
+  g_ptr_array_unref (codes);
+  g_ptr_array_unref (lines);
 }
