@@ -204,12 +204,8 @@ select_key (LnAnon *anon, const LnRecord *rec)
 static void
 note_visitor (const LnAnon *anon, LnRecord *rec, const LnAddr *addr)
 {
-  uint8_t v6[16];
-
-  ipaddr_to_v6_bytes (addr, v6);
-  rec->visitor = siphash24 (anon->visitor_key, v6, sizeof v6);
+  rec->visitor = visitor_digest (anon->visitor_key, addr);
   rec->has_visitor = true;
-  wipe_memory (v6, sizeof v6);
 }
 
 /* What the record keeps of its client's raw address: the country (with a

@@ -19,6 +19,7 @@
 #include "parse.h"
 #include "record.h"
 #include "residual.h"
+#include "visitor.h"
 
 /* What a client field that holds no address (a host name, "unix:") and
  * every client under --ip=drop becomes.  An address, so that tools which
@@ -86,7 +87,7 @@ typedef struct {
   LnKeyring *keyring;        /* borrowed; NULL unless a keyed mode */
   LnPseudonymCache *cache;   /* borrowed */
   LnGeo *geo;                /* borrowed; NULL without --geo-db */
-  const uint8_t *visitor_key; /* 16 bytes of secure memory, for --aggregate */
+  const LnVisitorKey *visitor_key; /* in secure memory, for --aggregate */
   const LnHmacKey *key;      /* the current record's period key */
   int64_t period;
   int64_t key_epoch;         /* the instant @key was chosen for */

@@ -24,17 +24,18 @@
  * --key-file so that partials from many machines merge, or random for a
  * run on its own.  @id names it (a digest, not the key) in partials. */
 static gboolean
-sketch_key (const LnOptions *o, uint8_t **key, char **id, GError **error)
+sketch_key (const LnOptions *o, LnVisitorKey **vkey, char **id, GError **error)
 {
   static const char salt[] = "lognym-sketch-v1";
   const char *file = o->sketch_key_file ? o->sketch_key_file : o->key_file;
   uint8_t digest[8];
-  uint8_t *master;
+  uint8_t *master, *key;
   size_t len;
 
   if (!secmem_init (64 * 1024, error))
     return FALSE;
-  *key = secmem_alloc (16);
+  *vkey = secmem_alloc (sizeof **vkey);
+  key = secmem_alloc (16);
   master = secmem_alloc (LN_KEY_MAX_BYTES);
   if (file)
     {
@@ -49,10 +50,12 @@ sketch_key (const LnOptions *o, uint8_t **key, char **id, GError **error)
         return FALSE;
     }
   hkdf_sha256 ((const uint8_t *) salt, sizeof salt - 1, master, len,
-               (const uint8_t *) "visitor sketch", 14, *key, 16);
+               (const uint8_t *) "visitor sketch", 14, key, 16);
   hkdf_sha256 ((const uint8_t *) salt, sizeof salt - 1, master, len,
                (const uint8_t *) "sketch key id", 13, digest, sizeof digest);
   wipe_memory (master, LN_KEY_MAX_BYTES);
+  visitor_key_init (*vkey, key, TRUE);
+  wipe_memory (key, 16);
   *id = g_strdup_printf ("%02x%02x%02x%02x%02x%02x%02x%02x", digest[0], digest[1],
                          digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]);
   return TRUE;
@@ -231,7 +234,7 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
       cfg.durations = !options->merge && has_duration (&p->parser);
       if (!options->merge)
         {
-          uint8_t *key = NULL;
+          LnVisitorKey *key = NULL;
 
           if (!sketch_key (options, &key, &key_id, error))
             {

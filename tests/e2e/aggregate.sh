@@ -276,7 +276,7 @@ check_true "--min-visitors 1 --min-requests 20: the (other) row shows its visito
 # sketch key: the same for the same key file, whether given as -k or as
 # --sketch-key-file, and whatever the keys).
 schema_re () {   # schema_re KEYS (no {16}: mawk has no intervals)
-  printf '^lognym-partial-v2;keys=%s;path_depth=0;precision=12;tz=%s;durations=%s;sketch=%s$' \
+  printf '^lognym-partial-v3;keys=%s;path_depth=0;precision=12;tz=%s;durations=%s;sketch=%s$' \
     "$1" "${SCHEMA_TZ:-UTC}" "${SCHEMA_DURATIONS:-none}" \
     "$(printf '[0-9a-f]%.0s' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)"
 }
@@ -380,9 +380,14 @@ err "merge: unknown key in the schema of line 4" 3 "gen/bogus-key4.partial:4: " 
 sed '2 s/;precision=12;/;precision=14;/' "$RUN/gen/sample.partial" >"$RUN/gen/p14.partial"
 err "merge: a schema of another precision" 3 "gen/p14.partial:2: malformed partial line (schema)" \
   merge gen/p14.partial
-sed '2 s/\tlognym-partial-v2;/\tlognym-partial-v0;/' "$RUN/gen/sample.partial" >"$RUN/gen/v0.partial"
+sed '2 s/\tlognym-partial-v3;/\tlognym-partial-v0;/' "$RUN/gen/sample.partial" >"$RUN/gen/v0.partial"
 err "merge: another version of the format" 3 "gen/v0.partial:2: partial of another lognym version" \
   merge gen/v0.partial
+# v2 sketches counted SipHash digests of the addresses: not mixed with v3's
+sed '2 s/\tlognym-partial-v3;/\tlognym-partial-v2;/' "$RUN/gen/sample.partial" >"$RUN/gen/v2.partial"
+err "merge: a v2 line among v3 lines" 3 \
+  "gen/v2.partial:2: partial of an older lognym (lognym-partial-v2), whose visitor sketches" \
+  merge gen/v2.partial
 cut -f 1-4 "$RUN/gen/sample.partial" >"$RUN/gen/no-schema.partial"
 err "merge: lines without the schema column" 3 "gen/no-schema.partial:1: not a lognym partial line" \
   merge gen/no-schema.partial
