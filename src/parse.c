@@ -716,6 +716,93 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
   return LN_PARSE_OK;
 }
 
+#ifdef LN_HAVE_SSE2
+/* One bit per byte of the 16 at @p that is a '"' or a '\\'. */
+static LN_ALWAYS_INLINE unsigned
+quote_mask (const char *p)
+{
+  __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) p);
+
+  return (unsigned) _mm_movemask_epi8 (
+      _mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('"')),
+                    _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\\'))));
+}
+#endif
+
+/* The first '"' or '\\' in [p, end), or NULL: where a quoted value ends if
+ * it holds no escape.  32 bytes per step, inline: the request and referer
+ * are a few dozen bytes, and a call with its set-up cost as much as the
+ * search.  @base as for scan_byte_in(). */
+static LN_ALWAYS_INLINE const char *
+scan_quote (const char *base, const char *p, const char *end)
+{
+#ifdef LN_HAVE_SSE2
+  unsigned mask;
+
+  while (end - p >= 32)
+    {
+      mask = quote_mask (p) | (quote_mask (p + 16) << 16);
+      if (mask)
+        return p + __builtin_ctz (mask);
+      p += 32;
+    }
+  if (end - p >= 16)
+    {
+      mask = quote_mask (p);
+      if (mask)
+        return p + __builtin_ctz (mask);
+      p += 16;
+    }
+  if (p < end && end - base >= 16)
+    {
+      const char *tail = end - 16;
+
+      mask = quote_mask (tail) & (~0u << (p - tail)) & 0xffffu;
+      return mask ? tail + __builtin_ctz (mask) : NULL;
+    }
+#endif
+  for (; p < end; p++)
+    if (*p == '"' || *p == '\\')
+      return p;
+  return NULL;
+}
+
+/* Whether [p, end) holds a '"' or a '\\': the user agent, whose closing
+ * quote is known to be the line's last byte, only needs a yes or no, so
+ * the masks of the whole value are or-ed and tested once. */
+static LN_ALWAYS_INLINE bool
+has_quote (const char *base, const char *p, const char *end)
+{
+#ifdef LN_HAVE_SSE2
+  unsigned acc = 0;
+
+  while (end - p >= 32)
+    {
+      acc |= quote_mask (p) | quote_mask (p + 16);
+      p += 32;
+    }
+  if (end - p >= 16)
+    {
+      acc |= quote_mask (p);
+      p += 16;
+    }
+  if (p < end && end - base >= 16)
+    {
+      const char *tail = end - 16;
+
+      /* bytes before p were tested already, or are not the value's */
+      acc |= quote_mask (tail) & (~0u << (p - tail)) & 0xffffu;
+      p = end;
+    }
+  if (acc)
+    return true;
+#endif
+  for (; p < end; p++)
+    if (*p == '"' || *p == '\\')
+      return true;
+  return false;
+}
+
 /* The bytes of a CLF field, recorded as add_field() does. */
 static LN_ALWAYS_INLINE void
 set_field (LnField *f, const LnOp *op, const char *p, const char *e)
@@ -805,14 +892,15 @@ parse_clf (const LnLogFormat *lf, LnParser *parser, LnSpan line, LnRecord *rec,
   /* %t: SHAPE_CLF_TIME, then "] \"" */
   if (end - p < LN_CLFTIME_LEN + 3 || p[LN_CLFTIME_LEN] != ']'
       || p[LN_CLFTIME_LEN + 1] != ' ' || p[LN_CLFTIME_LEN + 2] != '"'
-      || !clftime_parse_cached (&parser->time_cache, span_make (p, LN_CLFTIME_LEN),
-                                &time))
+      || (!clftime_cache_last (&parser->time_cache, p, &time)
+          && !clftime_parse_cached (&parser->time_cache,
+                                    span_make (p, LN_CLFTIME_LEN), &time)))
     return false;
   set_field (f++, op++, p, p + LN_CLFTIME_LEN);
   p += LN_CLFTIME_LEN + 3;
 
   /* %r: the first quote ends it when no backslash comes before it */
-  q = scan_byte2_in (base, p, end, '"', '\\');
+  q = scan_quote (base, p, end);
   if (q == NULL || *q != '"' || end - q < 2 || q[1] != ' ')
     return false;
   set_field (f++, op++, p, q);
@@ -848,13 +936,12 @@ parse_clf (const LnLogFormat *lf, LnParser *parser, LnSpan line, LnRecord *rec,
 
       /* "%{Referer}i" "%{User-Agent}i", the line's last byte the closing
        * quote of the second: no trailing fields */
-      q = scan_byte2_in (base, p, end, '"', '\\');
+      q = scan_quote (base, p, end);
       if (q == NULL || *q != '"' || end - q < 3 || q[1] != ' ' || q[2] != '"')
         return false;
       set_field (f++, op++, p, q);
       p = q + 3;
-      if (p == end || end[-1] != '"'
-          || scan_byte2_in (base, p, end, '"', '\\') != end - 1)
+      if (p == end || end[-1] != '"' || has_quote (base, p, end - 1))
         return false;
       set_field (f++, op++, p, end - 1);
     }
@@ -932,6 +1019,20 @@ parser_parse (LnParser *parser, LnSpan line, LnRecord *rec, size_t *column)
 
   rec->line = line;
   *column = 0;
+  {
+    /* the last winner's shortcut first, combined's inline (an empty
+     * line is not for a shortcut) */
+    size_t idx = parser->last_match;
+    unsigned fast = parser->fast[idx];
+
+    if (fast == (FAST_ON | FAST_COMBINED)
+        ? parse_clf (parser->formats[idx], parser, line, rec, FAST_ON | FAST_COMBINED)
+        : fast != 0 && parse_fast (parser->formats[idx], parser, line, rec, fast))
+      {
+        rec->format_index = (int) idx;
+        return LN_PARSE_OK;
+      }
+  }
   if (line.len == 0)
     {
       rec->nfields = 0;
@@ -947,7 +1048,9 @@ parser_parse (LnParser *parser, LnSpan line, LnRecord *rec, size_t *column)
       const char *at = line.p;
       LnParseStatus st;
 
-      st = parse_with (parser->formats[idx], parser->fast[idx], parser, line, rec, &at);
+      /* the first candidate's shortcut was tried above */
+      st = parse_with (parser->formats[idx], k == 0 ? 0 : parser->fast[idx], parser,
+                       line, rec, &at);
       if (st == LN_PARSE_OK)
         {
           parser->last_match = idx;

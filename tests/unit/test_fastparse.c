@@ -150,7 +150,17 @@ check_line (const char *text, size_t len)
       expect_same (p->format, "parse", line, sa, ca, &p->a, sb, cb, &p->b);
       p->lines++;
       if (sb == LN_PARSE_OK)
-        p->ok++;
+        {
+          /* both parsers ask the same time cache: check its answer */
+          LnSpan stamp = p->b.fields[p->b.first[LN_FIELD_TIME]].raw;
+          LnTime t;
+
+          p->ok++;
+          cr_assert (p->b.has_time && clftime_parse (stamp, &t)
+                     && t.epoch == p->b.time.epoch && t.utc_offset == p->b.time.utc_offset,
+                     "%s: the cached time of \"%.*s\" is wrong", p->format,
+                     (int) stamp.len, stamp.p);
+        }
 
       /* the shortcut by itself: what it takes, the generic parser parses
        * the same way (auto: the candidate that matched, or the first) */
