@@ -81,6 +81,15 @@ teardown (void)
 
 TestSuite (fastparse, .init = setup, .fini = teardown);
 
+static unsigned char
+bool_byte (const bool *b)
+{
+  unsigned char c;
+
+  memcpy (&c, b, 1);
+  return c;
+}
+
 /* The two records of one line agree in everything a caller may read. */
 static void
 expect_same (const char *format, const char *what, LnSpan line,
@@ -112,9 +121,11 @@ expect_same (const char *format, const char *what, LnSpan line,
                  format, what, i, (int) fa->type, (int) fb->type, (int) fa->raw.len,
                  fa->raw.p, (int) fb->raw.len, fb->raw.p, n, line.p);
     }
-  cr_assert_eq (a->has_time, b->has_time, "%s [%s]: has_time for \"%.*s\"", format,
-                what, n, line.p);
-  if (a->has_time)
+  /* bytes, not bools: the records start as 0x5a bytes, and has_time
+   * stays untouched when a line is rejected before its time */
+  cr_assert_eq (bool_byte (&a->has_time), bool_byte (&b->has_time),
+                "%s [%s]: has_time for \"%.*s\"", format, what, n, line.p);
+  if (bool_byte (&a->has_time) == 1)
     cr_assert (a->time.epoch == b->time.epoch && a->time.utc_offset == b->time.utc_offset,
                "%s [%s]: time %lld%+d != %lld%+d for \"%.*s\"", format, what,
                (long long) a->time.epoch, (int) a->time.utc_offset,
@@ -135,7 +146,8 @@ check_line (const char *text, size_t len)
   LnSpan line;
   size_t i;
 
-  memcpy (copy, text, len);
+  if (len)
+    memcpy (copy, text, len);
   line = span_make (copy, len);
   for (i = 0; i < G_N_ELEMENTS (pairs); i++)
     {
