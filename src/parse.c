@@ -815,9 +815,26 @@ set_field (LnField *f, const LnOp *op, const char *p, const char *e)
   f->in_arena = false;
 }
 
+/* The end of the run of ASCII digits at @p. */
 static LN_ALWAYS_INLINE const char *
 skip_digits (const char *p, const char *end)
 {
+#if defined (__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  /* eight bytes at once: a byte is a digit when x = byte ^ '0' is below
+   * 10, i.e. neither x nor x + 0x76 has its top bit set.  A carry out of a
+   * byte only spoils later bytes, never the first non-digit. */
+  if (end - p >= 8)
+    {
+      uint64_t v, x, bad;
+
+      memcpy (&v, p, 8);
+      x = v ^ UINT64_C (0x3030303030303030);
+      bad = ((x + UINT64_C (0x7676767676767676)) | x) & UINT64_C (0x8080808080808080);
+      if (bad)
+        return p + (__builtin_ctzll (bad) >> 3);
+      p += 8;
+    }
+#endif
   while (p < end && (unsigned) (*p - '0') <= 9)
     p++;
   return p;
@@ -877,14 +894,26 @@ parse_clf (const LnLogFormat *lf, LnParser *parser, LnSpan line, LnRecord *rec,
   set_field (f++, op++, p, q);
   p = q + 1;
 
-  /* %l, %u: up to a space, non-empty; " [" after %u */
-  q = scan_byte_in (base, p, end, ' ');
-  if (q == NULL || q == p)
-    return false;
+  /* %l, %u: up to a space, non-empty, mostly "-"; " [" after %u */
+  if (end - p >= 2 && p[0] == '-' && p[1] == ' ')
+    q = p + 1;
+  else
+    {
+      q = scan_byte_in (base, p, end, ' ');
+      if (q == NULL || q == p)
+        return false;
+    }
   set_field (f++, op++, p, q);
   p = q + 1;
-  q = scan_byte_in (base, p, end, ' ');
-  if (q == NULL || q == p || end - q < 2 || q[1] != '[')
+  if (end - p >= 2 && p[0] == '-' && p[1] == ' ')
+    q = p + 1;
+  else
+    {
+      q = scan_byte_in (base, p, end, ' ');
+      if (q == NULL || q == p)
+        return false;
+    }
+  if (end - q < 2 || q[1] != '[')
     return false;
   set_field (f++, op++, p, q);
   p = q + 2;
