@@ -163,6 +163,7 @@ enum {
   FAST_COMBINED = 2,   /* "%{Referer}i" "%{User-Agent}i" after %b */
   FAST_VHOST = 4,      /* "%v " first */
   FAST_VHOST_PORT = 8, /* "%v:%p " first */
+  FAST_NO_IDENT = 16,  /* nginx: "$remote_addr - $remote_user [" */
 };
 
 static bool
@@ -197,15 +198,24 @@ fast_kind (const LnLogFormat *lf)
       kind |= FAST_VHOST_PORT;
       op += 2;
     }
-  if (end - op < 7
-      || !op_is (op, CHECK_NONE, FIND_LIST, SHAPE_ANY, false, " ")
-      || !op_is (op + 1, CHECK_NONE, FIND_BYTE, SHAPE_ANY, false, " ")
-      || !op_is (op + 2, CHECK_NONE, FIND_BYTE, SHAPE_ANY, false, " [")
-      || !op_is (op + 3, CHECK_TIME, FIND_BYTE, SHAPE_CLF_TIME, false, "] \"")
-      || !op_is (op + 4, CHECK_NONE, FIND_QUOTED, SHAPE_ANY, true, "\" ")
-      || !op_is (op + 5, CHECK_STATUS, FIND_BYTE, SHAPE_STATUS, false, " "))
+  if (kind == FAST_ON && end - op >= 1
+      && op_is (op, CHECK_NONE, FIND_LIST, SHAPE_ANY, false, " - "))
+    {
+      kind |= FAST_NO_IDENT;
+      op++;
+    }
+  else if (end - op >= 2 && op_is (op, CHECK_NONE, FIND_LIST, SHAPE_ANY, false, " ")
+           && op_is (op + 1, CHECK_NONE, FIND_BYTE, SHAPE_ANY, false, " "))
+    op += 2;
+  else
     return 0;
-  op += 6;
+  if (end - op < 5
+      || !op_is (op, CHECK_NONE, FIND_BYTE, SHAPE_ANY, false, " [")
+      || !op_is (op + 1, CHECK_TIME, FIND_BYTE, SHAPE_CLF_TIME, false, "] \"")
+      || !op_is (op + 2, CHECK_NONE, FIND_QUOTED, SHAPE_ANY, true, "\" ")
+      || !op_is (op + 3, CHECK_STATUS, FIND_BYTE, SHAPE_STATUS, false, " "))
+    return 0;
+  op += 4;
   if (end - op == 1 && op_is (op, CHECK_BYTES, FIND_LAST, SHAPE_ANY, false, ""))
     return kind;
   if (end - op == 3 && op_is (op, CHECK_BYTES, FIND_BYTE, SHAPE_ANY, false, " \"")
@@ -892,19 +902,30 @@ parse_clf (const LnLogFormat *lf, LnParser *parser, LnSpan line, LnRecord *rec,
   if (q == NULL || q == p || q[-1] == ',')
     return false;
   set_field (f++, op++, p, q);
-  p = q + 1;
-
-  /* %l, %u: up to a space, non-empty, mostly "-"; " [" after %u */
-  if (end - p >= 2 && p[0] == '-' && p[1] == ' ')
-    q = p + 1;
+  if (kind & FAST_NO_IDENT)
+    {
+      /* the literal " - " */
+      if (end - q < 3 || q[1] != '-' || q[2] != ' ')
+        return false;
+      p = q + 3;
+    }
   else
     {
-      q = scan_byte_in (base, p, end, ' ');
-      if (q == NULL || q == p)
-        return false;
+      /* %l: up to a space, non-empty, mostly "-" */
+      p = q + 1;
+      if (end - p >= 2 && p[0] == '-' && p[1] == ' ')
+        q = p + 1;
+      else
+        {
+          q = scan_byte_in (base, p, end, ' ');
+          if (q == NULL || q == p)
+            return false;
+        }
+      set_field (f++, op++, p, q);
+      p = q + 1;
     }
-  set_field (f++, op++, p, q);
-  p = q + 1;
+
+  /* %u: the same, and " [" after it */
   if (end - p >= 2 && p[0] == '-' && p[1] == ' ')
     q = p + 1;
   else
@@ -1005,6 +1026,10 @@ parse_fast (const LnLogFormat *lf, LnParser *parser, LnSpan line, LnRecord *rec,
                         FAST_ON | FAST_VHOST_PORT | FAST_COMBINED);
     case FAST_ON | FAST_VHOST_PORT:
       return parse_clf (lf, parser, line, rec, FAST_ON | FAST_VHOST_PORT);
+    case FAST_ON | FAST_NO_IDENT | FAST_COMBINED:
+      return parse_clf (lf, parser, line, rec, FAST_ON | FAST_NO_IDENT | FAST_COMBINED);
+    case FAST_ON | FAST_NO_IDENT:
+      return parse_clf (lf, parser, line, rec, FAST_ON | FAST_NO_IDENT);
     default:
       return false;
     }

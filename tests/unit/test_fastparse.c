@@ -18,8 +18,8 @@
 
 #define SEED 20261126
 
-/* The formats with a shortcut, and the number of lines (of all tested)
- * each must take and leave. */
+/* The formats with a shortcut; NGINX marks an nginx log_format. */
+#define NGINX "nginx:"
 static const char *const fast_formats[] = {
   "combined",
   "common",
@@ -30,6 +30,9 @@ static const char *const fast_formats[] = {
   "%h %l %u %t \\\"%r\\\" %s %B",
   "%v %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"",
   "%v:%p %h %l %u %t \"%r\" %>s %b",
+  NGINX "$remote_addr - $remote_user [$time_local] \"$request\" $status "
+  "$body_bytes_sent \"$http_referer\" \"$http_user_agent\"",
+  NGINX "$remote_addr - $remote_user [$time_local] \"$request\" $status $bytes_sent",
 };
 
 typedef struct {
@@ -54,10 +57,22 @@ setup (void)
       GError *error = NULL;
 
       pairs[i].format = fast_formats[i];
-      cr_assert (parser_init (&pairs[i].fast, fast_formats[i], &error), "%s",
-                 error ? error->message : "?");
-      cr_assert (parser_init (&pairs[i].generic, fast_formats[i], &error), "%s",
-                 error ? error->message : "?");
+      if (g_str_has_prefix (fast_formats[i], NGINX))
+        {
+          const char *body = fast_formats[i] + strlen (NGINX);
+
+          cr_assert (parser_init_nginx (&pairs[i].fast, body, &error), "%s",
+                     error ? error->message : "?");
+          cr_assert (parser_init_nginx (&pairs[i].generic, body, &error), "%s",
+                     error ? error->message : "?");
+        }
+      else
+        {
+          cr_assert (parser_init (&pairs[i].fast, fast_formats[i], &error), "%s",
+                     error ? error->message : "?");
+          cr_assert (parser_init (&pairs[i].generic, fast_formats[i], &error), "%s",
+                     error ? error->message : "?");
+        }
       parser_set_generic_only (&pairs[i].generic);
       pairs[i].lines = pairs[i].taken = pairs[i].left = pairs[i].ok = 0;
     }
@@ -466,11 +481,21 @@ Test (fastparse, recognised_from_the_ops)
     LnParser parser;
     GError *error = NULL;
 
-    cr_assert (parser_init_nginx (&parser, "$remote_addr - $remote_user [$time_local] "
-                                  "\"$request\" $status $body_bytes_sent "
-                                  "\"$http_referer\" \"$http_user_agent\"", &error));
-    cr_assert_eq (parser.fast[0], 0);
-    parser_clear (&parser);
+    static const char *const nginx_others[] = {
+      "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "
+      "\"$http_referer\" \"$http_user_agent\" $request_time",
+      "$remote_addr $remote_user [$time_local] \"$request\" $status $body_bytes_sent",
+      "$remote_addr - $remote_user [$time_iso8601] \"$request\" $status $body_bytes_sent",
+      "$host $remote_addr - $remote_user [$time_local] \"$request\" $status $bytes_sent",
+    };
+
+    for (i = 0; i < G_N_ELEMENTS (nginx_others); i++)
+      {
+        cr_assert (parser_init_nginx (&parser, nginx_others[i], &error), "%s: %s",
+                   nginx_others[i], error ? error->message : "?");
+        cr_assert_eq (parser.fast[0], 0, "%s: has a shortcut", nginx_others[i]);
+        parser_clear (&parser);
+      }
   }
 }
 
