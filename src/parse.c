@@ -770,6 +770,8 @@ scan_quote (const char *base, const char *p, const char *end)
       mask = quote_mask (tail) & (~0u << (p - tail)) & 0xffffu;
       return mask ? tail + __builtin_ctz (mask) : NULL;
     }
+#else
+  (void) base;
 #endif
   for (; p < end; p++)
     if (*p == '"' || *p == '\\')
@@ -806,6 +808,8 @@ has_quote (const char *base, const char *p, const char *end)
     }
   if (acc)
     return true;
+#else
+  (void) base;
 #endif
   for (; p < end; p++)
     if (*p == '"' || *p == '\\')
