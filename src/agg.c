@@ -1116,6 +1116,10 @@ write_final (LnAgg *agg, GPtrArray *rows, LnBuf *out, GHashTable *others)
   guint i, nrows = rows->len, kept = 0;
   size_t j;
 
+  /* lognym merge that read no partial line: no keys, no rows, and a
+   * header of the metrics alone would look like a table of another kind */
+  if (agg->cfg.nkeys == 0)
+    return;
   for (i = 0; i < nrows; i++)
     {
       Row *row = rows->pdata[i];

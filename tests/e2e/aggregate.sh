@@ -466,14 +466,13 @@ check_empty "merge -a: no rows written" "$WORK/merge-a.out"
 check_contains "merge -a: message" "--aggregate does not apply to merge" "$WORK/merge-a.err"
 check_not_contains "merge -a: not a sketch key error" "different sketch key" "$WORK/merge-a.err"
 
-# an empty input merges to an empty result: the header row only in CSV
-# (the keys come from the partials: there are none), nothing in JSON Lines
-# and in a partial
+# an empty input merges to an empty result, in CSV too: the keys come from
+# the partials, there are none, and a header of the metrics alone would be
+# a table of another shape (a Hadoop reducer that got no rows)
 : >"$RUN/gen/empty.partial"
 run_in "$WORK/empty" merge gen/empty.partial
 check_status "merge of nothing: exit status 0" 0 "$RC"
-printf 'requests,bytes,visitors\r\n' >"$WORK/empty.expected"
-check_files "merge of nothing: the header row only" "$WORK/empty.expected" "$WORK/empty.out"
+check_empty "merge of nothing: no header row either" "$WORK/empty.out"
 check_empty "merge of nothing: no message" "$WORK/empty.err"
 STDIN=/dev/null run_in "$WORK/empty" merge -O jsonl
 check_status "merge -O jsonl of nothing: exit status 0" 0 "$RC"
