@@ -445,21 +445,69 @@ add_field (LnRecord *rec, size_t *n, LnFieldType type, const char *p, const char
   do { *fail_at = (at_); return (status_); } while (0)
 
 /* A time that its op's timefmt delimits: sets *@q to its end and, when it
- * is the first time field with an instant, rec->time. */
+ * is the first time field with an instant, rec->time; a date, a time of
+ * day or a zone alone is kept for combine_time_parts(). */
 static bool
-match_time (const LnOp *op, LnTimeFmtCache *cache, LnRecord *rec, const char *p,
+match_time (const LnOp *op, LnParser *parser, LnRecord *rec, const char *p,
             const char *end, const char **q)
 {
   LnTime time;
+  LnTimePart part;
 
-  if (!timefmt_match (op->timefmt, cache, p, end, q, &time))
+  if (!timefmt_match (op->timefmt, &parser->timefmt_cache, p, end, q, &time))
     return false;
-  if (!rec->has_time && timefmt_has_instant (op->timefmt))
+  part = timefmt_part (op->timefmt);
+  if (part == LN_TIME_PART_INSTANT)
     {
-      rec->time = time;
-      rec->has_time = true;
+      if (!rec->has_time)
+        {
+          rec->time = time;
+          rec->has_time = true;
+          parser->parts.instant_zoned = timefmt_zoned (op->timefmt);
+        }
+    }
+  else if (part != LN_TIME_PART_NONE && !(parser->parts.seen & (1u << part)))
+    {
+      parser->parts.seen |= 1u << part;
+      if (part == LN_TIME_PART_ZONE)
+        parser->parts.zone = time.utc_offset;
+      else
+        {
+          if (part == LN_TIME_PART_DATE)
+            parser->parts.date = time.epoch;
+          else
+            parser->parts.clock = time.epoch;
+          if (timefmt_zoned (op->timefmt))
+            {
+              parser->parts.parts_zoned = true;
+              parser->parts.parts_offset = time.utc_offset;
+            }
+        }
     }
   return true;
+}
+
+/* After a line of the general path: a date and a time of day in fields of
+ * their own make the instant, and a zone in a field of its own applies to
+ * an instant whose format had none ("%{%d/%b/%Y:%T}t %{%z}t"). */
+static void
+combine_time_parts (LnParser *parser, LnRecord *rec)
+{
+  bool zoned = parser->parts.instant_zoned;
+  const unsigned both = 1u << LN_TIME_PART_DATE | 1u << LN_TIME_PART_CLOCK;
+
+  if (!rec->has_time && (parser->parts.seen & both) == both)
+    {
+      rec->time.epoch = parser->parts.date + parser->parts.clock;
+      rec->time.utc_offset = parser->parts.parts_offset;
+      rec->has_time = true;
+      zoned = parser->parts.parts_zoned;
+    }
+  if (rec->has_time && !zoned && (parser->parts.seen & 1u << LN_TIME_PART_ZONE))
+    {
+      rec->time.epoch -= parser->parts.zone;
+      rec->time.utc_offset = parser->parts.zone;
+    }
 }
 
 /* The loop over the ops.  @general is a constant: FALSE leaves out the
@@ -499,7 +547,7 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
         {
           /* the format knows where the time ends, spaces or quotes in it
            * or not */
-          if (!match_time (op, &parser->timefmt_cache, rec, p, end, &q))
+          if (!match_time (op, parser, rec, p, end, &q))
             FAIL (LN_PARSE_BAD_TIME, p);
           add_field (rec, &n, op->type, p, q);
           p = q;
@@ -1043,7 +1091,14 @@ static LN_NOINLINE LnParseStatus
 parse_general (const LnLogFormat *lf, LnParser *parser, LnSpan line,
                LnRecord *rec, const char **fail_at)
 {
-  return parse_ops (lf, parser, line, rec, fail_at, true);
+  LnParseStatus status;
+
+  memset (&parser->parts, 0, sizeof parser->parts);
+  parser->parts.instant_zoned = true;     /* %t has its zone */
+  status = parse_ops (lf, parser, line, rec, fail_at, true);
+  if (status == LN_PARSE_OK)
+    combine_time_parts (parser, rec);
+  return status;
 }
 
 static inline LnParseStatus

@@ -36,6 +36,15 @@ typedef struct {
   LnTimeCache time_cache;   /* %t */
   LnTimeFmtCache timefmt_cache;  /* the other time forms */
   uint8_t fast[8];          /* per format: which CLF shortcut applies, or 0 */
+  /* the general path's time parts of the current line: a date, a time of
+   * day, a zone in fields of their own (parse.c, combine_time_parts) */
+  struct {
+    unsigned seen;          /* 1u << LnTimePart */
+    bool instant_zoned;     /* rec->time's own format had a zone */
+    bool parts_zoned;       /* the date's or the clock's format had one */
+    int64_t date, clock;
+    int32_t zone, parts_offset;
+  } parts;
   bool generic_only;        /* tests: never take a shortcut */
 } LnParser;
 

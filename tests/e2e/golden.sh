@@ -92,6 +92,11 @@ time-nginx-iso-csv           | --nginx-format '$remote_addr - $remote_user [$tim
 time-nginx-iso-aggregate-hour | --nginx-format '$remote_addr - $remote_user [$time_iso8601] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"' --aggregate hour --min-visitors 1 --sketch-key-file keys/fixed.key | in/time-nginx-iso.log
 time-nginx-msec-csv          | --nginx-format '$msec $remote_addr "$request" $status $body_bytes_sent' -O csv --fields time,client,path | in/time-nginx-msec.log
 time-nginx-msec-aggregate-hour | --nginx-format '$msec $remote_addr "$request" $status $body_bytes_sent' --aggregate hour --min-visitors 1 --sketch-key-file keys/fixed.key | in/time-nginx-msec.log
+# Apache's example: the zone in a field of its own applies to the time
+# before it; a date and a time of day apart make one instant (UTC: no zone)
+time-parts-csv               | --format '%h %l %u [%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t] "%r" %>s %b' -O csv --fields time,client,path | in/time-parts.log
+time-parts-aggregate-day     | --format '%h %l %u [%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t] "%r" %>s %b' --aggregate day --min-visitors 1 --sketch-key-file keys/fixed.key | in/time-parts.log
+time-split-csv               | --format '%h %l %u [%{%d/%b/%Y}t] [%{%T}t] "%r" %>s %b' -O csv --fields time,client,path | in/time-split.log
 time-unsupported-conversion  | --format '%h %{%Y-%m-%d %c}t "%r"' | in/time-iso.log
 # --- client addresses
 # (default-in-vhost6, hand-written: an IPv6 virtual host, "[2001:db8:5::80]:443"
