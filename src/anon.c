@@ -9,6 +9,14 @@
 #include "siphash.h"
 #include "wipe.h"
 
+/* anon_field() is one step of anon_record()'s loop: a call per field cost
+ * more than the work of most fields. */
+#if defined (__GNUC__)
+# define LN_ALWAYS_INLINE inline __attribute__ ((__always_inline__))
+#else
+# define LN_ALWAYS_INLINE inline
+#endif
+
 static const LnSpan dash = { "-", 1 };
 static const LnSpan placeholder = { LN_PLACEHOLDER, sizeof LN_PLACEHOLDER - 1 };
 
@@ -356,6 +364,37 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
         count_client (anon, anon->config.ip_mode == LN_IP_DROP ? LN_AF_NONE : family);
       return;
     }
+  if (primary && anon->config.ip_mode != LN_IP_COUNTRY && G_LIKELY (!anon->general_only))
+    {
+      /* The common client field, one bare address: parsed once (or taken
+       * from prefetch_client()) and written straight into the arena.  What
+       * client_hop() would do with it, without the token's pieces. */
+      LnAddr bare;
+      LnAddr *addr = &bare;
+      const LnPseudonymSlot *slot = NULL;
+      bool ok;
+
+      if (p == anon->client_tok_at)
+        {
+          ok = anon->client_tok.before.len == 0 && anon->client_tok.text.len == f->raw.len;
+          addr = &anon->client_tok.addr;
+          slot = &anon->client_slot;
+        }
+      else
+        ok = ipaddr_parse_bare_in (f->raw, anon->line_end, &bare);
+      if (ok)
+        {
+          family = addr->family;
+          note_client (anon, rec, addr);
+          buf_reserve (arena, LN_ANON_TEXT_MAX);
+          arena->len += address_at (anon, addr, slot, arena->data + arena->len);
+          count_client (anon, family);
+          f->in_arena = true;
+          f->arena_off = (uint32_t) off;
+          f->out.len = arena->len - off;
+          return;
+        }
+    }
   while (p < end)
     {
       const char *comma = memchr (p, ',', (size_t) (end - p));
@@ -484,14 +523,94 @@ user_token (LnAnon *anon, LnField *f, LnBuf *arena)
   f->out.len = sizeof token;
 }
 
+/* One field, by its action.  Returns false when the residual
+ * scan made the line malformed.  *@client is set to a primary client
+ * field deferred by prefetch_client(). */
+static LN_ALWAYS_INLINE bool
+anon_field (LnAnon *anon, LnRecord *rec, size_t i, unsigned act, LnField **client,
+            LnBuf *arena)
+{
+  const LnAnonConfig *cfg = &anon->config;
+  LnField *f = &rec->fields[i];
+  LnSpan text;
+  bool in_scratch = false;
+
+  switch (act)
+    {
+    case ACT_KEEP:
+    default:
+      return true;
+    case ACT_CLIENT:
+      if (rec->first[LN_FIELD_CLIENT] != (int8_t) i)
+        rewrite_client (anon, rec, f, false, arena);
+      else if (LN_IP_MODE_KEYED (cfg->ip_mode) && prefetch_client (anon, f))
+        *client = f;
+      else
+        rewrite_client (anon, rec, f, true, arena);
+      return true;
+    case ACT_ADDRESSES:
+      rewrite_client (anon, rec, f, false, arena);
+      return true;
+    /* A field that already is "-" keeps its own bytes, so the writer
+     * copies it along with its neighbours instead of splicing. */
+    case ACT_DASH:
+      if (!span_is_dash (f->raw))
+        f->out = dash;
+      return true;
+    case ACT_USER:
+      if (span_is_dash (f->raw))
+        return true;
+      if (cfg->user == LN_USER_HMAC)
+        user_token (anon, f, arena);
+      else
+        f->out = dash;
+      return true;
+    case ACT_UA_FAMILY:
+      if (!span_is_dash (f->raw))
+        {
+          char family[LN_UA_FAMILY_MAX];
+          bool bot;
+          size_t n = fields_ua_family (f->raw, family, &bot);
+          size_t off = arena->len;
+
+          buf_append (arena, family, n);
+          f->in_arena = true;
+          f->arena_off = (uint32_t) off;
+          f->out.len = n;
+        }
+      return true;
+    case ACT_REFERER:
+      text = fields_referer (cfg->referer, f->raw, &anon->scratch, &in_scratch);
+      if (cfg->referer == LN_REFERER_KEEP)
+        text = fields_query (&cfg->query, LN_QUERY_IN_URL, text, &anon->scratch,
+                             &in_scratch);
+      break;
+    case ACT_QUERY_REQUEST:
+      text = fields_query (&cfg->query, LN_QUERY_IN_REQUEST, f->raw, &anon->scratch,
+                           &in_scratch);
+      break;
+    case ACT_QUERY_URL:
+      text = fields_query (&cfg->query, LN_QUERY_IN_URL, f->raw, &anon->scratch,
+                           &in_scratch);
+      break;
+    case ACT_QUERY_ONLY:
+      text = fields_query (&cfg->query, LN_QUERY_ONLY, f->raw, &anon->scratch,
+                           &in_scratch);
+      break;
+    case ACT_SCAN:
+      text = f->raw;
+      break;
+    }
+  /* free text, after its policy: the residual scan */
+  return finish_field (anon, f, text, in_scratch, cfg->residual != LN_RESIDUAL_OFF, arena);
+}
+
 LnParseStatus
 anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
 {
   const LnAnonConfig *cfg = &anon->config;
-  bool scan = cfg->residual != LN_RESIDUAL_OFF;
   LnParseStatus status = LN_PARSE_OK;
   LnField *client = NULL;     /* deferred, see prefetch_client() */
-  const bool keyed = LN_IP_MODE_KEYED (cfg->ip_mode);
   size_t i;
 
   buf_reset (arena);
@@ -502,80 +621,12 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
   rec->has_visitor = false;
   if (anon_needs_key (cfg) && !select_key (anon, rec))
     return LN_PARSE_KEY_ERASED;
-  for (i = 0; i < rec->nfields && status == LN_PARSE_OK; i++)
-    {
-      LnField *f = &rec->fields[i];
-      LnSpan text;
-      bool in_scratch = false;
-
-      switch (anon->action[f->type])
-        {
-        case ACT_KEEP:
-        default:
-          continue;
-        case ACT_CLIENT:
-          if (keyed && rec->first[LN_FIELD_CLIENT] == (int8_t) i && prefetch_client (anon, f))
-            client = f;
-          else
-            rewrite_client (anon, rec, f, rec->first[LN_FIELD_CLIENT] == (int8_t) i, arena);
-          continue;
-        case ACT_ADDRESSES:
-          rewrite_client (anon, rec, f, false, arena);
-          continue;
-        /* A field that already is "-" keeps its own bytes, so the writer
-         * copies it along with its neighbours instead of splicing. */
-        case ACT_DASH:
-          if (!span_is_dash (f->raw))
-            f->out = dash;
-          continue;
-        case ACT_USER:
-          if (span_is_dash (f->raw))
-            continue;
-          if (cfg->user == LN_USER_HMAC)
-            user_token (anon, f, arena);
-          else
-            f->out = dash;
-          continue;
-        case ACT_UA_FAMILY:
-          if (!span_is_dash (f->raw))
-            {
-              char family[LN_UA_FAMILY_MAX];
-              bool bot;
-              size_t n = fields_ua_family (f->raw, family, &bot);
-              size_t off = arena->len;
-
-              buf_append (arena, family, n);
-              f->in_arena = true;
-              f->arena_off = (uint32_t) off;
-              f->out.len = n;
-            }
-          continue;
-        case ACT_REFERER:
-          text = fields_referer (cfg->referer, f->raw, &anon->scratch, &in_scratch);
-          if (cfg->referer == LN_REFERER_KEEP)
-            text = fields_query (&cfg->query, LN_QUERY_IN_URL, text, &anon->scratch,
-                                 &in_scratch);
-          break;
-        case ACT_QUERY_REQUEST:
-          text = fields_query (&cfg->query, LN_QUERY_IN_REQUEST, f->raw, &anon->scratch,
-                               &in_scratch);
-          break;
-        case ACT_QUERY_URL:
-          text = fields_query (&cfg->query, LN_QUERY_IN_URL, f->raw, &anon->scratch,
-                               &in_scratch);
-          break;
-        case ACT_QUERY_ONLY:
-          text = fields_query (&cfg->query, LN_QUERY_ONLY, f->raw, &anon->scratch,
-                               &in_scratch);
-          break;
-        case ACT_SCAN:
-          text = f->raw;
-          break;
-        }
-      /* free text, after its policy: the residual scan */
-      if (!finish_field (anon, f, text, in_scratch, scan, arena))
+  for (i = 0; i < rec->nfields; i++)
+    if (!anon_field (anon, rec, i, anon->action[rec->fields[i].type], &client, arena))
+      {
         status = LN_PARSE_RESIDUAL;
-    }
+        break;
+      }
   if (client)
     {
       rewrite_client (anon, rec, client, true, arena);
@@ -588,9 +639,10 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
   if (status != LN_PARSE_OK)
     return status;
   /* the arena no longer grows: turn offsets into pointers */
-  for (i = 0; i < rec->nfields; i++)
-    if (rec->fields[i].in_arena)
-      rec->fields[i].out.p = arena->data + rec->fields[i].arena_off;
+  if (arena->len)
+    for (i = 0; i < rec->nfields; i++)
+      if (rec->fields[i].in_arena)
+        rec->fields[i].out.p = arena->data + rec->fields[i].arena_off;
   return LN_PARSE_OK;
 }
 

@@ -297,6 +297,26 @@ ipaddr_parse_host_in (LnSpan token, const char *limit, LnHostToken *out)
 }
 
 bool
+ipaddr_parse_bare_in (LnSpan token, const char *limit, LnAddr *out)
+{
+#ifdef LN_HAVE_SSE2
+  if (token.len >= 7 && token.len < 16 && limit - token.p >= 16
+      && whole_v4_sse2 (token.p, (unsigned) token.len, out->bytes))
+    {
+      memset (out->bytes + 4, 0, 12);
+      out->family = LN_AF_INET;
+      return true;
+    }
+#else
+  (void) limit;
+#endif
+  /* ipaddr_parse_host() takes a bare IPv4 address as parse_v4() does, and
+   * a token with a ':' that is no IPv4 address with a port (which
+   * ipaddr_parse() refuses) as ipaddr_parse() does */
+  return ipaddr_parse (token.p, token.len, out);
+}
+
+bool
 ipaddr_parse_host (LnSpan token, LnHostToken *out)
 {
   const char *p = token.p;
