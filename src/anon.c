@@ -445,10 +445,11 @@ prefetch_client (LnAnon *anon, const LnField *f)
 /* Sets @f's output to @text after masking the addresses in it.  @text is
  * either a part of the line or in anon->scratch (@in_scratch), never in the
  * arena, which grows here.  Returns false when an address was found and
- * the policy makes that line malformed. */
+ * the policy makes that line malformed.  @clean_likely: @text seldom has a
+ * digit (a referer origin), so a quick look may spare the scan. */
 static bool
 finish_field (LnAnon *anon, LnField *f, LnSpan text, bool in_scratch, bool scan,
-              LnBuf *arena)
+              bool clean_likely, LnBuf *arena)
 {
   const char *search = text.p;     /* where the scanner resumes */
   const char *copied = text.p;     /* end of the text already in the arena */
@@ -461,6 +462,9 @@ finish_field (LnAnon *anon, LnField *f, LnSpan text, bool in_scratch, bool scan,
 
   if (text.len < 3)
     scan = false;     /* "-": shorter than any address ("::1") */
+  else if (scan && clean_likely && G_LIKELY (!anon->general_only)
+           && residual_none_possible (base, text.p, end))
+    scan = false;     /* no digit, no "::" */
   /* the lenient scan: recall matters more than a masked version number */
   while (scan && residual_find_lenient (base, search, end, &m))
     {
@@ -602,7 +606,8 @@ anon_field (LnAnon *anon, LnRecord *rec, size_t i, unsigned act, LnField **clien
       break;
     }
   /* free text, after its policy: the residual scan */
-  return finish_field (anon, f, text, in_scratch, cfg->residual != LN_RESIDUAL_OFF, arena);
+  return finish_field (anon, f, text, in_scratch, cfg->residual != LN_RESIDUAL_OFF,
+                       act == ACT_REFERER && cfg->referer == LN_REFERER_ORIGIN, arena);
 }
 
 LnParseStatus
