@@ -20,6 +20,17 @@
 static const LnSpan dash = { "-", 1 };
 static const LnSpan placeholder = { LN_PLACEHOLDER, sizeof LN_PLACEHOLDER - 1 };
 
+/* @f's output is the arena's text from @off to its end.  out.p is set
+ * now, and again at the end of the record if the arena moved since. */
+static inline void
+out_in_arena (LnField *f, const LnBuf *arena, size_t off)
+{
+  f->in_arena = true;
+  f->arena_off = (uint32_t) off;
+  f->out.p = arena->data + off;
+  f->out.len = arena->len - off;
+}
+
 /* What anon_record() does with a field, by type: decided once from the
  * configuration, so the per-field work is one switch. */
 enum {
@@ -389,9 +400,7 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
           buf_reserve (arena, LN_ANON_TEXT_MAX);
           arena->len += address_at (anon, addr, slot, arena->data + arena->len);
           count_client (anon, family);
-          f->in_arena = true;
-          f->arena_off = (uint32_t) off;
-          f->out.len = arena->len - off;
+          out_in_arena (f, arena, off);
           return;
         }
     }
@@ -414,9 +423,7 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
     }
   if (primary)
     count_client (anon, family);
-  f->in_arena = true;
-  f->arena_off = (uint32_t) off;
-  f->out.len = arena->len - off;
+  out_in_arena (f, arena, off);
 }
 
 /* Keyed modes: the pseudonym cache is probed at random and its slot is
@@ -490,9 +497,7 @@ finish_field (LnAnon *anon, LnField *f, LnSpan text, bool in_scratch, bool scan,
   if (started || in_scratch)
     {
       buf_append (arena, copied, (size_t) (end - copied));
-      f->in_arena = true;
-      f->arena_off = (uint32_t) off;
-      f->out.len = arena->len - off;
+      out_in_arena (f, arena, off);
     }
   else
     f->out = text;
@@ -522,9 +527,7 @@ user_token (LnAnon *anon, LnField *f, LnBuf *arena)
   pseudonym_format_token (mac, token);
   wipe_memory (mac, sizeof mac);
   buf_append (arena, token, sizeof token);
-  f->in_arena = true;
-  f->arena_off = (uint32_t) off;
-  f->out.len = sizeof token;
+  out_in_arena (f, arena, off);
 }
 
 /* One field, by its action.  Returns false when the residual
@@ -578,9 +581,7 @@ anon_field (LnAnon *anon, LnRecord *rec, size_t i, unsigned act, LnField **clien
           size_t off = arena->len;
 
           buf_append (arena, family, n);
-          f->in_arena = true;
-          f->arena_off = (uint32_t) off;
-          f->out.len = n;
+          out_in_arena (f, arena, off);
         }
       return true;
     case ACT_REFERER:
@@ -616,7 +617,9 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
   const LnAnonConfig *cfg = &anon->config;
   LnParseStatus status = LN_PARSE_OK;
   LnField *client = NULL;     /* deferred, see prefetch_client() */
-  size_t i;
+  size_t i, n = rec->nfields;   /* in a register: the stores to the
+                                   fields could alias rec->nfields */
+  const char *data;
 
   buf_reset (arena);
   buf_reset (&anon->scratch);
@@ -626,12 +629,18 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
   rec->has_visitor = false;
   if (anon_needs_key (cfg) && !select_key (anon, rec))
     return LN_PARSE_KEY_ERASED;
-  for (i = 0; i < rec->nfields; i++)
-    if (!anon_field (anon, rec, i, anon->action[rec->fields[i].type], &client, arena))
-      {
-        status = LN_PARSE_RESIDUAL;
-        break;
-      }
+  data = arena->data;
+  for (i = 0; i < n; i++)
+    {
+      unsigned act = anon->action[rec->fields[i].type];
+
+      /* times, numbers: a third of a combined line's fields */
+      if (act != ACT_KEEP && !anon_field (anon, rec, i, act, &client, arena))
+        {
+          status = LN_PARSE_RESIDUAL;
+          break;
+        }
+    }
   if (client)
     {
       rewrite_client (anon, rec, client, true, arena);
@@ -643,9 +652,10 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
     buf_wipe (&anon->scratch);
   if (status != LN_PARSE_OK)
     return status;
-  /* the arena no longer grows: turn offsets into pointers */
-  if (arena->len)
-    for (i = 0; i < rec->nfields; i++)
+  /* the arena no longer grows: if it moved, the pointers into it are
+   * made again from the offsets */
+  if (G_UNLIKELY (arena->data != data))
+    for (i = 0; i < n; i++)
       if (rec->fields[i].in_arena)
         rec->fields[i].out.p = arena->data + rec->fields[i].arena_off;
   return LN_PARSE_OK;
