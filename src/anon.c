@@ -585,14 +585,21 @@ anon_field (LnAnon *anon, LnRecord *rec, size_t i, unsigned act, LnField **clien
         }
       return true;
     case ACT_REFERER:
+      /* half of all referers: every policy keeps "-", too short to scan */
+      if (span_is_dash (f->raw) && G_LIKELY (!anon->general_only))
+        return true;
       text = fields_referer (cfg->referer, f->raw, &anon->scratch, &in_scratch);
       if (cfg->referer == LN_REFERER_KEEP)
         text = fields_query (&cfg->query, LN_QUERY_IN_URL, text, &anon->scratch,
                              &in_scratch);
       break;
     case ACT_QUERY_REQUEST:
-      text = fields_query (&cfg->query, LN_QUERY_IN_REQUEST, f->raw, &anon->scratch,
-                           &in_scratch);
+      /* the default query policy changes nothing: no call */
+      if (cfg->query.policy == LN_QUERY_KEEP && G_LIKELY (!anon->general_only))
+        text = f->raw;
+      else
+        text = fields_query (&cfg->query, LN_QUERY_IN_REQUEST, f->raw, &anon->scratch,
+                             &in_scratch);
       break;
     case ACT_QUERY_URL:
       text = fields_query (&cfg->query, LN_QUERY_IN_URL, f->raw, &anon->scratch,
