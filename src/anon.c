@@ -403,6 +403,8 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
           out_in_arena (f, arena, off);
           return;
         }
+      if (addr == &bare)
+        wipe_memory (&bare, sizeof bare);   /* a failed parse's octets */
     }
   while (p < end)
     {
@@ -548,6 +550,27 @@ anon_field (LnAnon *anon, LnRecord *rec, size_t i, unsigned act, LnField **clien
     default:
       return true;
     case ACT_CLIENT:
+      if (cfg->ip_mode == LN_IP_TRUNCATE && !cfg->client_text_unused
+          && rec->first[LN_FIELD_CLIENT] == (int8_t) i && G_LIKELY (!anon->general_only))
+        {
+          /* the default mode, the common case: rewrite_client()'s fast
+           * path without its calls */
+          LnAddr addr;
+          size_t off = arena->len;
+
+          if (ipaddr_parse_bare_in (f->raw, anon->line_end, &addr))
+            {
+              note_client (anon, rec, &addr);
+              count_client (anon, addr.family);
+              ipaddr_truncate (&addr, cfg->v4_bits, cfg->v6_bits);
+              buf_reserve (arena, LN_ADDR_TEXT_MAX);
+              arena->len += ipaddr_format (&addr, arena->data + off);
+              out_in_arena (f, arena, off);
+              return true;
+            }
+          /* "192.0.2.7:5678" left its octets there */
+          wipe_memory (&addr, sizeof addr);
+        }
       if (rec->first[LN_FIELD_CLIENT] != (int8_t) i)
         rewrite_client (anon, rec, f, false, arena);
       else if (LN_IP_MODE_KEYED (cfg->ip_mode) && prefetch_client (anon, f))
