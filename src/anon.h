@@ -105,6 +105,8 @@ typedef struct {
   LnHostToken client_tok;
   const char *client_tok_at; /* where that hop starts, or NULL */
   LnPseudonymSlot client_slot; /* its slot in the pseudonym cache */
+  gboolean general_only;     /* tests: no fast paths, only the general
+                                ones they are compared with */
 } LnAnon;
 
 /* @keyring and @cache are borrowed and may be NULL unless a key is needed

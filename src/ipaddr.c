@@ -236,8 +236,10 @@ octet_of (const char *s, unsigned len)
 /* The whole of the @n < 16 bytes at @p (16 may be read) as a dotted quad,
  * from one load: digits and exactly three dots, then the four octets by
  * length.  Accepts exactly what parse_v4_prefix() accepts when it stops at
- * @p + @n; anything else (a port, a bad octet) is left to it. */
-static bool
+ * @p + @n; anything else (a port, a bad octet) is left to it.  Always
+ * inlined (SSE2 means GCC or Clang here): the call and its saved registers
+ * were a seventh of its cost. */
+static inline __attribute__ ((__always_inline__)) bool
 whole_v4_sse2 (const char *p, unsigned n, uint8_t out[4])
 {
   __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) p);
@@ -294,6 +296,26 @@ ipaddr_parse_host_in (LnSpan token, const char *limit, LnHostToken *out)
   (void) limit;
 #endif
   return ipaddr_parse_host (token, out);
+}
+
+bool
+ipaddr_parse_bare_in (LnSpan token, const char *limit, LnAddr *out)
+{
+#ifdef LN_HAVE_SSE2
+  if (token.len >= 7 && token.len < 16 && limit - token.p >= 16
+      && whole_v4_sse2 (token.p, (unsigned) token.len, out->bytes))
+    {
+      memset (out->bytes + 4, 0, 12);
+      out->family = LN_AF_INET;
+      return true;
+    }
+#else
+  (void) limit;
+#endif
+  /* ipaddr_parse_host() takes a bare IPv4 address as parse_v4() does, and
+   * a token with a ':' that is no IPv4 address with a port (which
+   * ipaddr_parse() refuses) as ipaddr_parse() does */
+  return ipaddr_parse (token.p, token.len, out);
 }
 
 bool

@@ -54,6 +54,13 @@ bool ipaddr_parse_host (LnSpan token, LnHostToken *out);
  * field, is then parsed 16 bytes at a time. */
 bool ipaddr_parse_host_in (LnSpan token, const char *limit, LnHostToken *out);
 
+/* The whole of @token as one bare address, IPv4 or IPv6 (no brackets,
+ * zone or port), reading up to @limit as ipaddr_parse_host_in().  Accepts
+ * exactly the tokens that ipaddr_parse_host() takes with nothing before or
+ * after the address, with the same result; false for anything else, which
+ * may still be a host token. */
+bool ipaddr_parse_bare_in (LnSpan token, const char *limit, LnAddr *out);
+
 /* True when @addr is an IPv6 address in ::ffff:0:0/96. */
 bool ipaddr_is_v4_mapped (const LnAddr *addr);
 

@@ -14,6 +14,8 @@
  *     the bits past the prefix.
  *   - ipaddr_parse_host returns spans that tile the token and an address
  *     equal to ipaddr_parse of its text.
+ *   - ipaddr_parse_bare_in agrees with ipaddr_parse_host on bare tokens,
+ *     and rejects the others, whatever follows the token.
  *   - residual_find returns tokens inside the scanned span that parse to
  *     the address it reports.
  * Any violation calls abort().
@@ -149,6 +151,40 @@ check_host (const char *p, size_t len)
     fail ("ipaddr_parse_host: address differs from ipaddr_parse of its text", p, len);
 }
 
+/* ipaddr_parse_bare_in takes exactly the tokens that ipaddr_parse_host
+ * takes with nothing around the address, with the same address: reading
+ * no further than the token, and with the line going on after it (the
+ * one-load dotted quad path). */
+static void
+check_bare_one (const char *p, size_t len, const char *limit, const char *in)
+{
+  LnHostToken tok;
+  LnAddr a;
+  bool want = ipaddr_parse_host (span_make (p, len), &tok)
+              && tok.before.len == 0 && tok.after.len == 0;
+
+  if (ipaddr_parse_bare_in (span_make (p, len), limit, &a) != want)
+    fail ("ipaddr_parse_bare_in: verdict differs from ipaddr_parse_host", in, len);
+  if (want && (a.family != tok.addr.family || memcmp (a.bytes, tok.addr.bytes, 16) != 0))
+    fail ("ipaddr_parse_bare_in: address differs from ipaddr_parse_host", in, len);
+}
+
+static void
+check_bare (const char *p, size_t len)
+{
+  char *line = malloc (len + 16);   /* exact: over-reads hit the redzone */
+
+  check_bare_one (p, len, p + len, p);
+  if (line == NULL)
+    return;
+  memcpy (line, p, len);
+  memset (line + len, '.', 16);
+  check_bare_one (line, len, line + len + 16, p);
+  line[len] = '7';
+  check_bare_one (line, len, line + len + 16, p);
+  free (line);
+}
+
 static void
 check_residual (const char *p, size_t len)
 {
@@ -231,6 +267,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
 
   check_host (exact, size);
+  check_bare (exact, size);
   check_residual (exact, size);
 
   free (exact);

@@ -599,14 +599,44 @@ assert_host_in_agrees (const char *line, size_t token_len, size_t line_len)
              "\"%.*s\": spans differ", (int) token_len, line);
 }
 
+/* ipaddr_parse_bare_in() takes exactly the tokens that ipaddr_parse_host()
+ * takes with nothing around the address, with the same bytes. */
+static void
+assert_bare_agrees (const char *line, size_t token_len, size_t line_len)
+{
+  LnHostToken a;
+  LnAddr b;
+  bool ok_a, ok_b;
+
+  memset (&b, 0xaa, sizeof b);
+  ok_a = ipaddr_parse_host (span_make (line, token_len), &a)
+         && a.before.len == 0 && a.after.len == 0;
+  ok_b = ipaddr_parse_bare_in (span_make (line, token_len), line + line_len, &b);
+  cr_assert_eq (ok_a, ok_b, "\"%.*s\": parse_host (bare) %d, parse_bare_in %d",
+                (int) token_len, line, ok_a, ok_b);
+  if (!ok_a)
+    return;
+  cr_assert_eq (a.addr.family, b.family, "\"%.*s\"", (int) token_len, line);
+  cr_assert_arr_eq (a.addr.bytes, b.bytes, 16, "\"%.*s\"", (int) token_len, line);
+}
+
+static void
+assert_host_parsers_agree (const char *line, size_t token_len, size_t line_len)
+{
+  assert_host_in_agrees (line, token_len, line_len);
+  assert_bare_agrees (line, token_len, line_len);
+}
+
 Test (ipaddr, parse_host_in_agrees_with_parse_host)
 {
-  static const char alphabet[] = "0123456789....:%[]a";
+  static const char alphabet[] = "0123456789....:%[]a::fF,";
   static const char *const quads[] = {
     "0.0.0.0", "255.255.255.255", "192.0.2.7", "10.1.22.255", "1.2.3.4",
     "100.200.250.199", "256.1.1.1", "1.2.3.04", "01.2.3.4", "1.2.3", "1.2.3.4.5",
     "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4:80", "1.2.3.1000", "999.999.999.999",
-    "1.2.3.4 ", "12.34.56.78", "0.1.10.100",
+    "1.2.3.4 ", "12.34.56.78", "0.1.10.100", "2001:db8::1", "::1", "::",
+    "::ffff:1.2.3.4", "[2001:db8::1]", "[::1]:80", "fe80::1%eth0", "1:2:3:4:5:6:7:8",
+    "1:2:3:4:5:6:7:8:9", "2001:db8::1::", "1.2.3.4:", "a::b.c",
   };
   GRand *r = g_rand_new_with_seed (20261126);
   char line[64];
@@ -618,9 +648,9 @@ Test (ipaddr, parse_host_in_agrees_with_parse_host)
 
       memset (line, ' ', sizeof line);
       memcpy (line, quads[i], len);
-      assert_host_in_agrees (line, len, sizeof line);
+      assert_host_parsers_agree (line, len, sizeof line);
       /* the line ends right after the token: the plain parser's turn */
-      assert_host_in_agrees (line, len, len);
+      assert_host_parsers_agree (line, len, len);
     }
   for (round = 0; round < RANDOM_ROUNDS; round++)
     {
@@ -645,7 +675,7 @@ Test (ipaddr, parse_host_in_agrees_with_parse_host)
         }
       else
         len = (size_t) g_rand_int_range (r, 1, 18);
-      assert_host_in_agrees (line, len, sizeof line);
+      assert_host_parsers_agree (line, len, sizeof line);
     }
   g_rand_free (r);
 }
