@@ -1,6 +1,7 @@
 /* aes128.c - AES-128 with AES-NI (see aes128.h). */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include "aes128.h"
 
@@ -10,13 +11,18 @@
 gboolean
 aes128_available (void)
 {
-  /* computed once; the answer never changes, so a race only repeats it */
-  static int known = -1;
+  /* computed once; the answer never changes, so threads racing here only
+   * repeat it (atomic, so that the race is not undefined behaviour) */
+  static _Atomic int known = -1;
+  int answer = atomic_load_explicit (&known, memory_order_relaxed);
   unsigned a, b, c, d;
 
-  if (known < 0)
-    known = __get_cpuid (1, &a, &b, &c, &d) && (c & bit_AES) && (c & bit_SSE4_1);
-  return known;
+  if (answer < 0)
+    {
+      answer = __get_cpuid (1, &a, &b, &c, &d) && (c & bit_AES) && (c & bit_SSE4_1);
+      atomic_store_explicit (&known, answer, memory_order_relaxed);
+    }
+  return answer;
 }
 
 /* One step of the FIPS 197 key expansion: @gen is AESKEYGENASSIST of the

@@ -26,8 +26,15 @@
 #define SEP '\x1f'        /* between the parts of a row key */
 #define RECENT_BITS 8
 #define RECENT_SLOTS (1u << RECENT_BITS)
-/* v2: a duration histogram column; tz and durations in the schema */
-#define PARTIAL_VERSION "lognym-partial-v2"
+#define FAST_BITS 8
+#define FAST_SLOTS (1u << FAST_BITS)
+#define FAST_STATUS_MAX 7     /* bytes of status text a FastKey holds */
+/* v2: a duration histogram column; tz and durations in the schema.
+ * v3: the visitor digest is AES-128 (visitor.h), where v2's was SipHash-2-4:
+ * the same address counts in other registers, so v2 sketches cannot merge
+ * with v3's. */
+#define PARTIAL_VERSION "lognym-partial-v3"
+#define PARTIAL_SIPHASH "lognym-partial-v2"     /* the last with SipHash */
 #define PARTIAL_PREFIX "lognym-partial-"
 #define DURATIONS_SCHEMA "loglin7"     /* durhist.h's buckets */
 
@@ -53,6 +60,26 @@ typedef struct {
   gboolean other;
 } Row;
 
+/* What the row key of a line is made of when every key is a time key,
+ * country, status or status_class: equal FastKeys make equal row keys
+ * (the text is a function of these values), so agg_add finds the row of
+ * most lines without making the text.  Several FastKeys may name one row
+ * (the days of a week). */
+typedef struct {
+  int64_t unit;           /* time_bucket's minute, hour or day number;
+                           * G_MININT64 for a record without a time; 0
+                           * without a time key */
+  int32_t offset;         /* and the zone offset of its label */
+  uint16_t country;       /* the two letters of the code */
+  uint8_t status_class;   /* '1'..'9' or '-' */
+  uint64_t status;        /* the status text, its length in the top byte */
+} FastKey;
+
+typedef struct {
+  FastKey key;
+  Row *row;               /* NULL: empty */
+} FastSlot;
+
 struct LnAgg {
   LnAggConfig cfg;
   char *key_id;
@@ -65,6 +92,11 @@ struct LnAgg {
    * (g_str_hash a byte at a time, then g_str_equal).  Emptied whenever
    * rows are freed (agg_flush). */
   Row *recent[RECENT_SLOTS];
+  /* The rows of recent lines by FastKey, direct-mapped; only when
+   * @fast, which rules out --flush-every: no row is freed before
+   * agg_free(). */
+  gboolean fast;
+  FastSlot fast_slots[FAST_SLOTS];
   LnBuf origin;           /* referer_origin: an origin without user information */
   char column_scratch[LN_COLUMN_SCRATCH];
   char *tz_name;          /* "UTC" or the --tz identifier */
@@ -170,6 +202,7 @@ LnAgg *
 agg_new (const LnAggConfig *cfg, const char *key_id)
 {
   LnAgg *agg = g_new0 (LnAgg, 1);
+  size_t i;
 
   agg->cfg = *cfg;
   agg->key_id = g_strdup (key_id ? key_id : "none");
@@ -190,6 +223,11 @@ agg_new (const LnAggConfig *cfg, const char *key_id)
     }
   agg->zone_lo = agg->zone_hi = 0;
   agg->latest = G_MININT64;
+  agg->fast = !cfg->flush;
+  for (i = 0; i < cfg->nkeys; i++)
+    if (!is_time_key (cfg->keys[i]) && cfg->keys[i] != LN_AGG_COUNTRY
+        && cfg->keys[i] != LN_AGG_STATUS && cfg->keys[i] != LN_AGG_STATUS_CLASS)
+      agg->fast = FALSE;
   return agg;
 }
 
@@ -570,8 +608,9 @@ bytes_of (const LnRecord *rec)
   return n;
 }
 
-void
-agg_add (LnAgg *agg, const LnRecord *rec, gboolean has_visitor, uint64_t visitor)
+/* The row of @rec, by the text of its row key. */
+static Row *
+row_by_text (LnAgg *agg, const LnRecord *rec)
 {
   LnBuf *k = &agg->key;
   Row *row, **slot;
@@ -595,6 +634,113 @@ agg_add (LnAgg *agg, const LnRecord *rec, gboolean has_visitor, uint64_t visitor
       row = find_or_add (agg, k->data);
       *slot = row;
     }
+  return row;
+}
+
+/* Fills @fk with what the row key of @rec is made of (agg->fast: the keys
+ * are of the kinds FastKey holds), the same values append_value() makes
+ * text of.  FALSE when a value does not fit (a long status text). */
+static inline gboolean
+fast_key (LnAgg *agg, const LnRecord *rec, FastKey *fk)
+{
+  size_t i;
+
+  memset (fk, 0, sizeof *fk);
+  for (i = 0; i < agg->cfg.nkeys; i++)
+    switch (agg->cfg.keys[i])
+      {
+      case LN_AGG_COUNTRY:
+        fk->country = rec->country[0] ? (uint16_t) ((uint8_t) rec->country[0]
+                                                    | (uint8_t) rec->country[1] << 8)
+                                      : (uint16_t) ('-' | '-' << 8);
+        break;
+      case LN_AGG_STATUS_CLASS:
+        fk->status_class = rec->status >= 100 && rec->status <= 999
+                           ? (uint8_t) ('0' + rec->status / 100) : '-';
+        break;
+      case LN_AGG_STATUS:
+        {
+          LnSpan t = span_make ("-", 1);
+          size_t j;
+
+          if (rec->first[LN_FIELD_STATUS] >= 0)
+            {
+              LnSpan f = rec->fields[rec->first[LN_FIELD_STATUS]].out;
+
+              if (f.len > 0 && !span_is_dash (f))
+                t = f;
+            }
+          if (t.len > FAST_STATUS_MAX)
+            return FALSE;
+          fk->status = (uint64_t) t.len << 56;
+          for (j = 0; j < t.len; j++)
+            fk->status |= (uint64_t) (uint8_t) t.p[j] << (8 * j);
+        }
+        break;
+      case LN_AGG_MINUTE: case LN_AGG_HOUR: case LN_AGG_DAY:
+      case LN_AGG_WEEK: case LN_AGG_MONTH:
+        fk->unit = G_MININT64;      /* no epoch is that far back */
+        if (rec->has_time)
+          {
+            /* time_bucket()'s label is a function of these */
+            LnAggKey k = agg->cfg.keys[i];
+            int64_t local;
+
+            fk->offset = agg->tz ? zone_offset (agg, rec->time.epoch) : 0;
+            local = rec->time.epoch + fk->offset;
+            fk->unit = k == LN_AGG_MINUTE ? clftime_floor_div (local, 60)
+                       : k == LN_AGG_HOUR ? clftime_floor_div (local, 3600)
+                       : clftime_floor_div (local, 86400);
+          }
+        break;
+      default:
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* Multiplied in a chain, not hashed part by part and XORed: keys that
+ * differ in one part only must not always land in different slots, or the
+ * test of the fast path could not see a part left out of the comparison. */
+static inline uint64_t
+fast_hash (const FastKey *fk)
+{
+  uint64_t h = (uint64_t) fk->unit * 0x9e3779b97f4a7c15ULL;
+
+  h = (h ^ ((uint64_t) (uint32_t) fk->offset << 32 | (uint64_t) fk->country << 16
+            | fk->status_class)) * 0xff51afd7ed558ccdULL;
+  h = (h ^ h >> 29 ^ fk->status) * 0xc4ceb9fe1a85ec53ULL;
+  return h ^ h >> 32;
+}
+
+static inline gboolean
+fast_key_eq (const FastKey *a, const FastKey *b)
+{
+  return a->unit == b->unit && a->offset == b->offset && a->country == b->country
+         && a->status_class == b->status_class && a->status == b->status;
+}
+
+void
+agg_add (LnAgg *agg, const LnRecord *rec, gboolean has_visitor, uint64_t visitor)
+{
+  FastKey fk;
+  Row *row;
+
+  if (agg->fast && G_LIKELY (fast_key (agg, rec, &fk)))
+    {
+      FastSlot *slot = &agg->fast_slots[fast_hash (&fk) >> (64 - FAST_BITS)];
+
+      if (G_LIKELY (slot->row != NULL && fast_key_eq (&slot->key, &fk)))
+        row = slot->row;
+      else
+        {
+          row = row_by_text (agg, rec);
+          slot->key = fk;
+          slot->row = row;
+        }
+    }
+  else
+    row = row_by_text (agg, rec);
   row->requests++;
   row->bytes += bytes_of (rec);
   if (has_visitor)
@@ -680,6 +826,14 @@ merge_schema (LnAgg *agg, const char *text, const char *where, GError **error)
   if (agg->schema && strcmp (agg->schema, text) == 0)
     return TRUE;
   words = g_strsplit (text, ";", -1);
+  if (words[0] && strcmp (words[0], PARTIAL_SIPHASH) == 0)
+    {
+      g_set_error (error, LN_ERROR, LN_ERROR_MALFORMED,
+                   _("%s: partial of an older lognym (%s), whose visitor sketches "
+                     "count another digest of the address than this one's (%s): "
+                     "make it again with this version"), where, words[0], PARTIAL_VERSION);
+      return FALSE;
+    }
   if (words[0] && g_str_has_prefix (words[0], PARTIAL_PREFIX)
       && strcmp (words[0], PARTIAL_VERSION) != 0)
     {
@@ -962,6 +1116,10 @@ write_final (LnAgg *agg, GPtrArray *rows, LnBuf *out, GHashTable *others)
   guint i, nrows = rows->len, kept = 0;
   size_t j;
 
+  /* lognym merge that read no partial line: no keys, no rows, and a
+   * header of the metrics alone would look like a table of another kind */
+  if (agg->cfg.nkeys == 0)
+    return;
   for (i = 0; i < nrows; i++)
     {
       Row *row = rows->pdata[i];

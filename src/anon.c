@@ -9,8 +9,27 @@
 #include "siphash.h"
 #include "wipe.h"
 
+/* anon_field() is one step of anon_record()'s loop: a call per field cost
+ * more than the work of most fields. */
+#if defined (__GNUC__)
+# define LN_ALWAYS_INLINE inline __attribute__ ((__always_inline__))
+#else
+# define LN_ALWAYS_INLINE inline
+#endif
+
 static const LnSpan dash = { "-", 1 };
 static const LnSpan placeholder = { LN_PLACEHOLDER, sizeof LN_PLACEHOLDER - 1 };
+
+/* @f's output is the arena's text from @off to its end.  out.p is set
+ * now, and again at the end of the record if the arena moved since. */
+static inline void
+out_in_arena (LnField *f, const LnBuf *arena, size_t off)
+{
+  f->in_arena = true;
+  f->arena_off = (uint32_t) off;
+  f->out.p = arena->data + off;
+  f->out.len = arena->len - off;
+}
 
 /* What anon_record() does with a field, by type: decided once from the
  * configuration, so the per-field work is one switch. */
@@ -204,12 +223,8 @@ select_key (LnAnon *anon, const LnRecord *rec)
 static void
 note_visitor (const LnAnon *anon, LnRecord *rec, const LnAddr *addr)
 {
-  uint8_t v6[16];
-
-  ipaddr_to_v6_bytes (addr, v6);
-  rec->visitor = siphash24 (anon->visitor_key, v6, sizeof v6);
+  rec->visitor = visitor_digest (anon->visitor_key, addr);
   rec->has_visitor = true;
-  wipe_memory (v6, sizeof v6);
 }
 
 /* What the record keeps of its client's raw address: the country (with a
@@ -239,6 +254,18 @@ count_client (LnAnon *anon, int family)
  * port), or a placeholder.  The first hop is the client: with a geo
  * database its country is looked up here, on the raw address, before it
  * is anonymised.  Returns the family seen. */
+/* ipaddr_parse_host() of a token of the current line: the line's bytes
+ * after the token may be read too (a faster dotted quad). */
+static bool
+parse_host (const LnAnon *anon, LnSpan token, LnHostToken *out)
+{
+  const char *limit = token.p + token.len;
+
+  if (token.p >= anon->line && limit <= anon->line_end)
+    limit = anon->line_end;
+  return ipaddr_parse_host_in (token, limit, out);
+}
+
 static int
 client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *arena)
 {
@@ -254,7 +281,7 @@ client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *ar
     }
   if (early)
     tok = anon->client_tok;    /* parsed by prefetch_client() */
-  else if (!ipaddr_parse_host (hop, &tok))
+  else if (!parse_host (anon, hop, &tok))
     {
       if (first && anon->geo)
         memcpy (rec->country, "--", 3);
@@ -334,7 +361,7 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
 
           if (span_is_dash (hop) || span_eq_str (hop, "unknown"))
             ;   /* as client_hop(): no country either */
-          else if (ipaddr_parse_host (hop, &tok))
+          else if (parse_host (anon, hop, &tok))
             {
               family = tok.addr.family;
               note_client (anon, rec, &tok.addr);
@@ -347,6 +374,37 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
       if (primary)
         count_client (anon, anon->config.ip_mode == LN_IP_DROP ? LN_AF_NONE : family);
       return;
+    }
+  if (primary && anon->config.ip_mode != LN_IP_COUNTRY && G_LIKELY (!anon->general_only))
+    {
+      /* The common client field, one bare address: parsed once (or taken
+       * from prefetch_client()) and written straight into the arena.  What
+       * client_hop() would do with it, without the token's pieces. */
+      LnAddr bare;
+      LnAddr *addr = &bare;
+      const LnPseudonymSlot *slot = NULL;
+      bool ok;
+
+      if (p == anon->client_tok_at)
+        {
+          ok = anon->client_tok.before.len == 0 && anon->client_tok.text.len == f->raw.len;
+          addr = &anon->client_tok.addr;
+          slot = &anon->client_slot;
+        }
+      else
+        ok = ipaddr_parse_bare_in (f->raw, anon->line_end, &bare);
+      if (ok)
+        {
+          family = addr->family;
+          note_client (anon, rec, addr);
+          buf_reserve (arena, LN_ANON_TEXT_MAX);
+          arena->len += address_at (anon, addr, slot, arena->data + arena->len);
+          count_client (anon, family);
+          out_in_arena (f, arena, off);
+          return;
+        }
+      if (addr == &bare)
+        wipe_memory (&bare, sizeof bare);   /* a failed parse's octets */
     }
   while (p < end)
     {
@@ -367,9 +425,7 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
     }
   if (primary)
     count_client (anon, family);
-  f->in_arena = true;
-  f->arena_off = (uint32_t) off;
-  f->out.len = arena->len - off;
+  out_in_arena (f, arena, off);
 }
 
 /* Keyed modes: the pseudonym cache is probed at random and its slot is
@@ -386,8 +442,8 @@ prefetch_client (LnAnon *anon, const LnField *f)
     return false;
   comma = memchr (f->raw.p, ',', f->raw.len);
   /* client_hop() takes this parse instead of repeating it */
-  if (ipaddr_parse_host (span_make (f->raw.p, comma ? (size_t) (comma - f->raw.p) : f->raw.len),
-                         &anon->client_tok))
+  if (parse_host (anon, span_make (f->raw.p, comma ? (size_t) (comma - f->raw.p) : f->raw.len),
+                  &anon->client_tok))
     {
       anon->client_tok_at = f->raw.p;
       pseudonym_locate (anon->cache, anon->period, &anon->client_tok.addr, &anon->client_slot);
@@ -398,10 +454,11 @@ prefetch_client (LnAnon *anon, const LnField *f)
 /* Sets @f's output to @text after masking the addresses in it.  @text is
  * either a part of the line or in anon->scratch (@in_scratch), never in the
  * arena, which grows here.  Returns false when an address was found and
- * the policy makes that line malformed. */
+ * the policy makes that line malformed.  @clean_likely: @text seldom has a
+ * digit (a referer origin), so a quick look may spare the scan. */
 static bool
 finish_field (LnAnon *anon, LnField *f, LnSpan text, bool in_scratch, bool scan,
-              LnBuf *arena)
+              bool clean_likely, LnBuf *arena)
 {
   const char *search = text.p;     /* where the scanner resumes */
   const char *copied = text.p;     /* end of the text already in the arena */
@@ -414,6 +471,9 @@ finish_field (LnAnon *anon, LnField *f, LnSpan text, bool in_scratch, bool scan,
 
   if (text.len < 3)
     scan = false;     /* "-": shorter than any address ("::1") */
+  else if (scan && clean_likely && G_LIKELY (!anon->general_only)
+           && residual_none_possible (base, text.p, end))
+    scan = false;     /* no digit, no "::" */
   /* the lenient scan: recall matters more than a masked version number */
   while (scan && residual_find_lenient (base, search, end, &m))
     {
@@ -439,9 +499,7 @@ finish_field (LnAnon *anon, LnField *f, LnSpan text, bool in_scratch, bool scan,
   if (started || in_scratch)
     {
       buf_append (arena, copied, (size_t) (end - copied));
-      f->in_arena = true;
-      f->arena_off = (uint32_t) off;
-      f->out.len = arena->len - off;
+      out_in_arena (f, arena, off);
     }
   else
     f->out = text;
@@ -471,101 +529,147 @@ user_token (LnAnon *anon, LnField *f, LnBuf *arena)
   pseudonym_format_token (mac, token);
   wipe_memory (mac, sizeof mac);
   buf_append (arena, token, sizeof token);
-  f->in_arena = true;
-  f->arena_off = (uint32_t) off;
-  f->out.len = sizeof token;
+  out_in_arena (f, arena, off);
+}
+
+/* One field, by its action.  Returns false when the residual
+ * scan made the line malformed.  *@client is set to a primary client
+ * field deferred by prefetch_client(). */
+static LN_ALWAYS_INLINE bool
+anon_field (LnAnon *anon, LnRecord *rec, size_t i, unsigned act, LnField **client,
+            LnBuf *arena)
+{
+  const LnAnonConfig *cfg = &anon->config;
+  LnField *f = &rec->fields[i];
+  LnSpan text;
+  bool in_scratch = false;
+
+  switch (act)
+    {
+    case ACT_KEEP:
+    default:
+      return true;
+    case ACT_CLIENT:
+      if (cfg->ip_mode == LN_IP_TRUNCATE && !cfg->client_text_unused
+          && rec->first[LN_FIELD_CLIENT] == (int8_t) i && G_LIKELY (!anon->general_only))
+        {
+          /* the default mode, the common case: rewrite_client()'s fast
+           * path without its calls */
+          LnAddr addr;
+          size_t off = arena->len;
+
+          if (ipaddr_parse_bare_in (f->raw, anon->line_end, &addr))
+            {
+              note_client (anon, rec, &addr);
+              count_client (anon, addr.family);
+              ipaddr_truncate (&addr, cfg->v4_bits, cfg->v6_bits);
+              buf_reserve (arena, LN_ADDR_TEXT_MAX);
+              arena->len += ipaddr_format (&addr, arena->data + off);
+              out_in_arena (f, arena, off);
+              return true;
+            }
+          /* "192.0.2.7:5678" left its octets there */
+          wipe_memory (&addr, sizeof addr);
+        }
+      if (rec->first[LN_FIELD_CLIENT] != (int8_t) i)
+        rewrite_client (anon, rec, f, false, arena);
+      else if (LN_IP_MODE_KEYED (cfg->ip_mode) && prefetch_client (anon, f))
+        *client = f;
+      else
+        rewrite_client (anon, rec, f, true, arena);
+      return true;
+    case ACT_ADDRESSES:
+      rewrite_client (anon, rec, f, false, arena);
+      return true;
+    /* A field that already is "-" keeps its own bytes, so the writer
+     * copies it along with its neighbours instead of splicing. */
+    case ACT_DASH:
+      if (!span_is_dash (f->raw))
+        f->out = dash;
+      return true;
+    case ACT_USER:
+      if (span_is_dash (f->raw))
+        return true;
+      if (cfg->user == LN_USER_HMAC)
+        user_token (anon, f, arena);
+      else
+        f->out = dash;
+      return true;
+    case ACT_UA_FAMILY:
+      if (!span_is_dash (f->raw))
+        {
+          char family[LN_UA_FAMILY_MAX];
+          bool bot;
+          size_t n = fields_ua_family (f->raw, family, &bot);
+          size_t off = arena->len;
+
+          buf_append (arena, family, n);
+          out_in_arena (f, arena, off);
+        }
+      return true;
+    case ACT_REFERER:
+      /* half of all referers: every policy keeps "-", too short to scan */
+      if (span_is_dash (f->raw) && G_LIKELY (!anon->general_only))
+        return true;
+      text = fields_referer (cfg->referer, f->raw, &anon->scratch, &in_scratch);
+      if (cfg->referer == LN_REFERER_KEEP)
+        text = fields_query (&cfg->query, LN_QUERY_IN_URL, text, &anon->scratch,
+                             &in_scratch);
+      break;
+    case ACT_QUERY_REQUEST:
+      /* the default query policy changes nothing: no call */
+      if (cfg->query.policy == LN_QUERY_KEEP && G_LIKELY (!anon->general_only))
+        text = f->raw;
+      else
+        text = fields_query (&cfg->query, LN_QUERY_IN_REQUEST, f->raw, &anon->scratch,
+                             &in_scratch);
+      break;
+    case ACT_QUERY_URL:
+      text = fields_query (&cfg->query, LN_QUERY_IN_URL, f->raw, &anon->scratch,
+                           &in_scratch);
+      break;
+    case ACT_QUERY_ONLY:
+      text = fields_query (&cfg->query, LN_QUERY_ONLY, f->raw, &anon->scratch,
+                           &in_scratch);
+      break;
+    case ACT_SCAN:
+      text = f->raw;
+      break;
+    }
+  /* free text, after its policy: the residual scan */
+  return finish_field (anon, f, text, in_scratch, cfg->residual != LN_RESIDUAL_OFF,
+                       act == ACT_REFERER && cfg->referer == LN_REFERER_ORIGIN, arena);
 }
 
 LnParseStatus
 anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
 {
   const LnAnonConfig *cfg = &anon->config;
-  bool scan = cfg->residual != LN_RESIDUAL_OFF;
   LnParseStatus status = LN_PARSE_OK;
   LnField *client = NULL;     /* deferred, see prefetch_client() */
-  const bool keyed = LN_IP_MODE_KEYED (cfg->ip_mode);
-  size_t i;
+  size_t i, n = rec->nfields;   /* in a register: the stores to the
+                                   fields could alias rec->nfields */
+  const char *data;
 
   buf_reset (arena);
   buf_reset (&anon->scratch);
   anon->line = rec->line.p;
+  anon->line_end = rec->line.p + rec->line.len;
   rec->country[0] = '\0';
   rec->has_visitor = false;
   if (anon_needs_key (cfg) && !select_key (anon, rec))
     return LN_PARSE_KEY_ERASED;
-  for (i = 0; i < rec->nfields && status == LN_PARSE_OK; i++)
+  data = arena->data;
+  for (i = 0; i < n; i++)
     {
-      LnField *f = &rec->fields[i];
-      LnSpan text;
-      bool in_scratch = false;
+      unsigned act = anon->action[rec->fields[i].type];
 
-      switch (anon->action[f->type])
+      /* times, numbers: a third of a combined line's fields */
+      if (act != ACT_KEEP && !anon_field (anon, rec, i, act, &client, arena))
         {
-        case ACT_KEEP:
-        default:
-          continue;
-        case ACT_CLIENT:
-          if (keyed && rec->first[LN_FIELD_CLIENT] == (int8_t) i && prefetch_client (anon, f))
-            client = f;
-          else
-            rewrite_client (anon, rec, f, rec->first[LN_FIELD_CLIENT] == (int8_t) i, arena);
-          continue;
-        case ACT_ADDRESSES:
-          rewrite_client (anon, rec, f, false, arena);
-          continue;
-        /* A field that already is "-" keeps its own bytes, so the writer
-         * copies it along with its neighbours instead of splicing. */
-        case ACT_DASH:
-          if (!span_is_dash (f->raw))
-            f->out = dash;
-          continue;
-        case ACT_USER:
-          if (span_is_dash (f->raw))
-            continue;
-          if (cfg->user == LN_USER_HMAC)
-            user_token (anon, f, arena);
-          else
-            f->out = dash;
-          continue;
-        case ACT_UA_FAMILY:
-          if (!span_is_dash (f->raw))
-            {
-              char family[LN_UA_FAMILY_MAX];
-              bool bot;
-              size_t n = fields_ua_family (f->raw, family, &bot);
-              size_t off = arena->len;
-
-              buf_append (arena, family, n);
-              f->in_arena = true;
-              f->arena_off = (uint32_t) off;
-              f->out.len = n;
-            }
-          continue;
-        case ACT_REFERER:
-          text = fields_referer (cfg->referer, f->raw, &anon->scratch, &in_scratch);
-          if (cfg->referer == LN_REFERER_KEEP)
-            text = fields_query (&cfg->query, LN_QUERY_IN_URL, text, &anon->scratch,
-                                 &in_scratch);
-          break;
-        case ACT_QUERY_REQUEST:
-          text = fields_query (&cfg->query, LN_QUERY_IN_REQUEST, f->raw, &anon->scratch,
-                               &in_scratch);
-          break;
-        case ACT_QUERY_URL:
-          text = fields_query (&cfg->query, LN_QUERY_IN_URL, f->raw, &anon->scratch,
-                               &in_scratch);
-          break;
-        case ACT_QUERY_ONLY:
-          text = fields_query (&cfg->query, LN_QUERY_ONLY, f->raw, &anon->scratch,
-                               &in_scratch);
-          break;
-        case ACT_SCAN:
-          text = f->raw;
+          status = LN_PARSE_RESIDUAL;
           break;
         }
-      /* free text, after its policy: the residual scan */
-      if (!finish_field (anon, f, text, in_scratch, scan, arena))
-        status = LN_PARSE_RESIDUAL;
     }
   if (client)
     {
@@ -578,10 +682,12 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
     buf_wipe (&anon->scratch);
   if (status != LN_PARSE_OK)
     return status;
-  /* the arena no longer grows: turn offsets into pointers */
-  for (i = 0; i < rec->nfields; i++)
-    if (rec->fields[i].in_arena)
-      rec->fields[i].out.p = arena->data + rec->fields[i].arena_off;
+  /* the arena no longer grows: if it moved, the pointers into it are
+   * made again from the offsets */
+  if (G_UNLIKELY (arena->data != data))
+    for (i = 0; i < n; i++)
+      if (rec->fields[i].in_arena)
+        rec->fields[i].out.p = arena->data + rec->fields[i].arena_off;
   return LN_PARSE_OK;
 }
 

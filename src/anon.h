@@ -19,6 +19,7 @@
 #include "parse.h"
 #include "record.h"
 #include "residual.h"
+#include "visitor.h"
 
 /* What a client field that holds no address (a host name, "unix:") and
  * every client under --ip=drop becomes.  An address, so that tools which
@@ -86,7 +87,7 @@ typedef struct {
   LnKeyring *keyring;        /* borrowed; NULL unless a keyed mode */
   LnPseudonymCache *cache;   /* borrowed */
   LnGeo *geo;                /* borrowed; NULL without --geo-db */
-  const uint8_t *visitor_key; /* 16 bytes of secure memory, for --aggregate */
+  const LnVisitorKey *visitor_key; /* in secure memory, for --aggregate */
   const LnHmacKey *key;      /* the current record's period key */
   int64_t period;
   int64_t key_epoch;         /* the instant @key was chosen for */
@@ -95,6 +96,7 @@ typedef struct {
   const char *residual_at;   /* LN_PARSE_RESIDUAL: where the address was */
   LnBuf scratch;             /* policy results before the residual scan */
   const char *line;          /* the current record's line */
+  const char *line_end;
   uint8_t action[LN_FIELD__COUNT];  /* what anon_record does per field type,
                                      * decided from @config once */
   /* keyed modes: the primary client's first hop, parsed early to start
@@ -103,6 +105,8 @@ typedef struct {
   LnHostToken client_tok;
   const char *client_tok_at; /* where that hop starts, or NULL */
   LnPseudonymSlot client_slot; /* its slot in the pseudonym cache */
+  gboolean general_only;     /* tests: no fast paths, only the general
+                                ones they are compared with */
 } LnAnon;
 
 /* @keyring and @cache are borrowed and may be NULL unless a key is needed

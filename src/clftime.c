@@ -96,21 +96,36 @@ clftime_parse (LnSpan text, LnTime *out)
   return true;
 }
 
+/* Whether the stamp at @p differs from the cache's last one in the time of
+ * day only: bytes 0-11 ("10/Oct/2000:") and 20-25 (" -0700") are the
+ * same, compared as overlapping fixed-size words instead of two memcmp
+ * calls. */
+static inline bool
+same_day (const LnTimeCache *cache, const char *p)
+{
+  uint64_t a0, a1, b0, b1;
+  uint32_t c0, c1, d0, d1;
+
+  memcpy (&a0, p, 8);
+  memcpy (&a1, p + 4, 8);
+  memcpy (&b0, cache->last, 8);
+  memcpy (&b1, cache->last + 4, 8);
+  memcpy (&c0, p + 20, 4);
+  memcpy (&c1, p + 22, 4);
+  memcpy (&d0, cache->last + 20, 4);
+  memcpy (&d1, cache->last + 22, 4);
+  return ((a0 ^ b0) | (a1 ^ b1)) == 0 && ((c0 ^ d0) | (c1 ^ d1)) == 0;
+}
+
 bool
 clftime_parse_cached (LnTimeCache *cache, LnSpan text, LnTime *out)
 {
   const char *p = text.p;
 
-  if (text.len == LN_CLFTIME_LEN && cache->valid
-      && memcmp (cache->last, p, LN_CLFTIME_LEN) == 0)
-    {
-      out->epoch = cache->last_epoch;
-      out->utc_offset = cache->utc_offset;
-      return true;
-    }
-  if (text.len == LN_CLFTIME_LEN && cache->valid
-      && memcmp (cache->date, p, 11) == 0 && memcmp (cache->zone, p + 21, 5) == 0
-      && p[11] == ':' && p[14] == ':' && p[17] == ':' && p[20] == ' ')
+  if (text.len == LN_CLFTIME_LEN && clftime_cache_last (cache, p, out))
+    return true;
+  if (text.len == LN_CLFTIME_LEN && cache->valid && same_day (cache, p)
+      && p[14] == ':' && p[17] == ':')
     {
       unsigned hour, min, sec;
 
@@ -125,8 +140,6 @@ clftime_parse_cached (LnTimeCache *cache, LnSpan text, LnTime *out)
     }
   if (!clftime_parse (text, out))
     return false;
-  memcpy (cache->date, p, 11);
-  memcpy (cache->zone, p + 21, 5);
   cache->utc_offset = out->utc_offset;
   {
     unsigned hour = 0, min = 0, sec = 0;

@@ -60,8 +60,8 @@ sparse_find (const LnHll *hll, uint32_t idx)
 
     for (; i + 8 <= n; i += 8)
       {
-        __m128i a = _mm_srli_epi32 (_mm_loadu_si128 ((const __m128i *) (hll->sparse + i)), 8);
-        __m128i b = _mm_srli_epi32 (_mm_loadu_si128 ((const __m128i *) (hll->sparse + i + 4)), 8);
+        __m128i a = _mm_srli_epi32 (_mm_loadu_si128 ((const __m128i *) (const void *) (hll->sparse + i)), 8);
+        __m128i b = _mm_srli_epi32 (_mm_loadu_si128 ((const __m128i *) (const void *) (hll->sparse + i + 4)), 8);
         int m = _mm_movemask_ps (_mm_castsi128_ps (_mm_cmpeq_epi32 (a, want)))
                 | _mm_movemask_ps (_mm_castsi128_ps (_mm_cmpeq_epi32 (b, want))) << 4;
 

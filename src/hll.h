@@ -1,7 +1,7 @@
 /* hll.h - HyperLogLog distinct counts over 64-bit keyed digests.
  *
  * Counts visitors without keeping a set of addresses: the anonymiser hands
- * in a SipHash digest of the raw address under the sketch key, and only
+ * in a keyed digest of the raw address (visitor.h), and only
  * the sketch's registers are kept.  Precision 12: 4096 registers, standard
  * error 1.04/sqrt(4096) = 1.6%.  A sketch starts sparse (a short list of
  * register updates, a few hundred bytes) and turns dense (4096 bytes) only

@@ -49,6 +49,18 @@ bool ipaddr_parse (const char *p, size_t len, LnAddr *out);
  * no address (a host name, "-", "unix:"). */
 bool ipaddr_parse_host (LnSpan token, LnHostToken *out);
 
+/* The same, for a token inside memory that may be read up to @limit (>= the
+ * token's end; the end of its line): a bare dotted quad, the common client
+ * field, is then parsed 16 bytes at a time. */
+bool ipaddr_parse_host_in (LnSpan token, const char *limit, LnHostToken *out);
+
+/* The whole of @token as one bare address, IPv4 or IPv6 (no brackets,
+ * zone or port), reading up to @limit as ipaddr_parse_host_in().  Accepts
+ * exactly the tokens that ipaddr_parse_host() takes with nothing before or
+ * after the address, with the same result; false for anything else, which
+ * may still be a host token. */
+bool ipaddr_parse_bare_in (LnSpan token, const char *limit, LnAddr *out);
+
 /* True when @addr is an IPv6 address in ::ffff:0:0/96. */
 bool ipaddr_is_v4_mapped (const LnAddr *addr);
 

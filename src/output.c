@@ -80,6 +80,18 @@ output_open_mode (const char *path, int mode, GError **error)
           return NULL;
         }
     }
+#ifdef F_SETPIPE_SZ
+  {
+    struct stat st;
+
+    /* into a pipe (lognym | gzip): room for a whole flush, so that one
+     * write(2) does not wake the reader four times with the default
+     * 64 KiB; the kernel's pipe-max-size may refuse, and then nothing
+     * changes.  Not for -o FIFO: that one's reader sized it. */
+    if (path == NULL && fstat (fd, &st) == 0 && S_ISFIFO (st.st_mode))
+      (void) fcntl (fd, F_SETPIPE_SZ, LN_OUTPUT_BLOCK);
+  }
+#endif
   out = g_new0 (LnOutput, 1);
   out->fd = fd;
   out->create_mode = mode;

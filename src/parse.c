@@ -151,6 +151,98 @@ prepare_format (LnLogFormat *lf)
     }
 }
 
+/* The shortcut for the Apache CLF family (LnParser.fast): "%h %l %u %t
+ * \"%r\" %>s %b", optionally with the two quoted headers of combined after
+ * it and "%v " or "%v:%p " before it.  It is chosen from the prepared ops,
+ * not from the format's name, so an equivalent LogFormat string (or %a for
+ * %h, %O for %b) gets it too; every property of an op that parse_ops()
+ * looks at must match, so the shortcut never meets an op it would parse
+ * differently. */
+enum {
+  FAST_ON = 1,
+  FAST_COMBINED = 2,   /* "%{Referer}i" "%{User-Agent}i" after %b */
+  FAST_VHOST = 4,      /* "%v " first */
+  FAST_VHOST_PORT = 8, /* "%v:%p " first */
+  FAST_NO_IDENT = 16,  /* nginx: "$remote_addr - $remote_user [" */
+};
+
+static bool
+op_is (const LnOp *op, uint8_t check, uint8_t find, uint8_t shape,
+       bool may_be_empty, const char *literal)
+{
+  size_t len = strlen (literal);
+
+  return op->check == check && op->find == find && op->shape == shape
+         && op->may_be_empty == may_be_empty && op->scan != LN_SCAN_TIME
+         && op->literal.len == len && memcmp (op->literal.p, literal, len) == 0;
+}
+
+static uint8_t
+fast_kind (const LnLogFormat *lf)
+{
+  const LnOp *op = lf->ops;
+  const LnOp *end = lf->ops + lf->nops;
+  uint8_t kind = FAST_ON;
+
+  if (lf->leading.len || lf->time_forms)
+    return 0;
+  if (end - op >= 1 && op_is (op, CHECK_VHOST, FIND_BYTE, SHAPE_ANY, false, " "))
+    {
+      kind |= FAST_VHOST;
+      op++;
+    }
+  else if (end - op >= 2
+           && op_is (op, CHECK_VHOST, FIND_BYTE_NO_SPACE, SHAPE_ANY, false, ":")
+           && op_is (op + 1, CHECK_PORT, FIND_BYTE, SHAPE_ANY, false, " "))
+    {
+      kind |= FAST_VHOST_PORT;
+      op += 2;
+    }
+  if (kind == FAST_ON && end - op >= 1
+      && op_is (op, CHECK_NONE, FIND_LIST, SHAPE_ANY, false, " - "))
+    {
+      kind |= FAST_NO_IDENT;
+      op++;
+    }
+  else if (end - op >= 2 && op_is (op, CHECK_NONE, FIND_LIST, SHAPE_ANY, false, " ")
+           && op_is (op + 1, CHECK_NONE, FIND_BYTE, SHAPE_ANY, false, " "))
+    op += 2;
+  else
+    return 0;
+  if (end - op < 5
+      || !op_is (op, CHECK_NONE, FIND_BYTE, SHAPE_ANY, false, " [")
+      || !op_is (op + 1, CHECK_TIME, FIND_BYTE, SHAPE_CLF_TIME, false, "] \"")
+      || !op_is (op + 2, CHECK_NONE, FIND_QUOTED, SHAPE_ANY, true, "\" ")
+      || !op_is (op + 3, CHECK_STATUS, FIND_BYTE, SHAPE_STATUS, false, " "))
+    return 0;
+  op += 4;
+  if (end - op == 1 && op_is (op, CHECK_BYTES, FIND_LAST, SHAPE_ANY, false, ""))
+    return kind;
+  if (end - op == 3 && op_is (op, CHECK_BYTES, FIND_BYTE, SHAPE_ANY, false, " \"")
+      && op_is (op + 1, CHECK_NONE, FIND_QUOTED, SHAPE_ANY, true, "\" \"")
+      && op_is (op + 2, CHECK_NONE, FIND_QUOTED, SHAPE_ANY, true, "\""))
+    return kind | FAST_COMBINED;
+  return 0;
+}
+
+/* After prepare_format() of every format. */
+static void
+prepare_fast (LnParser *parser)
+{
+  size_t i;
+
+  for (i = 0; i < G_N_ELEMENTS (parser->fast); i++)
+    parser->fast[i] = !parser->generic_only && i < parser->nformats
+                      ? fast_kind (parser->formats[i]) : 0;
+}
+
+void
+parser_set_generic_only (LnParser *parser)
+{
+  parser->generic_only = true;
+  prepare_fast (parser);
+}
+
 gboolean
 parser_init (LnParser *parser, const char *format, GError **error)
 {
@@ -180,6 +272,7 @@ parser_init (LnParser *parser, const char *format, GError **error)
           prepare_format (parser->formats[i]);
           parser->nformats++;
         }
+      prepare_fast (parser);
       return TRUE;
     }
   parser->formats[0] = logformat_compile (format, error);
@@ -187,6 +280,7 @@ parser_init (LnParser *parser, const char *format, GError **error)
     return FALSE;
   prepare_format (parser->formats[0]);
   parser->nformats = 1;
+  prepare_fast (parser);
   return TRUE;
 }
 
@@ -199,6 +293,7 @@ parser_init_nginx (LnParser *parser, const char *format, GError **error)
     return FALSE;
   prepare_format (parser->formats[0]);
   parser->nformats = 1;
+  prepare_fast (parser);
   return TRUE;
 }
 
@@ -245,6 +340,7 @@ parser_keep_headers (LnParser *parser, const char *const *names)
       }
   for (i = 0; i < parser->nformats; i++)
     prepare_format (parser->formats[i]);
+  prepare_fast (parser);
 }
 
 void
@@ -349,21 +445,69 @@ add_field (LnRecord *rec, size_t *n, LnFieldType type, const char *p, const char
   do { *fail_at = (at_); return (status_); } while (0)
 
 /* A time that its op's timefmt delimits: sets *@q to its end and, when it
- * is the first time field with an instant, rec->time. */
+ * is the first time field with an instant, rec->time; a date, a time of
+ * day or a zone alone is kept for combine_time_parts(). */
 static bool
-match_time (const LnOp *op, LnTimeFmtCache *cache, LnRecord *rec, const char *p,
+match_time (const LnOp *op, LnParser *parser, LnRecord *rec, const char *p,
             const char *end, const char **q)
 {
   LnTime time;
+  LnTimePart part;
 
-  if (!timefmt_match (op->timefmt, cache, p, end, q, &time))
+  if (!timefmt_match (op->timefmt, &parser->timefmt_cache, p, end, q, &time))
     return false;
-  if (!rec->has_time && timefmt_has_instant (op->timefmt))
+  part = timefmt_part (op->timefmt);
+  if (part == LN_TIME_PART_INSTANT)
     {
-      rec->time = time;
-      rec->has_time = true;
+      if (!rec->has_time)
+        {
+          rec->time = time;
+          rec->has_time = true;
+          parser->parts.instant_zoned = timefmt_zoned (op->timefmt);
+        }
+    }
+  else if (part != LN_TIME_PART_NONE && !(parser->parts.seen & (1u << part)))
+    {
+      parser->parts.seen |= 1u << part;
+      if (part == LN_TIME_PART_ZONE)
+        parser->parts.zone = time.utc_offset;
+      else
+        {
+          if (part == LN_TIME_PART_DATE)
+            parser->parts.date = time.epoch;
+          else
+            parser->parts.clock = time.epoch;
+          if (timefmt_zoned (op->timefmt))
+            {
+              parser->parts.parts_zoned = true;
+              parser->parts.parts_offset = time.utc_offset;
+            }
+        }
     }
   return true;
+}
+
+/* After a line of the general path: a date and a time of day in fields of
+ * their own make the instant, and a zone in a field of its own applies to
+ * an instant whose format had none ("%{%d/%b/%Y:%T}t %{%z}t"). */
+static void
+combine_time_parts (LnParser *parser, LnRecord *rec)
+{
+  bool zoned = parser->parts.instant_zoned;
+  const unsigned both = 1u << LN_TIME_PART_DATE | 1u << LN_TIME_PART_CLOCK;
+
+  if (!rec->has_time && (parser->parts.seen & both) == both)
+    {
+      rec->time.epoch = parser->parts.date + parser->parts.clock;
+      rec->time.utc_offset = parser->parts.parts_offset;
+      rec->has_time = true;
+      zoned = parser->parts.parts_zoned;
+    }
+  if (rec->has_time && !zoned && (parser->parts.seen & 1u << LN_TIME_PART_ZONE))
+    {
+      rec->time.epoch -= parser->parts.zone;
+      rec->time.utc_offset = parser->parts.zone;
+    }
 }
 
 /* The loop over the ops.  @general is a constant: FALSE leaves out the
@@ -403,7 +547,7 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
         {
           /* the format knows where the time ends, spaces or quotes in it
            * or not */
-          if (!match_time (op, &parser->timefmt_cache, rec, p, end, &q))
+          if (!match_time (op, parser, rec, p, end, &q))
             FAIL (LN_PARSE_BAD_TIME, p);
           add_field (rec, &n, op->type, p, q);
           p = q;
@@ -630,20 +774,353 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
   return LN_PARSE_OK;
 }
 
+#ifdef LN_HAVE_SSE2
+/* One bit per byte of the 16 at @p that is a '"' or a '\\'. */
+static LN_ALWAYS_INLINE unsigned
+quote_mask (const char *p)
+{
+  __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) p);
+
+  return (unsigned) _mm_movemask_epi8 (
+      _mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('"')),
+                    _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\\'))));
+}
+#endif
+
+/* The first '"' or '\\' in [p, end), or NULL: where a quoted value ends if
+ * it holds no escape.  32 bytes per step, inline: the request and referer
+ * are a few dozen bytes, and a call with its set-up cost as much as the
+ * search.  @base as for scan_byte_in(). */
+static LN_ALWAYS_INLINE const char *
+scan_quote (const char *base, const char *p, const char *end)
+{
+#ifdef LN_HAVE_SSE2
+  unsigned mask;
+
+  while (end - p >= 32)
+    {
+      mask = quote_mask (p) | (quote_mask (p + 16) << 16);
+      if (mask)
+        return p + __builtin_ctz (mask);
+      p += 32;
+    }
+  if (end - p >= 16)
+    {
+      mask = quote_mask (p);
+      if (mask)
+        return p + __builtin_ctz (mask);
+      p += 16;
+    }
+  if (p < end && end - base >= 16)
+    {
+      const char *tail = end - 16;
+
+      mask = quote_mask (tail) & (~0u << (p - tail)) & 0xffffu;
+      return mask ? tail + __builtin_ctz (mask) : NULL;
+    }
+#else
+  (void) base;
+#endif
+  for (; p < end; p++)
+    if (*p == '"' || *p == '\\')
+      return p;
+  return NULL;
+}
+
+/* Whether [p, end) holds a '"' or a '\\': the user agent, whose closing
+ * quote is known to be the line's last byte, only needs a yes or no, so
+ * the masks of the whole value are or-ed and tested once. */
+static LN_ALWAYS_INLINE bool
+has_quote (const char *base, const char *p, const char *end)
+{
+#ifdef LN_HAVE_SSE2
+  unsigned acc = 0;
+
+  while (end - p >= 32)
+    {
+      acc |= quote_mask (p) | quote_mask (p + 16);
+      p += 32;
+    }
+  if (end - p >= 16)
+    {
+      acc |= quote_mask (p);
+      p += 16;
+    }
+  if (p < end && end - base >= 16)
+    {
+      const char *tail = end - 16;
+
+      /* bytes before p were tested already, or are not the value's */
+      acc |= quote_mask (tail) & (~0u << (p - tail)) & 0xffffu;
+      p = end;
+    }
+  if (acc)
+    return true;
+#else
+  (void) base;
+#endif
+  for (; p < end; p++)
+    if (*p == '"' || *p == '\\')
+      return true;
+  return false;
+}
+
+/* The bytes of a CLF field, recorded as add_field() does. */
+static LN_ALWAYS_INLINE void
+set_field (LnField *f, const LnOp *op, const char *p, const char *e)
+{
+  f->type = op->type;
+  f->raw.p = p;
+  f->raw.len = (size_t) (e - p);
+  f->out.p = p;
+  f->out.len = (size_t) (e - p);
+  f->in_arena = false;
+}
+
+/* The end of the run of ASCII digits at @p. */
+static LN_ALWAYS_INLINE const char *
+skip_digits (const char *p, const char *end)
+{
+#if defined (__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  /* eight bytes at once: a byte is a digit when x = byte ^ '0' is below
+   * 10, i.e. neither x nor x + 0x76 has its top bit set.  A carry out of a
+   * byte only spoils later bytes, never the first non-digit. */
+  if (end - p >= 8)
+    {
+      uint64_t v, x, bad;
+
+      memcpy (&v, p, 8);
+      x = v ^ UINT64_C (0x3030303030303030);
+      bad = ((x + UINT64_C (0x7676767676767676)) | x) & UINT64_C (0x8080808080808080);
+      if (bad)
+        return p + (__builtin_ctzll (bad) >> 3);
+      p += 8;
+    }
+#endif
+  while (p < end && (unsigned) (*p - '0') <= 9)
+    p++;
+  return p;
+}
+
+/* The Apache CLF family in one pass with the field order and separators
+ * known (see fast_kind()).  Returns false, leaving rec->nfields and the
+ * parse result to parse_ops(), for any line that is not plainly of the
+ * format: a backslash or an extra quote in a quoted value, a forwarded-for
+ * list, trailing fields, an empty or odd value, anything parse_ops() would
+ * reject.  Each test below is the narrow case of what parse_ops() does
+ * for that op, so an accepted line gets exactly parse_ops()'s record.
+ * @kind is a constant in every copy. */
+static LN_ALWAYS_INLINE bool
+parse_clf (const LnLogFormat *lf, LnParser *parser, LnSpan line, LnRecord *rec,
+           const unsigned kind)
+{
+  const char *const base = line.p;
+  const char *const end = line.p + line.len;
+  const char *p = line.p;
+  const char *q;
+  const LnOp *op = lf->ops;
+  LnField *f = rec->fields;
+  LnTime time;
+  unsigned s0, s1, s2;
+
+  if (kind & FAST_VHOST)
+    {
+      /* FIND_BYTE, then CHECK_VHOST */
+      q = scan_byte_in (base, p, end, ' ');
+      if (q == NULL || q == p || q[-1] == ','
+          || (lf->vhost_no_port && memchr (p, ':', (size_t) (q - p)) != NULL))
+        return false;
+      set_field (f++, op++, p, q);
+      p = q + 1;
+    }
+  else if (kind & FAST_VHOST_PORT)
+    {
+      /* FIND_BYTE_NO_SPACE to the ':' (so no ':' in the value for
+       * CHECK_VHOST to look at), then a port of 1-20 digits */
+      q = scan_byte2_in (base, p, end, ':', ' ');
+      if (q == NULL || *q != ':' || q == p || q[-1] == ',')
+        return false;
+      set_field (f++, op++, p, q);
+      p = q + 1;
+      q = skip_digits (p, end);
+      if (q == p || q - p > 20 || q == end || *q != ' ')
+        return false;
+      set_field (f++, op++, p, q);
+      p = q + 1;
+    }
+
+  /* %h: one token, not a "a, b" list (FIND_LIST) */
+  q = scan_byte_in (base, p, end, ' ');
+  if (q == NULL || q == p || q[-1] == ',')
+    return false;
+  set_field (f++, op++, p, q);
+  if (kind & FAST_NO_IDENT)
+    {
+      /* the literal " - " */
+      if (end - q < 3 || q[1] != '-' || q[2] != ' ')
+        return false;
+      p = q + 3;
+    }
+  else
+    {
+      /* %l: up to a space, non-empty, mostly "-" */
+      p = q + 1;
+      if (end - p >= 2 && p[0] == '-' && p[1] == ' ')
+        q = p + 1;
+      else
+        {
+          q = scan_byte_in (base, p, end, ' ');
+          if (q == NULL || q == p)
+            return false;
+        }
+      set_field (f++, op++, p, q);
+      p = q + 1;
+    }
+
+  /* %u: the same, and " [" after it */
+  if (end - p >= 2 && p[0] == '-' && p[1] == ' ')
+    q = p + 1;
+  else
+    {
+      q = scan_byte_in (base, p, end, ' ');
+      if (q == NULL || q == p)
+        return false;
+    }
+  if (end - q < 2 || q[1] != '[')
+    return false;
+  set_field (f++, op++, p, q);
+  p = q + 2;
+
+  /* %t: SHAPE_CLF_TIME, then "] \"" */
+  if (end - p < LN_CLFTIME_LEN + 3 || p[LN_CLFTIME_LEN] != ']'
+      || p[LN_CLFTIME_LEN + 1] != ' ' || p[LN_CLFTIME_LEN + 2] != '"'
+      || (!clftime_cache_last (&parser->time_cache, p, &time)
+          && !clftime_parse_cached (&parser->time_cache,
+                                    span_make (p, LN_CLFTIME_LEN), &time)))
+    return false;
+  set_field (f++, op++, p, p + LN_CLFTIME_LEN);
+  p += LN_CLFTIME_LEN + 3;
+
+  /* %r: the first quote ends it when no backslash comes before it */
+  q = scan_quote (base, p, end);
+  if (q == NULL || *q != '"' || end - q < 2 || q[1] != ' ')
+    return false;
+  set_field (f++, op++, p, q);
+  p = q + 2;
+
+  /* %>s: SHAPE_STATUS, three digits and a space */
+  if (end - p < 4 || p[3] != ' ')
+    return false;
+  s0 = (unsigned) (p[0] - '0');
+  s1 = (unsigned) (p[1] - '0');
+  s2 = (unsigned) (p[2] - '0');
+  if (s0 > 9 || s1 > 9 || s2 > 9)
+    return false;
+  set_field (f++, op++, p, p + 3);
+  p += 4;
+
+  /* %b: "-" or 1-20 digits, up to a space (combined) or the end */
+  q = skip_digits (p, end);
+  if (q == p)
+    {
+      if (p == end || *p != '-')
+        return false;
+      q = p + 1;
+    }
+  else if (q - p > 20)
+    return false;
+  set_field (f++, op++, p, q);
+  if (kind & FAST_COMBINED)
+    {
+      if (end - q < 2 || q[0] != ' ' || q[1] != '"')
+        return false;
+      p = q + 2;
+
+      /* "%{Referer}i" "%{User-Agent}i", the line's last byte the closing
+       * quote of the second: no trailing fields */
+      q = scan_quote (base, p, end);
+      if (q == NULL || *q != '"' || end - q < 3 || q[1] != ' ' || q[2] != '"')
+        return false;
+      set_field (f++, op++, p, q);
+      p = q + 3;
+      if (p == end || end[-1] != '"' || has_quote (base, p, end - 1))
+        return false;
+      set_field (f++, op++, p, end - 1);
+    }
+  else if (q != end)
+    return false;
+
+  rec->nfields = (size_t) (f - rec->fields);
+  memcpy (rec->first, lf->first, sizeof rec->first);
+  rec->has_time = true;
+  rec->time = time;
+  rec->status = (int) (s0 * 100 + s1 * 10 + s2);
+  return true;
+}
+
+/* parse_clf() for @kind, with the kind a constant in each copy. */
+static LN_NOINLINE bool
+parse_fast (const LnLogFormat *lf, LnParser *parser, LnSpan line, LnRecord *rec,
+            unsigned kind)
+{
+  switch (kind)
+    {
+    case FAST_ON | FAST_COMBINED:
+      return parse_clf (lf, parser, line, rec, FAST_ON | FAST_COMBINED);
+    case FAST_ON:
+      return parse_clf (lf, parser, line, rec, FAST_ON);
+    case FAST_ON | FAST_VHOST | FAST_COMBINED:
+      return parse_clf (lf, parser, line, rec, FAST_ON | FAST_VHOST | FAST_COMBINED);
+    case FAST_ON | FAST_VHOST:
+      return parse_clf (lf, parser, line, rec, FAST_ON | FAST_VHOST);
+    case FAST_ON | FAST_VHOST_PORT | FAST_COMBINED:
+      return parse_clf (lf, parser, line, rec,
+                        FAST_ON | FAST_VHOST_PORT | FAST_COMBINED);
+    case FAST_ON | FAST_VHOST_PORT:
+      return parse_clf (lf, parser, line, rec, FAST_ON | FAST_VHOST_PORT);
+    case FAST_ON | FAST_NO_IDENT | FAST_COMBINED:
+      return parse_clf (lf, parser, line, rec, FAST_ON | FAST_NO_IDENT | FAST_COMBINED);
+    case FAST_ON | FAST_NO_IDENT:
+      return parse_clf (lf, parser, line, rec, FAST_ON | FAST_NO_IDENT);
+    default:
+      return false;
+    }
+}
+
 static LN_NOINLINE LnParseStatus
 parse_general (const LnLogFormat *lf, LnParser *parser, LnSpan line,
                LnRecord *rec, const char **fail_at)
 {
-  return parse_ops (lf, parser, line, rec, fail_at, true);
+  LnParseStatus status;
+
+  memset (&parser->parts, 0, sizeof parser->parts);
+  parser->parts.instant_zoned = true;     /* %t has its zone */
+  status = parse_ops (lf, parser, line, rec, fail_at, true);
+  if (status == LN_PARSE_OK)
+    combine_time_parts (parser, rec);
+  return status;
 }
 
 static inline LnParseStatus
-parse_with (const LnLogFormat *lf, LnParser *parser, LnSpan line,
+parse_with (const LnLogFormat *lf, unsigned fast, LnParser *parser, LnSpan line,
             LnRecord *rec, const char **fail_at)
 {
+  if (fast && parse_fast (lf, parser, line, rec, fast))
+    return LN_PARSE_OK;
   if (lf->time_forms)
     return parse_general (lf, parser, line, rec, fail_at);
   return parse_ops (lf, parser, line, rec, fail_at, false);
+}
+
+gboolean
+parser_parse_shortcut (LnParser *parser, size_t index, LnSpan line, LnRecord *rec)
+{
+  rec->line = line;
+  if (index >= parser->nformats || parser->fast[index] == 0 || line.len == 0
+      || !parse_fast (parser->formats[index], parser, line, rec, parser->fast[index]))
+    return FALSE;
+  rec->format_index = (int) index;
+  return TRUE;
 }
 
 LnParseStatus
@@ -655,6 +1132,20 @@ parser_parse (LnParser *parser, LnSpan line, LnRecord *rec, size_t *column)
 
   rec->line = line;
   *column = 0;
+  {
+    /* the last winner's shortcut first, combined's inline (an empty
+     * line is not for a shortcut) */
+    size_t idx = parser->last_match;
+    unsigned fast = parser->fast[idx];
+
+    if (fast == (FAST_ON | FAST_COMBINED)
+        ? parse_clf (parser->formats[idx], parser, line, rec, FAST_ON | FAST_COMBINED)
+        : fast != 0 && parse_fast (parser->formats[idx], parser, line, rec, fast))
+      {
+        rec->format_index = (int) idx;
+        return LN_PARSE_OK;
+      }
+  }
   if (line.len == 0)
     {
       rec->nfields = 0;
@@ -670,7 +1161,9 @@ parser_parse (LnParser *parser, LnSpan line, LnRecord *rec, size_t *column)
       const char *at = line.p;
       LnParseStatus st;
 
-      st = parse_with (parser->formats[idx], parser, line, rec, &at);
+      /* the first candidate's shortcut was tried above */
+      st = parse_with (parser->formats[idx], k == 0 ? 0 : parser->fast[idx], parser,
+                       line, rec, &at);
       if (st == LN_PARSE_OK)
         {
           parser->last_match = idx;

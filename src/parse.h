@@ -35,6 +35,17 @@ typedef struct {
   size_t last_match;        /* auto mode tries the last winner first */
   LnTimeCache time_cache;   /* %t */
   LnTimeFmtCache timefmt_cache;  /* the other time forms */
+  uint8_t fast[8];          /* per format: which CLF shortcut applies, or 0 */
+  /* the general path's time parts of the current line: a date, a time of
+   * day, a zone in fields of their own (parse.c, combine_time_parts) */
+  struct {
+    unsigned seen;          /* 1u << LnTimePart */
+    bool instant_zoned;     /* rec->time's own format had a zone */
+    bool parts_zoned;       /* the date's or the clock's format had one */
+    int64_t date, clock;
+    int32_t zone, parts_offset;
+  } parts;
+  bool generic_only;        /* tests: never take a shortcut */
 } LnParser;
 
 /* Sets up @parser for @format: "auto", a preset name or a LogFormat string.
@@ -45,6 +56,16 @@ gboolean parser_init (LnParser *parser, const char *format, GError **error);
 gboolean parser_init_nginx (LnParser *parser, const char *format, GError **error);
 
 void parser_clear (LnParser *parser);
+
+/* Makes @parser run every line through the generic op interpreter, never
+ * the shortcut for the Apache CLF family.  Both must give the same record
+ * for every line: the unit tests compare them. */
+void parser_set_generic_only (LnParser *parser);
+
+/* Tests: whether the shortcut of candidate @index (0 unless "auto") takes
+ * @line; if it does, @rec holds the record parser_parse() gives. */
+gboolean parser_parse_shortcut (LnParser *parser, size_t index, LnSpan line,
+                                LnRecord *rec);
 
 /* Header, cookie and nginx $http_/$cookie_ fields named in @names (ASCII
  * case-insensitive, "-" and "_" alike; nginx's "http_", "sent_http_" and

@@ -24,17 +24,18 @@
  * --key-file so that partials from many machines merge, or random for a
  * run on its own.  @id names it (a digest, not the key) in partials. */
 static gboolean
-sketch_key (const LnOptions *o, uint8_t **key, char **id, GError **error)
+sketch_key (const LnOptions *o, LnVisitorKey **vkey, char **id, GError **error)
 {
   static const char salt[] = "lognym-sketch-v1";
   const char *file = o->sketch_key_file ? o->sketch_key_file : o->key_file;
   uint8_t digest[8];
-  uint8_t *master;
+  uint8_t *master, *key;
   size_t len;
 
   if (!secmem_init (64 * 1024, error))
     return FALSE;
-  *key = secmem_alloc (16);
+  *vkey = secmem_alloc (sizeof **vkey);
+  key = secmem_alloc (16);
   master = secmem_alloc (LN_KEY_MAX_BYTES);
   if (file)
     {
@@ -49,10 +50,12 @@ sketch_key (const LnOptions *o, uint8_t **key, char **id, GError **error)
         return FALSE;
     }
   hkdf_sha256 ((const uint8_t *) salt, sizeof salt - 1, master, len,
-               (const uint8_t *) "visitor sketch", 14, *key, 16);
+               (const uint8_t *) "visitor sketch", 14, key, 16);
   hkdf_sha256 ((const uint8_t *) salt, sizeof salt - 1, master, len,
                (const uint8_t *) "sketch key id", 13, digest, sizeof digest);
   wipe_memory (master, LN_KEY_MAX_BYTES);
+  visitor_key_init (*vkey, key, TRUE);
+  wipe_memory (key, 16);
   *id = g_strdup_printf ("%02x%02x%02x%02x%02x%02x%02x%02x", digest[0], digest[1],
                          digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]);
   return TRUE;
@@ -231,7 +234,7 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
       cfg.durations = !options->merge && has_duration (&p->parser);
       if (!options->merge)
         {
-          uint8_t *key = NULL;
+          LnVisitorKey *key = NULL;
 
           if (!sketch_key (options, &key, &key_id, error))
             {
@@ -386,9 +389,12 @@ on_input_idle (void *data, GError **error)
   return output_flush (p->output, error);
 }
 
-LnLineOutcome
-pipeline_line (LnPipeline *p, LnSpan line, LnSpan eol, LnBuf *out,
-               LnParseStatus *status_out, size_t *column_out, GError **error)
+/* pipeline_line(), inlined into the loop of pipeline_process(): the call
+ * with its seven arguments and saved registers cost ~25 instructions a
+ * line there.  @plain: plain_lines(), or FALSE to test everything. */
+static inline G_ALWAYS_INLINE LnLineOutcome
+process_line (LnPipeline *p, gboolean plain, LnSpan line, LnSpan eol, LnBuf *out,
+              LnParseStatus *status_out, size_t *column_out, GError **error)
 {
   const LnOptions *o = p->options;
   LnRecord *rec = &p->record;
@@ -409,7 +415,7 @@ pipeline_line (LnPipeline *p, LnSpan line, LnSpan eol, LnBuf *out,
   if (G_LIKELY (status == LN_PARSE_OK))
     {
       rec->eol = eol;
-      if (G_UNLIKELY (p->output != NULL && p->output->pattern != NULL))
+      if (G_UNLIKELY (!plain) && p->output != NULL && p->output->pattern != NULL)
         {
           gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
@@ -417,7 +423,7 @@ pipeline_line (LnPipeline *p, LnSpan line, LnSpan eol, LnBuf *out,
                               rec->has_time ? rec->time.utc_offset : 0, error))
             return LN_LINE_ERROR;
         }
-      if (p->agg)
+      if (G_UNLIKELY (!plain) && p->agg)
         {
           agg_add (p->agg, rec, rec->has_visitor, rec->visitor);
           /* --flush-every (never with --jobs): a bucket closed; its rows
@@ -464,9 +470,26 @@ pipeline_line (LnPipeline *p, LnSpan line, LnSpan eol, LnBuf *out,
           break;
         }
     }
-  if (G_UNLIKELY (p->geo != NULL) && o->strict && geo_error_count (p->geo) > 0)
+  if (G_UNLIKELY (!plain) && p->geo != NULL && o->strict && geo_error_count (p->geo) > 0)
     outcome = LN_LINE_GEO_STRICT;
   return outcome;
+}
+
+/* TRUE when none of the per-record extras of process_line() apply: no
+ * file per period, no aggregate, no --strict geo check.  The same for
+ * the whole run, so tested once instead of per line. */
+static gboolean
+plain_lines (const LnPipeline *p)
+{
+  return !(p->output != NULL && p->output->pattern != NULL) && p->agg == NULL
+         && !(p->geo != NULL && p->options->strict);
+}
+
+LnLineOutcome
+pipeline_line (LnPipeline *p, LnSpan line, LnSpan eol, LnBuf *out,
+               LnParseStatus *status_out, size_t *column_out, GError **error)
+{
+  return process_line (p, FALSE, line, eol, out, status_out, column_out, error);
 }
 
 gboolean
@@ -474,6 +497,7 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
 {
   const LnOptions *o = p->options;
   LnSpan line, eol;
+  gboolean plain;
   int got;
 
   p->stats.files++;
@@ -487,12 +511,13 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
     }
   if (p->jobs)
     return jobs_process (p->jobs, reader, error);
+  plain = plain_lines (p);
   while ((got = reader_next (reader, &line, &eol, error)) > 0)
     {
       LnParseStatus status;
       size_t column;
-      LnLineOutcome outcome = pipeline_line (p, line, eol, &p->output->buf, &status,
-                                             &column, error);
+      LnLineOutcome outcome = process_line (p, plain, line, eol, &p->output->buf,
+                                            &status, &column, error);
 
       if (status != LN_PARSE_OK && status != LN_PARSE_KEY_ERASED)
         pipeline_report_malformed (p, reader_name (reader), reader_line_number (reader),

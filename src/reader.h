@@ -1,7 +1,7 @@
 /* reader.h - streaming line input from files, stdin and gzip data.
  *
- * Reads large blocks with read(2) and hands out lines as spans with
- * memchr; a line may be of any length (the buffer grows), may end in CRLF or
+ * Reads large blocks with read(2) and hands out lines as spans (the
+ * newlines of a block are found in one pass); a line may be of any length (the buffer grows), may end in CRLF or
  * have no final newline, and may contain NUL bytes.  gzip input is detected
  * by its magic bytes, so "lognym access.log.2.gz" and "zcat | lognym" both
  * work.  Lines that were handed out are wiped from the buffer before it is
@@ -64,6 +64,10 @@ ssize_t reader_pread (const LnReader *reader, void *dst, size_t len, uint64_t of
  * reader_pread(): the reader goes on from @offset, and reader_bytes()
  * counts what was read before it.  FALSE with @error when the seek fails. */
 gboolean reader_seek (LnReader *reader, uint64_t offset, GError **error);
+
+/* Whether lines are found with AVX2 (the default where the processor has
+ * it) or with memchr; for tests and benchmarks of both. */
+void reader_set_vector_search (LnReader *reader, gboolean enable);
 
 /* TRUE for a pipe, terminal or socket: a read may wait. */
 gboolean reader_may_block (const LnReader *reader);

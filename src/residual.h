@@ -15,6 +15,7 @@
 #define LN_RESIDUAL_H
 
 #include <stdbool.h>
+#include "bytescan.h"
 #include "ipaddr.h"
 #include "span.h"
 
@@ -51,6 +52,52 @@ bool residual_find_in (const char *base, const char *p, const char *end,
  * ("curl/8.5.073.50.254.197" holds 73.50.254.197). */
 bool residual_find_lenient (const char *base, const char *p, const char *end,
                             LnResidualMatch *match);
+
+/* True when [p, end) can hold no address in any notation, so that
+ * residual_find_in() and residual_find_lenient() would find nothing there:
+ * no decimal digit (every notation but plain IPv6 has one: octets, "%3A",
+ * "ip6.arpa") and no two colons in one run of address characters (each ':'
+ * is followed by a '/', as in "https://host").  Exact but for a ':' at
+ * the end of a 16-byte block, which makes it answer false.  [base, p) may
+ * be read, as for residual_find_in().  Costs less than a scan that finds
+ * nothing, but is a loss where digits are common (request lines): meant
+ * for referer origins. */
+static inline bool
+residual_none_possible (const char *base, const char *p, const char *end)
+{
+#ifdef LN_HAVE_SSE2
+  while (p < end)
+    {
+      const char *block = p;
+      unsigned skip = 0xffff;
+      __m128i v;
+      unsigned digit, colon, slash;
+
+      if (end - p < 16)
+        {
+          if (end - base < 16)
+            break;              /* a short line: the loop below */
+          block = end - 16;
+          skip = 0xffffu & (~0u << (p - block));
+        }
+      v = _mm_loadu_si128 ((const __m128i *) (const void *) block);
+      /* v + 0x50 maps '0'...'9' to the ten smallest signed bytes */
+      digit = (unsigned) _mm_movemask_epi8 (_mm_cmplt_epi8 (
+          _mm_add_epi8 (v, _mm_set1_epi8 (0x50)), _mm_set1_epi8 (-128 + 10)));
+      colon = (unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 (':')));
+      slash = (unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('/')));
+      if ((digit | (colon & ~(slash >> 1))) & skip)
+        return false;
+      p = block + 16;
+    }
+#else
+  (void) base;
+#endif
+  for (; p < end; p++)
+    if ((unsigned) (*p - '0') <= 9 || (*p == ':' && (p + 1 == end || p[1] != '/')))
+      return false;
+  return true;
+}
 
 /* Rewrites the @n bytes of @text (an anonymised address as anon_address
  * writes it; LN_RESIDUAL_TEXT_MAX bytes of room) in the notation @form and

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include "sha256.h"
 #include "wipe.h"
@@ -114,14 +115,19 @@ compress_ni (uint32_t h[8], const uint8_t block[64])
 static int
 have_sha_ni (void)
 {
-  /* computed once; the answer never changes, so a race only repeats it */
-  static int known = -1;
+  /* computed once; the answer never changes, so threads racing here only
+   * repeat it (atomic, so that the race is not undefined behaviour) */
+  static _Atomic int known = -1;
+  int answer = atomic_load_explicit (&known, memory_order_relaxed);
   unsigned a, b, c, d;
 
-  if (known < 0)
-    known = __get_cpuid_count (7, 0, &a, &b, &c, &d) && (b & (1u << 29))
-            && __get_cpuid (1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9));
-  return known;
+  if (answer < 0)
+    {
+      answer = __get_cpuid_count (7, 0, &a, &b, &c, &d) && (b & (1u << 29))
+               && __get_cpuid (1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9));
+      atomic_store_explicit (&known, answer, memory_order_relaxed);
+    }
+  return answer;
 }
 #endif
 

@@ -64,6 +64,7 @@ struct LnTimeFmt {
   gboolean text_cache;  /* LnTimeFmtCache.text works for this format */
   gboolean dated;       /* a year and a day: checked as a calendar date */
   gboolean instant;
+  LnTimePart part;
   size_t nsteps;
   Step steps[LN_TIMEFMT_MAX_STEPS];
   char *lits;
@@ -157,10 +158,10 @@ step_flag (StepKind kind)
     case STEP_HOUR: return HAS_HOUR;
     case STEP_HOUR12: return HAS_HOUR12;
     case STEP_WDAY_ABBR: case STEP_WDAY_NAME: return HAS_WDAY;
-    case STEP_ZONE: return HAS_ZONE;
+    case STEP_ZONE: case STEP_ZONE_NAME: return HAS_ZONE;
     case STEP_EPOCH: return HAS_EPOCH;
     case STEP_LITERAL: case STEP_MIN: case STEP_SEC: case STEP_AMPM:
-    case STEP_ZONE_NAME: default:
+    default:
       return 0;
     }
 }
@@ -226,6 +227,11 @@ compile_strftime (const char *format, int column, GError **error)
   /* a date alone is no instant: "%{%d/%b/%Y}t %t" takes its time from %t */
   tf->instant = (tf->has & HAS_EPOCH)
                 || (tf->dated && (tf->has & (HAS_HOUR | HAS_HOUR12)));
+  tf->part = tf->instant ? LN_TIME_PART_INSTANT
+             : tf->dated ? LN_TIME_PART_DATE
+             : (tf->has & (HAS_HOUR | HAS_HOUR12)) ? LN_TIME_PART_CLOCK
+             : (tf->has & HAS_ZONE) ? LN_TIME_PART_ZONE
+             : LN_TIME_PART_NONE;
   /* %s and %I with %p make the time of day more than %H %M %S digits */
   tf->text_cache = tf->instant && !(tf->has & (HAS_EPOCH | HAS_HOUR12));
   tf->lits = g_string_free (lits, FALSE);
@@ -255,6 +261,7 @@ timefmt_compile (const char *format, int column, GError **error)
 
         tf->kind = tokens[i].kind;
         tf->instant = TRUE;
+        tf->part = LN_TIME_PART_INSTANT;
         tf->lits = g_strdup ("");
         return tf;
       }
@@ -274,6 +281,7 @@ timefmt_new_msec (void)
 
   tf->kind = KIND_SEC_MILLIS;
   tf->instant = TRUE;
+  tf->part = LN_TIME_PART_INSTANT;
   tf->lits = g_strdup ("");
   return tf;
 }
@@ -291,6 +299,18 @@ gboolean
 timefmt_has_instant (const LnTimeFmt *tf)
 {
   return tf->instant;
+}
+
+LnTimePart
+timefmt_part (const LnTimeFmt *tf)
+{
+  return tf->part;
+}
+
+gboolean
+timefmt_zoned (const LnTimeFmt *tf)
+{
+  return tf->kind != KIND_STRFTIME || (tf->has & (HAS_ZONE | HAS_EPOCH)) != 0;
 }
 
 /* ------------------------------------------------------------ matching */
@@ -637,7 +657,13 @@ timefmt_match (const LnTimeFmt *tf, LnTimeFmtCache *cache, const char *p,
       return true;
     }
   if (!tf->dated)
-    return true;
+    {
+      /* a time of day or a zone alone: parse.c puts the parts together */
+      out->epoch = tf->part == LN_TIME_PART_CLOCK
+                   ? (int64_t) hour * 3600 + min * 60 + sec - offset : 0;
+      out->utc_offset = offset;
+      return true;
+    }
 
   /* the cache holds dates given as month and day only (%j is rare) */
   if (!(tf->has & HAS_YDAY))
@@ -685,7 +711,11 @@ timefmt_match (const LnTimeFmt *tf, LnTimeFmtCache *cache, const char *p,
         }
     }
   if (!tf->instant)
-    return true;
+    {
+      out->epoch = base;        /* a date alone: its midnight */
+      out->utc_offset = offset;
+      return true;
+    }
   out->epoch = base + hour * 3600 + min * 60 + sec;
   out->utc_offset = offset;
   if (cache && tf->text_cache && (size_t) (p - start) <= LN_TIMEFMT_TEXT_MAX)

@@ -59,8 +59,27 @@ void timefmt_free (LnTimeFmt *tf);
  * always.  A date without a time of day is checked but sets no instant. */
 gboolean timefmt_has_instant (const LnTimeFmt *tf);
 
+/* What a match gives toward the record's instant.  Apache's own example
+ * "%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t" has the zone in a field of
+ * its own, and a date and a time of day may be apart too; the parser puts
+ * the parts together (parse.c). */
+typedef enum {
+  LN_TIME_PART_NONE,
+  LN_TIME_PART_INSTANT,   /* out->epoch: an instant on its own */
+  LN_TIME_PART_DATE,      /* out->epoch: the date's 00:00:00 */
+  LN_TIME_PART_CLOCK,     /* out->epoch: seconds since midnight */
+  LN_TIME_PART_ZONE,      /* out->utc_offset alone */
+} LnTimePart;
+
+LnTimePart timefmt_part (const LnTimeFmt *tf);
+
+/* TRUE when what the format gives is in a known zone of its own (%z, %Z,
+ * %s, sec, msec, usec, $msec, $time_iso8601); FALSE when it is read as
+ * UTC for want of one, and a zone field may still say otherwise. */
+gboolean timefmt_zoned (const LnTimeFmt *tf);
+
 /* Matches @tf at [@p, @end).  On success returns true, sets *@stop to the
- * first byte after the time and, when the format has an instant, *@out.
+ * first byte after the time and *@out as timefmt_part() says.
  * @cache may be NULL.  Returns false for text that does not fit the
  * format or is not a valid time (day 32, hour 24, a weekday that is not
  * the date's, ...). */

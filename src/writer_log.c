@@ -14,23 +14,56 @@ log_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
 {
   const char *pos = rec->line.p;
   const char *end = rec->line.p + rec->line.len;
-  size_t i;
+  const LnField *f = rec->fields;
+  const LnField *last = rec->fields + rec->nfields;
+  /* the terminator: at most eol and a newline (see writer_end_line) */
+  size_t tail = rec->eol.len + 1;
+  size_t spare;
+  char *dst;
 
   (void) writer;
-  buf_reserve (out, rec->line.len + 64);
-  for (i = 0; i < rec->nfields; i++)
+  /* One check for the whole line: what is copied of the line itself is at
+   * most the line, and a field that comes out shorter than it went in
+   * needs no room of its own; only a longer one (a pseudonym for a short
+   * address) takes from @spare. */
+  buf_reserve (out, rec->line.len + tail);
+  spare = out->cap - out->len - rec->line.len - tail;
+  dst = out->data + out->len;
+  for (; f < last; f++)
     {
-      const LnField *f = &rec->fields[i];
-
       /* unchanged fields are copied along with the text around them */
       if (f->out.p == f->raw.p && f->out.len == f->raw.len)
         continue;
-      buf_append (out, pos, (size_t) (f->raw.p - pos));
-      buf_append_span (out, f->out);
+      if (G_UNLIKELY (f->out.len > f->raw.len))
+        {
+          size_t grow = f->out.len - f->raw.len;
+
+          if (grow > spare)
+            {
+              size_t left = (size_t) (end - pos) + tail;
+
+              out->len = (size_t) (dst - out->data);
+              buf_reserve (out, left + grow);
+              spare = out->cap - out->len - left;
+              dst = out->data + out->len;
+            }
+          spare -= grow;
+        }
+      dst = buf_put (dst, pos, (size_t) (f->raw.p - pos));
+      dst = buf_put (dst, f->out.p, f->out.len);
       pos = f->raw.p + f->raw.len;
     }
-  buf_append (out, pos, (size_t) (end - pos));
-  writer_end_line (out, rec->eol);
+  dst = buf_put (dst, pos, (size_t) (end - pos));
+  if (G_LIKELY (rec->eol.len == 1 && rec->eol.p[0] == '\n'))
+    *dst++ = '\n';
+  else
+    {
+      /* as writer_end_line: CRLF stays CRLF, every line ends in '\n' */
+      dst = buf_put (dst, rec->eol.p, rec->eol.len);
+      if (rec->eol.len == 0 || rec->eol.p[rec->eol.len - 1] != '\n')
+        *dst++ = '\n';
+    }
+  out->len = (size_t) (dst - out->data);
 }
 
 const LnWriterOps writer_log_ops = {

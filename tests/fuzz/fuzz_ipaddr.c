@@ -14,6 +14,8 @@
  *     the bits past the prefix.
  *   - ipaddr_parse_host returns spans that tile the token and an address
  *     equal to ipaddr_parse of its text.
+ *   - ipaddr_parse_bare_in agrees with ipaddr_parse_host on bare tokens,
+ *     and rejects the others, whatever follows the token.
  *   - residual_find returns tokens inside the scanned span that parse to
  *     the address it reports.
  * Any violation calls abort().
@@ -115,7 +117,22 @@ check_truncate (const LnAddr *a, const char *in, size_t len)
         else if (ipaddr_is_v4_mapped (a))
           off = 12, nbytes = 4, bits = v4[i];
         else
-          off = 0, nbytes = 16, bits = v6[j];
+          {
+            /* the IPv4 rule also binds the IPv4 bits embedded in 6to4,
+             * Teredo, NAT64 and IPv4-compatible addresses (ipaddr.c) */
+            static const uint8_t nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+            static const uint8_t zero[12] = { 0 };
+            const uint8_t *x = a->bytes;
+
+            off = 0, nbytes = 16, bits = v6[j];
+            if (x[0] == 0x20 && x[1] == 0x02)
+              bits = bits < 16 + v4[i] ? bits : 16 + v4[i];
+            else if ((x[0] == 0x20 && x[1] == 0x01 && x[2] == 0 && x[3] == 0)
+                     || memcmp (x, nat64, 12) == 0
+                     || (memcmp (x, zero, 12) == 0
+                         && (x[12] | x[13] | x[14] | (x[15] & 0xfe)) != 0))
+              bits = bits < 96 + v4[i] ? bits : 96 + v4[i];
+          }
         if (memcmp (t.bytes, a->bytes, off) != 0)
           fail ("ipaddr_truncate touched the mapped prefix", in, len);
         for (b = 0; b < nbytes * 8; b++)
@@ -149,6 +166,40 @@ check_host (const char *p, size_t len)
     fail ("ipaddr_parse_host: address differs from ipaddr_parse of its text", p, len);
 }
 
+/* ipaddr_parse_bare_in takes exactly the tokens that ipaddr_parse_host
+ * takes with nothing around the address, with the same address: reading
+ * no further than the token, and with the line going on after it (the
+ * one-load dotted quad path). */
+static void
+check_bare_one (const char *p, size_t len, const char *limit, const char *in)
+{
+  LnHostToken tok;
+  LnAddr a;
+  bool want = ipaddr_parse_host (span_make (p, len), &tok)
+              && tok.before.len == 0 && tok.after.len == 0;
+
+  if (ipaddr_parse_bare_in (span_make (p, len), limit, &a) != want)
+    fail ("ipaddr_parse_bare_in: verdict differs from ipaddr_parse_host", in, len);
+  if (want && (a.family != tok.addr.family || memcmp (a.bytes, tok.addr.bytes, 16) != 0))
+    fail ("ipaddr_parse_bare_in: address differs from ipaddr_parse_host", in, len);
+}
+
+static void
+check_bare (const char *p, size_t len)
+{
+  char *line = malloc (len + 16);   /* exact: over-reads hit the redzone */
+
+  check_bare_one (p, len, p + len, p);
+  if (line == NULL)
+    return;
+  memcpy (line, p, len);
+  memset (line + len, '.', 16);
+  check_bare_one (line, len, line + len + 16, p);
+  line[len] = '7';
+  check_bare_one (line, len, line + len + 16, p);
+  free (line);
+}
+
 static void
 check_residual (const char *p, size_t len)
 {
@@ -161,9 +212,23 @@ check_residual (const char *p, size_t len)
 
       if (m.token.len == 0 || m.token.p < pos || m.token.p + m.token.len > end)
         fail ("residual_find: token outside the scanned span", p, len);
-      if (!ipaddr_parse (m.token.p, m.token.len, &again) || again.family != m.addr.family
-          || memcmp (again.bytes, m.addr.bytes, 16) != 0)
-        fail ("residual_find: token does not parse to the reported address", p, len);
+      /* the token may be longer than the address text ("1:::2": the
+       * scanner masks the whole run): some part of it must spell it.  The
+       * other notations (dashed, reversed, percent-escaped) are checked by
+       * fuzz_residual (R3). */
+      if (m.form == LN_RESIDUAL_PLAIN)
+      {
+        size_t from, to;
+        bool spelled = false;
+
+        for (from = 0; from < m.token.len && !spelled; from++)
+          for (to = from + 1; to <= m.token.len && !spelled; to++)
+            spelled = ipaddr_parse (m.token.p + from, to - from, &again)
+                      && again.family == m.addr.family
+                      && memcmp (again.bytes, m.addr.bytes, 16) == 0;
+        if (!spelled)
+          fail ("residual_find: no part of the token parses to the reported address", p, len);
+      }
       pos = m.token.p + m.token.len;
     }
 }
@@ -231,6 +296,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
 
   check_host (exact, size);
+  check_bare (exact, size);
   check_residual (exact, size);
 
   free (exact);

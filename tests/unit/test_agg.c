@@ -103,14 +103,17 @@ new_agg (const LnAggConfig *c)
 
 /* Parses every line (each must parse) in @format (an nginx log_format
  * body if @nginx), anonymises it with the visitor key and counts it in
- * @agg. */
+ * @agg, the i-th line with the country @countries[i] if @countries (as a
+ * geo database would have set it; "" for none). */
 static void
-feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lines)
+feed_countries (LnAgg *agg, const char *format, gboolean nginx, const char *const *lines,
+                const char *const *countries)
 {
   LnAnonConfig ac;
   LnParser parser;
   LnRecord rec;
   LnAnon anon;
+  LnVisitorKey vkey;
   LnBuf arena;
   GError *error = NULL;
   size_t i;
@@ -123,7 +126,8 @@ feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lin
   cr_assert (nginx ? parser_init_nginx (&parser, format, &error)
                    : parser_init (&parser, format, &error), "%s", error ? error->message : "");
   anon_init (&anon, &ac, NULL, NULL);
-  anon.visitor_key = visitor_key;
+  visitor_key_init (&vkey, visitor_key, TRUE);
+  anon.visitor_key = &vkey;
   buf_init (&arena, 64);
   for (i = 0; lines[i]; i++)
     {
@@ -133,6 +137,8 @@ feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lin
 
       if (st == LN_PARSE_OK)
         st = anon_record (&anon, &rec, &arena);
+      if (st == LN_PARSE_OK && countries)
+        g_strlcpy (rec.country, countries[i], sizeof rec.country);
       if (st == LN_PARSE_OK)
         agg_add (agg, &rec, rec.has_visitor, rec.visitor);
       g_free (copy);
@@ -148,6 +154,12 @@ feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lin
   buf_clear (&arena);
   anon_clear (&anon);
   parser_clear (&parser);
+}
+
+static void
+feed_any (LnAgg *agg, const char *format, gboolean nginx, const char *const *lines)
+{
+  feed_countries (agg, format, nginx, lines, NULL);
 }
 
 static void
@@ -884,7 +896,7 @@ Test (agg, jsonl_escapes_strings)
 
 /* The schema column of the partials written here (agg_new gets SKETCH_ID). */
 #define SCHEMA_OF(keys, depth) \
-  "lognym-partial-v2;keys=" keys ";path_depth=" depth ";precision=12;tz=UTC;durations=none;" \
+  "lognym-partial-v3;keys=" keys ";path_depth=" depth ";precision=12;tz=UTC;durations=none;" \
   "sketch=" SKETCH_ID
 #define SCHEMA SCHEMA_OF ("day,path", "0")
 /* the first five columns of a valid line (an empty sparse sketch, no
@@ -998,7 +1010,7 @@ Test (agg, partial_schema_on_every_line)
   feed (agg, "common", time_lines);
   text = output (agg);
   cr_assert_eq (count_lines (text), 3, "%s", text);
-  assert_schema_on_every_line (text, "lognym-partial-v2;keys=status,day;path_depth=0;"
+  assert_schema_on_every_line (text, "lognym-partial-v3;keys=status,day;path_depth=0;"
                                "precision=12;tz=UTC;durations=none;sketch=fedcba9876543210");
 }
 
@@ -1320,7 +1332,7 @@ Test (agg, merge_refuses_other_keys)
  * be read, the line is malformed (first or later). */
 Test (agg, merge_refuses_other_precision)
 {
-  const char *p14 = "lognym-partial-v2;keys=day,path;path_depth=0;precision=14;tz=UTC;"
+  const char *p14 = "lognym-partial-v3;keys=day,path;path_depth=0;precision=14;tz=UTC;"
                     "durations=none;sketch="
                     SKETCH_ID;
 
@@ -1366,29 +1378,29 @@ Test (agg, merge_refuses_malformed_lines)
                     "third-line:3" NOT_PARTIAL);
   /* the schema column */
   assert_malformed ("empty-schema", ROW "\n", "empty-schema:1" NOT_PARTIAL);
-  assert_malformed ("other-version", ROW "lognym-partial-v3;keys=day,path;path_depth=0;"
+  assert_malformed ("other-version", ROW "lognym-partial-v4;keys=day,path;path_depth=0;"
                     "precision=12;sketch=" SKETCH_ID "\n", "other-version:1" OTHER_VERSION);
-  assert_malformed ("version-only", ROW "lognym-partial-v2\n", "version-only:1" BAD_SCHEMA);
+  assert_malformed ("version-only", ROW "lognym-partial-v3\n", "version-only:1" BAD_SCHEMA);
   assert_malformed ("without-sketch",
-                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    ROW "lognym-partial-v3;keys=day,path;path_depth=0;precision=12;tz=UTC;"
                     "durations=none\n", "without-sketch:1" BAD_SCHEMA);
   assert_malformed ("without-keys",
-                    ROW "lognym-partial-v2;path_depth=0;precision=12;tz=UTC;durations=none;"
+                    ROW "lognym-partial-v3;path_depth=0;precision=12;tz=UTC;durations=none;"
                     "sketch=" SKETCH_ID "\n", "without-keys:1" BAD_SCHEMA);
   assert_malformed ("without-precision",
-                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;tz=UTC;durations=none;"
+                    ROW "lognym-partial-v3;keys=day,path;path_depth=0;tz=UTC;durations=none;"
                     "sketch=" SKETCH_ID "\n", "without-precision:1" BAD_SCHEMA);
   assert_malformed ("without-tz",
-                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;"
+                    ROW "lognym-partial-v3;keys=day,path;path_depth=0;precision=12;"
                     "durations=none;sketch=" SKETCH_ID "\n", "without-tz:1" BAD_SCHEMA);
   assert_malformed ("without-durations",
-                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    ROW "lognym-partial-v3;keys=day,path;path_depth=0;precision=12;tz=UTC;"
                     "sketch=" SKETCH_ID "\n", "without-durations:1" BAD_SCHEMA);
   assert_malformed ("unknown-durations",
-                    ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;tz=UTC;"
+                    ROW "lognym-partial-v3;keys=day,path;path_depth=0;precision=12;tz=UTC;"
                     "durations=tdigest;sketch=" SKETCH_ID "\n", "unknown-durations:1" BAD_SCHEMA);
   assert_malformed ("bad-schema-later",
-                    ROW SCHEMA "\n" ROW "lognym-partial-v2;keys=day,path;path_depth=0\n",
+                    ROW SCHEMA "\n" ROW "lognym-partial-v3;keys=day,path;path_depth=0\n",
                     "bad-schema-later:2" BAD_SCHEMA);
   /* the duration histogram column: ascending buckets, counts from 1 */
   assert_malformed ("bad-durations", "2024-01-01\x1f/a\t1\t5\ts:\t3:1,2:1\t" SCHEMA "\n",
@@ -1397,6 +1409,19 @@ Test (agg, merge_refuses_malformed_lines)
                     "zero-count:1" NOT_PARTIAL);
   assert_malformed ("bucket-out-of-range", "2024-01-01\x1f/a\t1\t5\ts:\t5000:1\t" SCHEMA
                     "\n", "bucket-out-of-range:1" NOT_PARTIAL);
+  /* lognym-partial-v2 sketches count SipHash digests: on their own or after
+   * lines of this version, they are not merged (their visitor counts would
+   * be wrong), and the message says why */
+  assert_refused_merge ("v2", ROW "lognym-partial-v2;keys=day,path;path_depth=0;precision=12;"
+                        "tz=UTC;durations=none;sketch=" SKETCH_ID "\n", LN_ERROR_MALFORMED,
+                        "v2:1: partial of an older lognym (lognym-partial-v2)",
+                        "another digest of the address");
+  assert_refused_merge ("v2-after-v3", ROW SCHEMA "\n" ROW "lognym-partial-v2;keys=day,path;"
+                        "path_depth=0;precision=12;tz=UTC;durations=none;sketch=" SKETCH_ID
+                        "\n", LN_ERROR_MALFORMED, "v2-after-v3:2: ", "(lognym-partial-v3)");
+  assert_refused_merge ("v3-after-v2", ROW "lognym-partial-v2;keys=day,path;path_depth=0;"
+                        "precision=12;tz=UTC;durations=none;sketch=" SKETCH_ID "\n" ROW SCHEMA
+                        "\n", LN_ERROR_MALFORMED, "v3-after-v2:1: ", "make it again");
   /* a partial of lognym-partial-v1 (five columns): made again, not mis-read */
   assert_malformed ("v1", "2024-01-01\x1f/a\t1\t5\ts:\tlognym-partial-v1;keys=day,path;"
                     "path_depth=0;precision=12;sketch=" SKETCH_ID "\n", "v1:1" OTHER_VERSION);
@@ -1417,7 +1442,7 @@ Test (agg, merge_refuses_the_old_header_format)
  * error of the merge command line (status 1), on the first line or later. */
 Test (agg, merge_unknown_key_in_schema_is_malformed)
 {
-  const char *bogus = "lognym-partial-v2;keys=day,bogus;path_depth=0;precision=12;tz=UTC;"
+  const char *bogus = "lognym-partial-v3;keys=day,bogus;path_depth=0;precision=12;tz=UTC;"
                       "durations=none;sketch=" SKETCH_ID "\n";
 
   assert_refused_merge ("bogus-key", keep (g_strconcat (ROW, bogus, NULL)), LN_ERROR_MALFORMED,
@@ -1426,12 +1451,12 @@ Test (agg, merge_unknown_key_in_schema_is_malformed)
                         keep (g_strconcat (ROW SCHEMA "\n" ROW SCHEMA "\n" ROW, bogus, NULL)),
                         LN_ERROR_MALFORMED, "bogus-key-3:3: ", "'bogus'");
   assert_refused_merge ("two-time-keys",
-                        ROW "lognym-partial-v2;keys=day,hour;path_depth=0;precision=12;tz=UTC;"
+                        ROW "lognym-partial-v3;keys=day,hour;path_depth=0;precision=12;tz=UTC;"
                         "durations=none;sketch=" SKETCH_ID "\n", LN_ERROR_MALFORMED, "two-time-keys:1: ", "time key");
 }
 
-/* Nothing to merge: no rows; CSV is the header row alone (the keys are
- * unknown: the metrics), JSON Lines and partials are empty. */
+/* Nothing to merge: no rows, and empty output in every form (the keys are
+ * unknown, and a CSV header of the metrics alone would be another table). */
 Test (agg, merge_of_nothing)
 {
   LnAgg *m = merger (1, FALSE);
@@ -1440,8 +1465,8 @@ Test (agg, merge_of_nothing)
 
   cr_assert (merge_text (m, "empty", "", &error), "%s", error ? error->message : "");
   cr_assert_eq (agg_row_count (m), 0);
-  assert_text (output (m), "requests,bytes,visitors\r\n");
-  assert_text (merged ("blank-lines", "\n\n\n", 5), "requests,bytes,visitors\r\n");
+  assert_text (output (m), "");
+  assert_text (merged ("blank-lines", "\n\n\n", 5), "");
   m = merger (5, TRUE);
   cr_assert (merge_text (m, "empty-partial", "", &error), "%s", error ? error->message : "");
   assert_text (output (m), "");
@@ -1993,4 +2018,88 @@ Test (agg, merge_of_tables_is_the_table_of_the_whole)
         }
     }
   g_free (lines);
+}
+
+/* ------------------------------------------------------ the fast path */
+
+/* agg_add finds the row of a line by a binary key when every key is a
+ * time key, country, status or status_class (and nothing is flushed).
+ * Thousands of rows, so that many binary keys share a slot of its cache,
+ * lines that differ in one key only, and a zone with a DST switch: the
+ * table must be the one the row keys' text gives, which is what agg_add
+ * does with --flush-every (the fast path off; agg_flush is not called
+ * here, so nothing is written early). */
+Test (agg, fast_path_rows_are_the_text_rows, .timeout = 60)
+{
+  static const char *const key_sets[] = {
+    "day,country,status", "hour,status_class,country", "country,status,week",
+    "minute,status", "status,month,status_class", "country", "status_class,status",
+    "minute,country,status_class", "minute,country", "hour,status",
+  };
+  static const char *const countries[] = {
+    "", "DE", "FR", "US", "--", "XP", "XR", "GB", "CN", "BR", "IN", "JP", "NL", "SE", "ZA",
+  };
+  static const int statuses[] = { -1, 200, 201, 204, 206, 301, 302, 304, 400, 401, 403, 404,
+                                  405, 410, 429, 500, 502, 503, 504, 100, 999 };
+  const int n = 6000;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (42);
+  g_autoptr (GDateTime) start = g_date_time_new_utc (2024, 10, 17, 0, 0, 0);
+  GPtrArray *lines = g_ptr_array_new ();
+  GPtrArray *codes = g_ptr_array_new ();
+  size_t k, z;
+  int i;
+
+  for (i = 0; i < n; i++)
+    {
+      GDateTime *t;
+      char *stamp;
+      int s = statuses[g_rand_int_range (rand, 0, G_N_ELEMENTS (statuses))];
+      char status[8];
+
+      /* 20 days around the end of DST in Europe (2024-10-27), two thirds
+       * of the lines in the local hour that comes twice (00:00 to 02:00
+       * UTC), when one minute is two rows with their offsets */
+      t = g_date_time_add_seconds (start, i % 3 == 0 ? g_rand_int_range (rand, 0, 20 * 86400)
+                                                     : 10 * 86400 + g_rand_int_range (rand, 0, 7200));
+      stamp = g_date_time_format (t, "[%d/%b/%Y:%H:%M:%S +0000]");
+      if (s < 0)
+        g_strlcpy (status, "-", sizeof status);
+      else
+        g_snprintf (status, sizeof status, "%d", s);
+      g_ptr_array_add (lines, keep (g_strdup_printf ("10.%d.%d.%d - - %s \"GET / HTTP/1.1\" "
+                                                     "%s %d", g_rand_int_range (rand, 0, 4),
+                                                     g_rand_int_range (rand, 0, 256),
+                                                     g_rand_int_range (rand, 0, 256), stamp,
+                                                     status, g_rand_int_range (rand, 0, 1000))));
+      g_ptr_array_add (codes, (gpointer) countries[g_rand_int_range (rand, 0,
+                                                                     G_N_ELEMENTS (countries))]);
+      g_free (stamp);
+      g_date_time_unref (t);
+    }
+  g_ptr_array_add (lines, NULL);
+  for (z = 0; z < 2; z++)
+    for (k = 0; k < G_N_ELEMENTS (key_sets); k++)
+      {
+        LnAggConfig fast = config (key_sets[k], 1), text = config (key_sets[k], 1);
+        LnAgg *a, *b;
+        const char *got, *want;
+
+        fast.tz = text.tz = z ? "Europe/Berlin" : NULL;
+        text.flush = TRUE;
+        text.flush_every = LN_AGG_MONTH;
+        a = new_agg (&fast);
+        b = new_agg (&text);
+        feed_countries (a, "common", FALSE, (const char *const *) lines->pdata,
+                        (const char *const *) codes->pdata);
+        feed_countries (b, "common", FALSE, (const char *const *) lines->pdata,
+                        (const char *const *) codes->pdata);
+        got = output (a);
+        want = output (b);
+        cr_assert_gt (agg_row_count (b), k == 5 || k == 6 ? 10u : 30u, "%s: %" G_GUINT64_FORMAT " rows",
+                      key_sets[k], agg_row_count (b));
+        cr_assert_str_eq (got, want, "%s%s: the fast path's table differs", key_sets[k],
+                          z ? " --tz Europe/Berlin" : "");
+      }
+  g_ptr_array_unref (codes);
+  g_ptr_array_unref (lines);
 }

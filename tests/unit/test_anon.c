@@ -906,3 +906,195 @@ Test (anon, user_agent_family)
   assert_untouched (fx, LN_FIELD_USER_AGENT);
   fx_free (fx);
 }
+
+/* ------------------------------------------- fast paths vs the general ones */
+
+/* Runs @line through @fast and @slow (general_only) and requires the same
+ * outcome: status, every field's output, the statistics. */
+static void
+assert_same_as_general (Fx *fast, Fx *slow, const char *line, size_t len)
+{
+  LnParseStatus a, b;
+  size_t i;
+
+  a = fx_run_len (fast, line, len);
+  b = fx_run_len (slow, line, len);
+  cr_assert_eq (a, b, "status %d, general %d: %.*s", (int) a, (int) b, (int) len, line);
+  cr_assert_eq (fast->rec.nfields, slow->rec.nfields);
+  if (a == LN_PARSE_OK)
+    {
+      assert_outs_valid (fast);
+      for (i = 0; i < fast->rec.nfields; i++)
+        {
+          LnSpan x = fast->rec.fields[i].out, y = slow->rec.fields[i].out;
+
+          cr_assert (span_eq (x, y), "field %zu: \"%.*s\", general \"%.*s\": %.*s", i,
+                     (int) x.len, x.p, (int) y.len, y.p, (int) len, line);
+        }
+    }
+  cr_assert (memcmp (&fast->anon.stats, &slow->anon.stats, sizeof fast->anon.stats) == 0,
+             "statistics differ after %.*s", (int) len, line);
+}
+
+static Fx *
+fx_general (const char *format, const LnAnonConfig *cfg)
+{
+  Fx *fx = fx_new (format, cfg);
+
+  fx->anon.general_only = TRUE;
+  return fx;
+}
+
+/* The configurations the fast paths are compared in. */
+static LnAnonConfig
+comparison_config (int k)
+{
+  LnAnonConfig cfg = default_config ();
+
+  switch (k)
+    {
+    case 0:
+      cfg.referer = LN_REFERER_ORIGIN;
+      break;
+    case 1:
+      cfg.v4_bits = 20;
+      cfg.v6_bits = 64;
+      cfg.referer = LN_REFERER_STRIP_QUERY;
+      break;
+    case 2:
+      cfg.ip_mode = LN_IP_DROP;
+      break;
+    default:
+      cfg.residual = LN_RESIDUAL_MALFORMED;
+      cfg.v4_bits = 32;
+      cfg.v6_bits = 128;
+      break;
+    }
+  return cfg;
+}
+
+#define N_COMPARISON_CONFIGS 4
+
+static void
+compare_lines (const char *format, const char *const *lines, size_t n)
+{
+  int k;
+
+  for (k = 0; k < N_COMPARISON_CONFIGS; k++)
+    {
+      LnAnonConfig cfg = comparison_config (k);
+      Fx *fast = fx_new (format, &cfg);
+      Fx *slow = fx_general (format, &cfg);
+      size_t i;
+
+      for (i = 0; i < n; i++)
+        assert_same_as_general (fast, slow, lines[i], strlen (lines[i]));
+      fx_free (fast);
+      fx_free (slow);
+    }
+}
+
+/* Client fields: bare addresses (the fast path) and everything that only
+ * looks like one, also mutated at random. */
+Test (anon, client_fast_path_as_general)
+{
+  static const char *const clients[] = {
+    "192.0.2.77", "1.2.3.4", "255.255.255.255", "0.0.0.0", "10.20.30.40",
+    "2001:db8::1", "2001:db8:85a3::8a2e:370:7334", "::1", "::", "::ffff:192.0.2.7",
+    "64:ff9b::192.0.2.7", "2002:c000:0207::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+    "fe80::1%eth0", "[2001:db8::1]:443", "[2001:db8::1]", "192.0.2.7:5678",
+    "192.0.2.7, 198.51.100.1", "192.0.2.07", "192.0.2.256", "192.0.2", "1.2.3.4.5",
+    "host.example.com", "unknown", "-", "unix:", "2001:db8::1::2", "2001:db8:::1",
+    "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1::2:3:4:5:6:7:8", "a:b:c:d:e:f:1.2.3.4",
+    "192.0.2.7:", ":80", "[::1", "ABCD:EF01::2", "1.2.3.4%x", "123.123.123.123",
+  };
+  const char *const alphabet = "0123456789abcdefABCDEF.:[]%,- x";
+  GRand *rng = g_rand_new_with_seed (20261126);
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  size_t i;
+  int m;
+
+  for (i = 0; i < N_ELEMS (clients); i++)
+    for (m = 0; m < 40; m++)
+      {
+        char *c = g_strdup (clients[i]);
+        size_t len = strlen (c);
+
+        /* the first run unchanged, then one to three bytes replaced */
+        if (m > 0)
+          {
+            int edits = g_rand_int_range (rng, 1, 4), e;
+
+            for (e = 0; e < edits && len > 0; e++)
+              c[g_rand_int_range (rng, 0, (gint32) len)]
+                = alphabet[g_rand_int_range (rng, 0, (gint32) strlen (alphabet))];
+          }
+        /* a space would end the field: the format quotes it */
+        g_ptr_array_add (lines, g_strdup_printf ("\"%s\" - - " TL " \"GET /a?ip=%s HTTP/1.1\""
+                                                 " 200 1 \"http://%s/x\" \"ua\"", c, c, c));
+        g_free (c);
+      }
+  compare_lines ("\"%h\" %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"",
+                 (const char *const *) lines->pdata, lines->len);
+  g_ptr_array_free (lines, TRUE);
+  g_rand_free (rng);
+}
+
+/* Every line of the test logs that a preset parses. */
+Test (anon, fast_paths_as_general_on_test_logs)
+{
+  static const char *const formats[] = {
+    "combined", "common", "vhost_combined", "\"%h\" %>s",
+  };
+  static const char *const dirs[] = { "in", "thirdparty", "in-agg", "in-geo", "residual" };
+  const char *srcdir = g_getenv ("TESTS_SRCDIR");
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  size_t f, i, compared = 0;
+
+  cr_assert_not_null (srcdir, "TESTS_SRCDIR is not set");
+  for (f = 0; f < N_ELEMS (dirs); f++)
+    {
+      g_autofree char *dir = g_build_filename (srcdir, "data", dirs[f], NULL);
+      GDir *d = g_dir_open (dir, 0, NULL);
+      const char *name;
+
+      cr_assert_not_null (d, "cannot open %s", dir);
+      while ((name = g_dir_read_name (d)) != NULL)
+        if (g_str_has_suffix (name, ".log"))
+          {
+            g_autofree char *path = g_build_filename (dir, name, NULL);
+            g_autofree char *text = NULL;
+            char **split;
+
+            cr_assert (g_file_get_contents (path, &text, NULL, NULL), "%s", path);
+            split = g_strsplit (text, "\n", -1);
+            for (i = 0; split[i]; i++)
+              g_ptr_array_add (lines, split[i]);
+            g_free (split);      /* the strings now belong to @lines */
+          }
+      g_dir_close (d);
+    }
+  for (f = 0; f < N_ELEMS (formats); f++)
+    {
+      LnParser parser;
+      LnRecord rec;
+      GError *error = NULL;
+      GPtrArray *ok = g_ptr_array_new ();
+
+      cr_assert (parser_init (&parser, formats[f], &error));
+      for (i = 0; i < lines->len; i++)
+        {
+          const char *l = lines->pdata[i];
+          size_t col;
+
+          if (parser_parse (&parser, span_make (l, strlen (l)), &rec, &col) == LN_PARSE_OK)
+            g_ptr_array_add (ok, lines->pdata[i]);
+        }
+      parser_clear (&parser);
+      compare_lines (formats[f], (const char *const *) ok->pdata, ok->len);
+      compared += ok->len;
+      g_ptr_array_free (ok, TRUE);
+    }
+  cr_assert_gt (compared, 1000, "only %zu lines compared", compared);
+  g_ptr_array_free (lines, TRUE);
+}

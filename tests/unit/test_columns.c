@@ -833,6 +833,7 @@ Test (column_value, country_with_geo_database)
 Test (column_value, country_and_visitor_without_client_text)
 {
   static const uint8_t visitor_key[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+  LnVisitorKey vkey;
   Fx *full = fx_geo (COMMON, LN_IP_TRUNCATE);
   Fx *unused = fx_geo (COMMON, LN_IP_TRUNCATE);
   Fx *drop = fx_geo (COMMON, LN_IP_DROP);
@@ -840,7 +841,8 @@ Test (column_value, country_and_visitor_without_client_text)
   size_t i, k;
 
   unused->anon.config.client_text_unused = TRUE;
-  full->anon.visitor_key = unused->anon.visitor_key = drop->anon.visitor_key = visitor_key;
+  visitor_key_init (&vkey, visitor_key, TRUE);
+  full->anon.visitor_key = unused->anon.visitor_key = drop->anon.visitor_key = &vkey;
   for (i = 0; i < N_ELEMS (country_cases); i++)
     {
       g_autofree char *line = g_strdup_printf ("%s - - " TL " \"GET / HTTP/1.1\" 200 1",

@@ -573,6 +573,113 @@ Test (ipaddr, parse_host_tokens)
     }
 }
 
+/* ipaddr_parse_host_in() reads up to 16 bytes of the line after a dotted
+ * quad at once: it must agree with ipaddr_parse_host() on every token,
+ * whatever follows it in the line.  Tokens of digits and dots (and a few
+ * other bytes) of every length, near-quads with one byte changed. */
+static void
+assert_host_in_agrees (const char *line, size_t token_len, size_t line_len)
+{
+  LnHostToken a, b;
+  bool ok_a, ok_b;
+
+  memset (&a, 0x55, sizeof a);
+  memset (&b, 0xaa, sizeof b);
+  ok_a = ipaddr_parse_host (span_make (line, token_len), &a);
+  ok_b = ipaddr_parse_host_in (span_make (line, token_len), line + line_len, &b);
+  cr_assert_eq (ok_a, ok_b, "\"%.*s\": parse_host %d, parse_host_in %d",
+                (int) token_len, line, ok_a, ok_b);
+  if (!ok_a)
+    return;
+  cr_assert_eq (a.addr.family, b.addr.family, "\"%.*s\"", (int) token_len, line);
+  cr_assert_arr_eq (a.addr.bytes, b.addr.bytes, 16, "\"%.*s\"", (int) token_len, line);
+  cr_assert (a.before.p == b.before.p && a.before.len == b.before.len
+             && a.text.p == b.text.p && a.text.len == b.text.len
+             && a.after.p == b.after.p && a.after.len == b.after.len,
+             "\"%.*s\": spans differ", (int) token_len, line);
+}
+
+/* ipaddr_parse_bare_in() takes exactly the tokens that ipaddr_parse_host()
+ * takes with nothing around the address, with the same bytes. */
+static void
+assert_bare_agrees (const char *line, size_t token_len, size_t line_len)
+{
+  LnHostToken a;
+  LnAddr b;
+  bool ok_a, ok_b;
+
+  memset (&b, 0xaa, sizeof b);
+  ok_a = ipaddr_parse_host (span_make (line, token_len), &a)
+         && a.before.len == 0 && a.after.len == 0;
+  ok_b = ipaddr_parse_bare_in (span_make (line, token_len), line + line_len, &b);
+  cr_assert_eq (ok_a, ok_b, "\"%.*s\": parse_host (bare) %d, parse_bare_in %d",
+                (int) token_len, line, ok_a, ok_b);
+  if (!ok_a)
+    return;
+  cr_assert_eq (a.addr.family, b.family, "\"%.*s\"", (int) token_len, line);
+  cr_assert_arr_eq (a.addr.bytes, b.bytes, 16, "\"%.*s\"", (int) token_len, line);
+}
+
+static void
+assert_host_parsers_agree (const char *line, size_t token_len, size_t line_len)
+{
+  assert_host_in_agrees (line, token_len, line_len);
+  assert_bare_agrees (line, token_len, line_len);
+}
+
+Test (ipaddr, parse_host_in_agrees_with_parse_host)
+{
+  static const char alphabet[] = "0123456789....:%[]a::fF,";
+  static const char *const quads[] = {
+    "0.0.0.0", "255.255.255.255", "192.0.2.7", "10.1.22.255", "1.2.3.4",
+    "100.200.250.199", "256.1.1.1", "1.2.3.04", "01.2.3.4", "1.2.3", "1.2.3.4.5",
+    "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4:80", "1.2.3.1000", "999.999.999.999",
+    "1.2.3.4 ", "12.34.56.78", "0.1.10.100", "2001:db8::1", "::1", "::",
+    "::ffff:1.2.3.4", "[2001:db8::1]", "[::1]:80", "fe80::1%eth0", "1:2:3:4:5:6:7:8",
+    "1:2:3:4:5:6:7:8:9", "2001:db8::1::", "1.2.3.4:", "a::b.c",
+  };
+  GRand *r = g_rand_new_with_seed (20261126);
+  char line[64];
+  size_t i, round;
+
+  for (i = 0; i < N_ELEMS (quads); i++)
+    {
+      size_t len = strlen (quads[i]);
+
+      memset (line, ' ', sizeof line);
+      memcpy (line, quads[i], len);
+      assert_host_parsers_agree (line, len, sizeof line);
+      /* the line ends right after the token: the plain parser's turn */
+      assert_host_parsers_agree (line, len, len);
+    }
+  for (round = 0; round < RANDOM_ROUNDS; round++)
+    {
+      size_t len, j;
+
+      for (j = 0; j < sizeof line; j++)
+        line[j] = alphabet[g_rand_int_range (r, 0, (gint32) sizeof alphabet - 1)];
+      if (round % 2)
+        {
+          /* a valid quad, then maybe one byte changed */
+          char quad[16];
+          int n = snprintf (quad, sizeof quad, "%u.%u.%u.%u",
+                            (unsigned) g_rand_int_range (r, 0, 300),
+                            (unsigned) g_rand_int_range (r, 0, 256),
+                            (unsigned) g_rand_int_range (r, 0, 256),
+                            (unsigned) g_rand_int_range (r, 0, 256));
+
+          memcpy (line, quad, (size_t) n);
+          if (g_rand_boolean (r))
+            line[g_rand_int_range (r, 0, n)] = alphabet[g_rand_int_range (r, 0, (gint32) sizeof alphabet - 1)];
+          len = (size_t) n - (size_t) g_rand_int_range (r, 0, 2);
+        }
+      else
+        len = (size_t) g_rand_int_range (r, 1, 18);
+      assert_host_parsers_agree (line, len, sizeof line);
+    }
+  g_rand_free (r);
+}
+
 /* -------------------------------------------------------- truncation */
 
 typedef struct {

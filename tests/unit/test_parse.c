@@ -497,6 +497,70 @@ Test (parse, time_forms)
   parsed_free (p);
 }
 
+/* Parts of a time in fields of their own: Apache's own example has the
+ * zone apart ("%{%d/%b/%Y:%T}t.%{msec_frac}t %{%z}t"), and a date and a
+ * time of day may be apart too.  1709632800 is 2024-03-05T10:00:00Z. */
+Test (parse, time_parts_apart)
+{
+  Parsed *p;
+
+  p = parsed_new ("%h [%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t]");
+  cr_assert_eq (parsed_run_str (p, "192.0.2.1 [05/Mar/2024:10:00:00.123 -0130]"), LN_PARSE_OK,
+                "column %zu", p->column);
+  cr_assert (p->rec.has_time);
+  cr_assert_eq (p->rec.time.epoch, 1709632800 + 5400);
+  cr_assert_eq (p->rec.time.utc_offset, -5400);
+  /* the next line: no zone left over from this one */
+  cr_assert_eq (parsed_run_str (p, "192.0.2.1 [05/Mar/2024:10:00:00.123 +0000]"), LN_PARSE_OK);
+  cr_assert_eq (p->rec.time.epoch, 1709632800);
+  cr_assert_eq (parsed_run_str (p, "192.0.2.1 [05/Mar/2024:10:00:00.123 +2500]"),
+                LN_PARSE_BAD_TIME);
+  parsed_free (p);
+
+  /* the zone first */
+  p = parsed_new ("%{%z}t %{%F %T}t");
+  cr_assert_eq (parsed_run_str (p, "+0100 2024-03-05 11:00:00"), LN_PARSE_OK);
+  cr_assert_eq (p->rec.time.epoch, 1709632800);
+  cr_assert_eq (p->rec.time.utc_offset, 3600);
+  parsed_free (p);
+
+  /* an instant with its own zone keeps it; %t too */
+  p = parsed_new ("%{%F %T %z}t %{%z}t");
+  cr_assert_eq (parsed_run_str (p, "2024-03-05 11:00:00 +0100 -0700"), LN_PARSE_OK);
+  cr_assert_eq (p->rec.time.epoch, 1709632800);
+  parsed_free (p);
+  p = parsed_new ("%t %{%z}t");
+  cr_assert_eq (parsed_run_str (p, "[" TIME_TEXT "] +0500"), LN_PARSE_OK);
+  cr_assert_eq (p->rec.time.epoch, TIME_EPOCH);
+  parsed_free (p);
+
+  /* a date and a time of day apart, with or without a zone */
+  p = parsed_new ("[%{%d/%b/%Y}t] [%{%T}t]");
+  cr_assert_eq (parsed_run_str (p, "[05/Mar/2024] [10:00:00]"), LN_PARSE_OK);
+  cr_assert (p->rec.has_time);
+  cr_assert_eq (p->rec.time.epoch, 1709632800);
+  parsed_free (p);
+  p = parsed_new ("[%{%d/%b/%Y}t] [%{%T %z}t]");
+  cr_assert_eq (parsed_run_str (p, "[05/Mar/2024] [11:30:00 +0130]"), LN_PARSE_OK);
+  cr_assert_eq (p->rec.time.epoch, 1709632800);
+  cr_assert_eq (p->rec.time.utc_offset, 5400);
+  parsed_free (p);
+  p = parsed_new ("[%{%T}t] [%{%d/%b/%Y}t] %{%z}t");
+  cr_assert_eq (parsed_run_str (p, "[08:00:00] [05/Mar/2024] -0200"), LN_PARSE_OK);
+  cr_assert_eq (p->rec.time.epoch, 1709632800);
+  parsed_free (p);
+
+  /* a date alone, or a time of day alone, is still no instant */
+  p = parsed_new ("[%{%d/%b/%Y}t] %{%z}t");
+  cr_assert_eq (parsed_run_str (p, "[05/Mar/2024] +0100"), LN_PARSE_OK);
+  cr_assert (!p->rec.has_time);
+  parsed_free (p);
+  p = parsed_new ("[%{%T}t]");
+  cr_assert_eq (parsed_run_str (p, "[10:00:00]"), LN_PARSE_OK);
+  cr_assert (!p->rec.has_time);
+  parsed_free (p);
+}
+
 Test (parse, nginx_time_forms)
 {
   Parsed *p = g_new0 (Parsed, 1);

@@ -1056,4 +1056,138 @@ Test (reader, positional_not_for_gzip_or_stdin)
   reader_free (r);
   close (fd);
   cr_assert_null (error);
+
+/* ------------------------------------------ line ends found per block */
+
+/* Lines of every length from 0 to 300 bytes, so that their ends fall on
+ * every offset of a 64-byte search step and of a read block: some end in
+ * CRLF, some hold NUL bytes and lone CRs, runs of empty and one-byte lines
+ * overflow the line ends one search records, and the last line has no
+ * newline but ends in a CR. */
+static GString *
+every_offset_data (void)
+{
+  GString *data = g_string_new (NULL);
+  int round, len, i;
+
+  for (round = 0; round < 24; round++)
+    {
+      for (len = 0; len <= 300; len++)
+        {
+          char *text = pattern ((size_t) len, (unsigned) (round + len));
+
+          if (len > 3 && len % 5 == 0)
+            text[len / 2] = '\0';
+          if (len > 3 && len % 7 == 0)
+            text[1] = '\r';
+          g_string_append_len (data, text, len);
+          g_string_append (data, (len + round) % 3 == 0 ? "\r\n" : "\n");
+          g_free (text);
+        }
+      for (i = 0; i < 700 + round; i++)
+        g_string_append (data, i % 3 == 0 ? "\n" : i % 3 == 1 ? "x\n" : "\r\n");
+    }
+  g_string_append (data, "tail\r");
+  return data;
+}
+
+/* Reads @r to its end and checks every line against every_offset_data(). */
+static void
+expect_every_offset (LnReader *r)
+{
+  int round, len, i;
+
+  for (round = 0; round < 24; round++)
+    {
+      for (len = 0; len <= 300; len++)
+        {
+          char *text = pattern ((size_t) len, (unsigned) (round + len));
+
+          if (len > 3 && len % 5 == 0)
+            text[len / 2] = '\0';
+          if (len > 3 && len % 7 == 0)
+            text[1] = '\r';
+          expect_line (r, text, (size_t) len, (len + round) % 3 == 0 ? "\r\n" : "\n");
+          g_free (text);
+        }
+      for (i = 0; i < 700 + round; i++)
+        expect_str (r, i % 3 == 1 ? "x" : "", i % 3 == 2 ? "\r\n" : "\n");
+    }
+  expect_str (r, "tail", "\r");
+  expect_eof (r);
+}
+
+Test (reader, line_ends_at_every_offset_of_a_file)
+{
+  GString *data = every_offset_data ();
+  char *path = write_file ("offsets.log", data->str, data->len);
+  int vector;
+
+  cr_assert_gt (data->len, 3 * BLOCK);
+  for (vector = 0; vector <= 1; vector++)
+    {
+      LnReader *r = open_ok (path);
+
+      reader_set_vector_search (r, vector);
+      expect_every_offset (r);
+      reader_free (r);
+    }
+  g_string_free (data, TRUE);
+  g_free (path);
+}
+
+Test (reader, line_ends_at_every_offset_of_a_pipe)
+{
+  GString *data = every_offset_data ();
+  int vector;
+
+  for (vector = 0; vector <= 1; vector++)
+    {
+      int fds[2];
+      Feeder f;
+      GThread *t;
+      LnReader *r;
+
+      /* uneven writes: lines and CRLFs split between reads */
+      cr_assert_eq (pipe (fds), 0);
+      f.fd = fds[1];
+      f.data = data->str;
+      f.len = data->len;
+      t = g_thread_new ("feeder", feed, &f);
+      r = reader_new_fd (fds[0], "offsets pipe");
+      reader_set_vector_search (r, vector);
+      expect_every_offset (r);
+      g_thread_join (t);
+      reader_free (r);
+      close (fds[0]);
+    }
+  g_string_free (data, TRUE);
+}
+
+Test (reader, line_ends_of_long_lines_without_vectors)
+{
+  /* a line longer than the buffer grows it while a search is under way */
+  const size_t big = 2 * BLOCK + 37;
+  char *a = pattern (big, 9);
+  GString *data = g_string_new ("first\n");
+  char *path;
+  int vector;
+
+  g_string_append_len (data, a, (gssize) big);
+  g_string_append (data, "\r\nlast");
+  path = write_file ("long2.log", data->str, data->len);
+  for (vector = 0; vector <= 1; vector++)
+    {
+      LnReader *r = open_ok (path);
+
+      reader_set_vector_search (r, vector);
+      expect_str (r, "first", "\n");
+      expect_line (r, a, big, "\r\n");
+      expect_str (r, "last", "");
+      expect_eof (r);
+      reader_free (r);
+    }
+  g_string_free (data, TRUE);
+  g_free (a);
+  g_free (path);
 }

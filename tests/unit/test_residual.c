@@ -279,6 +279,67 @@ Test (residual, find_in_agrees_with_find)
   g_free (copy);
 }
 
+/* residual_none_possible() may say true only where the lenient scan finds
+ * nothing: random texts over letters, hex digits, digits and the address
+ * punctuation (few digits, so that it says true often), every start and
+ * end, and the notations of forms.log. */
+static void
+check_none_possible (const char *base, const char *p, const char *end, unsigned *nones)
+{
+  LnResidualMatch m;
+
+  if (!residual_none_possible (base, p, end))
+    return;
+  (*nones)++;
+  cr_assert (!residual_find_lenient (base, p, end, &m),
+             "\"%.*s\": none possible, but \"%.*s\" found", (int) (end - p), p,
+             (int) m.token.len, m.token.p);
+}
+
+Test (residual, none_possible_only_without_a_match)
+{
+  static const char alphabet[] = "abcdefxyz.:/-%ABCFip6arpa::/..:9";
+  static const char *const texts[] = {
+    "https://www.example.org", "https://abcd::ef/", "https://ab:cd::/", "http://[::]/",
+    "https://a.b.c.d.e.f.a.b.c.d.e.f.a.b.c.d.e.f.a.b.c.d.e.f.a.b.c.d.e.f.a.b.ip6.arpa",
+    "https://x.example/::", "android-app://com.google.android.gm", "a::b", "ab::",
+    "https://:::::/", "https://x:/y:/z::",
+  };
+  GRand *r = g_rand_new_with_seed (11);
+  char buf[80];
+  unsigned nones = 0, round;
+  size_t i, start, stop;
+
+  for (i = 0; i < N_ELEMS (texts); i++)
+    {
+      size_t len = strlen (texts[i]);
+      char *copy = g_memdup2 (texts[i], len);
+
+      for (start = 0; start < len; start++)
+        for (stop = start; stop <= len; stop++)
+          {
+            check_none_possible (copy, copy + start, copy + stop, &nones);
+            check_none_possible (copy + start, copy + start, copy + stop, &nones);
+          }
+      g_free (copy);
+    }
+  for (round = 0; round < 50000; round++)
+    {
+      size_t len = (size_t) g_rand_int_range (r, 1, (gint32) sizeof buf), j;
+      char *copy;
+
+      for (j = 0; j < len; j++)
+        buf[j] = alphabet[g_rand_int_range (r, 0, (gint32) sizeof alphabet - 1)];
+      copy = g_memdup2 (buf, len);
+      start = (size_t) g_rand_int_range (r, 0, (gint32) len);
+      check_none_possible (copy, copy + start, copy + len, &nones);
+      check_none_possible (copy + start, copy + start, copy + len, &nones);
+      g_free (copy);
+    }
+  cr_assert_gt (nones, 10000, "only %u texts without a possible address", nones);
+  g_rand_free (r);
+}
+
 Test (residual, many_version_strings_are_fast_and_silent)
 {
   /* a 64 KiB user agent of version numbers: no match, no quadratic time */

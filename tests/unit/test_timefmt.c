@@ -307,14 +307,47 @@ Test (timefmt, instant_needs_a_date)
   expect_bad ("%a %F", "Mon 2024-03-05");
   expect_bad ("%b %d", "Feb 30");
   expect_bad ("literal only", "literal onlx");
-  {
-    LnTimeFmt *tf = compile_ok ("%T");
-    LnTime t = { 77, 88 };
+}
 
-    cr_assert (parse_with (tf, "10:11:12", &t));
-    cr_assert_eq (t.epoch, 77, "no instant: the output is left alone");
-    timefmt_free (tf);
-  }
+/* What a format without an instant gives the parser to combine: a date's
+ * midnight, a time of day's seconds, a zone's offset (parse.c). */
+static void
+expect_part (const char *format, const char *text, LnTimePart part, gboolean zoned,
+             int64_t epoch, int32_t offset)
+{
+  LnTimeFmt *tf = compile_ok (format);
+  LnTime t = { 77, 88 };
+
+  cr_assert_eq (timefmt_part (tf), part, "%s: part %d", format, (int) timefmt_part (tf));
+  cr_assert_eq (timefmt_zoned (tf), zoned, "%s: zoned", format);
+  cr_assert (parse_with (tf, text, &t), "%s on %s", format, text);
+  if (part != LN_TIME_PART_NONE)
+    {
+      if (part != LN_TIME_PART_ZONE)
+        cr_assert_eq (t.epoch, epoch, "%s on %s: %" G_GINT64_FORMAT, format, text, t.epoch);
+      cr_assert_eq (t.utc_offset, offset, "%s on %s: offset %d", format, text, t.utc_offset);
+    }
+  timefmt_free (tf);
+}
+
+Test (timefmt, parts_without_an_instant)
+{
+  expect_part ("%d/%b/%Y", "05/Mar/2024", LN_TIME_PART_DATE, FALSE,
+               libc_epoch (2024, 3, 5, 0, 0, 0, 0), 0);
+  expect_part ("%F%z", "2024-03-05+0100", LN_TIME_PART_DATE, TRUE,
+               libc_epoch (2024, 3, 5, 0, 0, 0, 3600), 3600);
+  expect_part ("%T", "10:11:12", LN_TIME_PART_CLOCK, FALSE, 36672, 0);
+  expect_part ("%I:%M %p", "01:02 PM", LN_TIME_PART_CLOCK, FALSE, 13 * 3600 + 120, 0);
+  expect_part ("%T %z", "10:11:12 -0700", LN_TIME_PART_CLOCK, TRUE, 36672 + 25200, -25200);
+  expect_part ("%z", "+0530", LN_TIME_PART_ZONE, TRUE, 0, 19800);
+  expect_part ("%z", "-07:00", LN_TIME_PART_ZONE, TRUE, 0, -25200);
+  expect_part ("%Z", "UTC", LN_TIME_PART_ZONE, TRUE, 0, 0);
+  expect_part ("%b %d", "Mar 05", LN_TIME_PART_NONE, FALSE, 0, 0);
+  expect_part ("%d/%b/%Y:%T", "05/Mar/2024:10:11:12", LN_TIME_PART_INSTANT, FALSE,
+               libc_epoch (2024, 3, 5, 10, 11, 12, 0), 0);
+  expect_part ("%d/%b/%Y:%T %z", "05/Mar/2024:10:11:12 +0100", LN_TIME_PART_INSTANT, TRUE,
+               libc_epoch (2024, 3, 5, 10, 11, 12, 3600), 3600);
+  expect_part ("sec", "1709632800", LN_TIME_PART_INSTANT, TRUE, 1709632800, 0);
 }
 
 Test (timefmt, unsupported_conversions)
