@@ -17,6 +17,11 @@
  * overrides it so that the tests can cut small inputs into many chunks. */
 #define CHUNK_BYTES (1024 * 1024)
 
+/* A regular file's chunks are read with this many bytes more, where the
+ * last line mostly ends (see read_range); and aligned to a cache line. */
+#define READ_AHEAD 4096
+#define ALIGN 64
+
 /* A chunk keeps the first this many malformed lines to report: the run
  * reports no more than that without --verbose (pipeline.c). */
 #define REPORT_KEEP 10
@@ -38,7 +43,14 @@ typedef struct {
 typedef struct {
   guint64 seq;
   gboolean done;                /* under the lock */
+  /* a regular file: the worker reads the lines that start in the chunk's
+   * range of it (see read_range) */
+  gboolean positional;
+  guint64 index;                /* the range's number in the file */
+  guint64 end_offset;           /* where its last line ends in the file, or 0 */
+  GError *read_error;           /* reading the range failed */
   LnBuf in;                     /* raw lines */
+  size_t skip;                  /* they start this far into in.data */
   size_t dirty;                 /* in.data holds this many bytes of them */
   LnBuf out;
   guint64 lines;
@@ -86,6 +98,8 @@ struct LnJobs {
   size_t format;                /* the parser's last format after it */
   /* the current input */
   LnReader *reader;
+  guint64 limit;                /* positional: its ranges end here */
+  guint64 done_offset;          /* and the lines written so far there */
   const char *name;
   guint64 line_base;            /* its lines in the chunks written */
   gboolean failed;              /* writing a chunk failed or stopped the run */
@@ -95,6 +109,7 @@ struct LnJobs {
 /* -------------------------------------------------------------- workers */
 
 static void apply_carry (LnPipeline *p, Carry carry);
+static void wipe_stale (Chunk *c);
 
 /* pipeline_line's hook: waits until every chunk before this one is
  * written, then takes the key the last record among them chose. */
@@ -154,7 +169,7 @@ process_chunk (LnPipeline *p, Worker *w, Chunk *c)
   const LnPipelineStats before = p->stats;
   const LnAnonStats anon_before = p->anon.stats;
   guint64 hits = 0, misses = 0;
-  const char *pos = c->in.data;
+  const char *pos = c->in.data + c->skip;
   const char *end = c->in.data + c->in.len;
   int i;
 
@@ -276,6 +291,109 @@ process_chunk (LnPipeline *p, Worker *w, Chunk *c)
   memset (&p->record, 0, sizeof p->record);
 }
 
+/* Reads @len bytes at @offset of the input onto the end of @c's lines.
+ * Returns the bytes read, fewer at the end of the file; -1 with
+ * c->read_error set. */
+static ssize_t
+read_more (LnJobs *j, Chunk *c, guint64 offset, size_t len)
+{
+  ssize_t n;
+
+  buf_reserve (&c->in, len);
+  n = reader_pread (j->reader, c->in.data + c->in.len, len, offset, &c->read_error);
+  if (n > 0)
+    c->in.len += (size_t) n;
+  return n;
+}
+
+/* Positional: reads the lines of chunk @c into c->in.  Chunk k holds the
+ * lines that start in [k * size, (k + 1) * size) of the first j->limit
+ * bytes of the file, which end with a newline: its first line starts
+ * after the first newline at or after byte k * size - 1 (chunk 0 at 0),
+ * and its last one ends with the first newline at or after byte
+ * (k + 1) * size - 1, read on past the range as far as needed.  So each
+ * line is in exactly one chunk, whatever the order the workers read them
+ * in, and a line longer than a chunk leaves the chunks that it covers
+ * empty.  The bytes read before the first line and after the last stay
+ * in c->in (counted in c->dirty, wiped as the lines are). */
+static void
+read_range (LnJobs *j, Chunk *c)
+{
+  const guint64 size = j->chunk_bytes;
+  const guint64 lo = c->index * size;
+  const guint64 hi = MIN (lo + size, j->limit);
+  /* from byte lo - 1, rounded down so that the file's bytes and the
+   * buffer's have the same alignment: the kernel copies a misaligned
+   * range about half as fast again */
+  const guint64 from = lo > 0 ? (lo - 1) & ~(guint64) (ALIGN - 1) : 0;
+  /* the last line mostly ends within this many bytes past the range:
+   * one pread(2) for all, a second only for a long line */
+  size_t ahead = CLAMP (j->chunk_bytes, 256, READ_AHEAD);
+  size_t want = (size_t) (MIN (hi + ahead, j->limit) - from);
+  size_t base, scan;
+  ssize_t n;
+
+  buf_reset (&c->in);
+  buf_reserve (&c->in, want + ALIGN);
+  /* file offset from is at c->in.data + base */
+  base = (ALIGN - (size_t) ((guintptr) c->in.data % ALIGN)) % ALIGN;
+  c->in.len = base;
+  c->skip = base;
+  n = read_more (j, c, from, want);
+  /* the new bytes overwrote the last block's this far: wipe the rest */
+  wipe_stale (c);
+  c->dirty = c->in.len;
+  c->end_offset = 0;
+  if (n < 0)
+    return;
+  if (lo > 0)
+    {
+      size_t first = base + (size_t) (lo - 1 - from);
+      const char *nl = first < c->in.len
+                       ? memchr (c->in.data + first, '\n', c->in.len - first) : NULL;
+
+      if (nl == NULL)
+        {
+          /* no line starts in the range: a long line goes through it */
+          c->skip = c->in.len;
+          c->end_offset = 0;
+          return;
+        }
+      c->skip = (size_t) (nl + 1 - c->in.data);
+    }
+  /* byte hi - 1, the range's last, is the first one that may end the
+   * chunk's last line */
+  scan = base + (size_t) (hi - 1 - from);
+  if (scan >= c->in.len)
+    {
+      /* the file is shorter than it was (copytruncate): that is all */
+      c->end_offset = from + (c->in.len - base);
+      return;
+    }
+  for (;;)
+    {
+      const char *nl = memchr (c->in.data + scan, '\n', c->in.len - scan);
+      guint64 next = from + (c->in.len - base);
+
+      if (nl)
+        {
+          c->in.len = (size_t) (nl + 1 - c->in.data);
+          break;
+        }
+      /* at the end of the file, which is shorter than it was, as above */
+      if ((size_t) n < want || next >= j->limit)
+        break;
+      scan = c->in.len;
+      ahead = ahead < 16 * 1024 * 1024 ? ahead * 2 : ahead;
+      want = (size_t) MIN (ahead, j->limit - next);
+      n = read_more (j, c, next, want);
+      c->dirty = MAX (c->dirty, c->in.len);
+      if (n < 0)
+        return;
+    }
+  c->end_offset = from + (c->in.len - base);
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -295,13 +413,16 @@ worker_main (gpointer data)
       c = &j->ring[j->taken++ % j->nslots];
       cancel = j->cancel;
       pthread_mutex_unlock (&j->lock);
-      if (!cancel)
+      if (!cancel && c->positional)
+        read_range (j, c);
+      if (!cancel && c->read_error == NULL)
         process_chunk (&w->pipeline, w, c);
       /* Raw lines do not outlive their block: the next block read into
-       * this slot overwrites them, and the reading thread wipes what it
-       * does not (as reader.c does, without a second pass over every
-       * byte), at once for a pipe once the chunk is written. */
-      c->dirty = c->in.len;
+       * this slot overwrites them, and the reading thread (or the worker
+       * reading the next range) wipes what it does not (as reader.c does,
+       * without a second pass over every byte), at once for a pipe once
+       * the chunk is written. */
+      c->dirty = MAX (c->dirty, c->in.len);
       pthread_mutex_lock (&j->lock);
       c->done = TRUE;
       pthread_cond_broadcast (&j->done);
@@ -353,6 +474,19 @@ emit_next (LnJobs *j, gboolean wait, GError **error)
       return 0;
     }
   pthread_mutex_unlock (&j->lock);
+  if (G_UNLIKELY (c->read_error != NULL))
+    {
+      /* as with one thread, the lines before it are written (but those
+       * of the same chunk are not) */
+      g_propagate_error (error, c->read_error);
+      c->read_error = NULL;
+      pthread_mutex_lock (&j->lock);
+      j->emitted++;
+      pthread_cond_broadcast (&j->done);
+      pthread_mutex_unlock (&j->lock);
+      j->failed = TRUE;
+      return -1;
+    }
   if (c->start_format != j->format)
     {
       /* the worker guessed the format the chunks before end in wrongly:
@@ -417,8 +551,11 @@ emit_next (LnJobs *j, gboolean wait, GError **error)
       j->failed = TRUE;
       return -1;
     }
+  if (c->positional)
+    j->done_offset = MAX (j->done_offset, c->end_offset);
   if (p->progress.enabled)
-    progress_update (&p->progress, reader_bytes (j->reader), p->stats.lines_read);
+    progress_update (&p->progress, c->positional ? j->done_offset : reader_bytes (j->reader),
+                     p->stats.lines_read);
   return 1;
 }
 
@@ -451,6 +588,7 @@ drop_in_flight (LnJobs *j)
         pthread_cond_wait (&j->done, &j->lock);
       g_clear_pointer (&c->agg, agg_free);
       g_clear_pointer (&c->stop_detail, g_free);
+      g_clear_error (&c->read_error);
     }
   j->emitted = j->submitted;
   j->cancel = FALSE;
@@ -505,10 +643,108 @@ on_idle (void *data, GError **error)
   return output_flush (out, error);
 }
 
+/* Queues chunk @c (the next slot) for the workers. */
+static void
+submit (LnJobs *j, Chunk *c)
+{
+  c->seq = j->submitted;
+  pthread_mutex_lock (&j->lock);
+  c->done = FALSE;
+  j->submitted++;
+  pthread_cond_signal (&j->work);
+  pthread_mutex_unlock (&j->lock);
+}
+
+/* Writes the chunks that are finished already, without waiting. */
+static void
+emit_finished (LnJobs *j, GError **error)
+{
+  while (j->emitted < j->submitted && !j->failed)
+    if (emit_next (j, FALSE, error) <= 0)
+      break;
+}
+
+/* The end of the last line of a regular file of @size bytes, 0 when it
+ * has none: whole lines are what the workers read apart; the rest, an
+ * unterminated line and what is appended meanwhile, is read in order
+ * after them.  -1 with @error when reading fails. */
+static gint64
+last_line_end (LnJobs *j, guint64 size, GError **error)
+{
+  char tail[4096];
+  guint64 end = size;
+
+  while (end > 0)
+    {
+      size_t len = (size_t) MIN (end, sizeof tail);
+      ssize_t n = reader_pread (j->reader, tail, len, end - len, error);
+      const char *nl;
+
+      if (n < 0)
+        return -1;
+      nl = memrchr (tail, '\n', (size_t) n);
+      wipe_memory (tail, (size_t) n);
+      if (nl)
+        return (gint64) (end - len + (guint64) (nl - tail) + 1);
+      if ((size_t) n < len)
+        return 0;      /* truncated meanwhile: read it in order */
+      end -= len;
+    }
+  return 0;
+}
+
+/* A regular file: the workers read it themselves, a range each (see
+ * read_range), rather than through this thread, which only writes the
+ * chunks in order; then the reader goes on after the ranges in order.
+ * The file offset and what reader_bytes() counts are as if this thread
+ * had read it.  FALSE with @error when the run stops or fails. */
+static gboolean
+read_positional (LnJobs *j, guint64 size, GError **error)
+{
+  gint64 limit = last_line_end (j, size, error);
+  guint64 k, chunks;
+
+  if (limit < 0)
+    {
+      j->failed = TRUE;
+      return FALSE;
+    }
+  j->limit = (guint64) limit;
+  j->done_offset = 0;
+  chunks = (j->limit + j->chunk_bytes - 1) / j->chunk_bytes;
+  for (k = 0; k < chunks; k++)
+    {
+      Chunk *c;
+
+      /* a second SIGTERM/SIGINT ends reading at once, as in reader.c */
+      if (signals_stop_repeated ())
+        break;
+      if (j->submitted - j->emitted == j->nslots && emit_next (j, TRUE, error) < 0)
+        return FALSE;
+      c = &j->ring[j->submitted % j->nslots];
+      c->positional = TRUE;
+      c->index = k;
+      submit (j, c);
+      emit_finished (j, error);
+      if (j->failed)
+        return FALSE;
+    }
+  /* the reader goes on after the last line written */
+  if (!drain (j, error))
+    return FALSE;
+  if (!reader_seek (j->reader, k == chunks ? j->limit : j->done_offset, error))
+    {
+      j->failed = TRUE;
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 jobs_process (LnJobs *j, LnReader *reader, GError **error)
 {
   LnPipeline *p = j->main;
+  guint64 size;
   int got = 0;
 
   j->reader = reader;
@@ -517,7 +753,9 @@ jobs_process (LnJobs *j, LnReader *reader, GError **error)
   j->failed = FALSE;
   j->wipe_at_once = reader_may_block (reader);
   reader_set_idle_func (reader, on_idle, j);
-  for (;;)
+  if (reader_positional (reader, &size) && !read_positional (j, size, error))
+    j->failed = TRUE;
+  while (!j->failed)
     {
       Chunk *c;
 
@@ -529,22 +767,11 @@ jobs_process (LnJobs *j, LnReader *reader, GError **error)
       wipe_stale (c);
       if (got <= 0)
         break;
-      c->seq = j->submitted;
-      pthread_mutex_lock (&j->lock);
-      c->done = FALSE;
-      j->submitted++;
-      pthread_cond_signal (&j->work);
-      pthread_mutex_unlock (&j->lock);
+      c->positional = FALSE;
+      c->skip = 0;
+      submit (j, c);
       /* and whatever is finished already, without waiting */
-      while (j->emitted < j->submitted)
-        {
-          int r = emit_next (j, FALSE, error);
-
-          if (r <= 0)
-            break;
-        }
-      if (j->failed)
-        break;
+      emit_finished (j, error);
     }
   if (j->failed)
     {
@@ -615,7 +842,10 @@ jobs_new (LnPipeline *main, guint n, GError **error)
   j->ring = g_new0 (Chunk, j->nslots);
   for (i = 0; i < j->nslots; i++)
     {
-      buf_init (&j->ring[i].in, 0);
+      /* the size of a range read (read_range), so that it never grows to
+       * twice that: buf_clear() wipes all of it, touching pages otherwise
+       * never used */
+      buf_init (&j->ring[i].in, j->chunk_bytes + READ_AHEAD + 2 * ALIGN);
       buf_init (&j->ring[i].out, 0);
       j->ring[i].reports = g_array_new (FALSE, FALSE, sizeof (Report));
       j->ring[i].done = TRUE;

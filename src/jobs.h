@@ -1,7 +1,12 @@
 /* jobs.h - --jobs N: chunks of input processed by N threads, written in order.
  *
  * The reading thread (the caller's) cuts the input into blocks of whole
- * lines (about 1 MiB, reader_next_block) and queues them; each worker has a
+ * lines (about 1 MiB, reader_next_block) and queues them.  A regular file
+ * named on the command line is not read by it: it queues chunk numbers,
+ * and the worker that takes one reads that range of the file itself with
+ * pread(2) (the lines that start in it), so that reading is spread over
+ * the workers and this thread has only the writing to do; what follows
+ * the file's last newline is read in order afterwards.  Each worker has a
  * pipeline of its own (parser, anonymiser, keyring, pseudonym cache, geo
  * handle) and turns a chunk into output in the chunk's own buffer, noting
  * malformed lines by their number within the chunk.  The reading thread

@@ -821,6 +821,71 @@ reader_next_block (LnReader *r, size_t want, LnBuf *block, GError **error)
     }
 }
 
+gboolean
+reader_positional (LnReader *r, uint64_t *size)
+{
+  struct stat st;
+  unsigned char magic[2];
+  gboolean gzip;
+
+  /* standard input may be shared with another reader (its file offset is
+   * theirs too): it is read in order */
+  if (!r->close_fd || !S_ISREG (r->st.st_mode) || r->bytes > 0 || r->end > 0 || r->eof)
+    return FALSE;
+  if (fstat (r->fd, &st) != 0)
+    return FALSE;
+  /* what sniff() looks for; a failing pread is reported by the read in
+   * order that comes instead */
+  if (st.st_size >= 2)
+    {
+      if (pread (r->fd, magic, sizeof magic, 0) != (ssize_t) sizeof magic)
+        return FALSE;
+      gzip = magic[0] == 0x1f && magic[1] == 0x8b;
+      wipe_memory (magic, sizeof magic);
+      if (gzip)
+        return FALSE;
+    }
+  *size = (uint64_t) st.st_size;
+  return TRUE;
+}
+
+ssize_t
+reader_pread (const LnReader *r, void *dst, size_t len, uint64_t offset, GError **error)
+{
+  size_t got = 0;
+
+  /* a signal interrupts nothing here: the threads that call this block
+   * them, and a regular file is read to its end after the first one */
+  while (got < len)
+    {
+      ssize_t n = pread (r->fd, (char *) dst + got, len - got, (off_t) (offset + got));
+
+      if (n == 0)
+        break;
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          set_io_error (error, r, errno);
+          return -1;
+        }
+      got += (size_t) n;
+    }
+  return (ssize_t) got;
+}
+
+gboolean
+reader_seek (LnReader *r, uint64_t offset, GError **error)
+{
+  if (lseek (r->fd, (off_t) offset, SEEK_SET) < 0)
+    {
+      set_io_error (error, r, errno);
+      return FALSE;
+    }
+  r->bytes = offset;
+  return TRUE;
+}
+
 void
 reader_free (LnReader *reader)
 {

@@ -12,6 +12,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "buf.h"
 #include "span.h"
 
@@ -45,6 +46,24 @@ int reader_next (LnReader *reader, LnSpan *line, LnSpan *eol, GError **error);
  * reader for the next call.  Returns 1, 0 at end of input, -1 on error
  * (@error set).  reader_line_number() does not count these lines. */
 int reader_next_block (LnReader *reader, size_t want, LnBuf *block, GError **error);
+
+/* For --jobs: TRUE when @reader is a file opened by name that is regular,
+ * not gzip data and not read from yet, so that its parts may be read
+ * apart, in any order, with reader_pread(); @size is its size now.  FALSE
+ * for anything else, to be read with reader_next_block(). */
+gboolean reader_positional (LnReader *reader, uint64_t *size);
+
+/* Reads @len bytes at @offset into @dst with pread(2), fewer only at the
+ * end of the file.  Changes nothing in @reader, so that several threads
+ * may call it at once.  Returns the bytes read, -1 on error (@error set,
+ * LN_ERROR_IO, naming the file). */
+ssize_t reader_pread (const LnReader *reader, void *dst, size_t len, uint64_t offset,
+                      GError **error);
+
+/* After [0, @offset) of a reader_positional() file was read with
+ * reader_pread(): the reader goes on from @offset, and reader_bytes()
+ * counts what was read before it.  FALSE with @error when the seek fails. */
+gboolean reader_seek (LnReader *reader, uint64_t offset, GError **error);
 
 /* Whether lines are found with AVX2 (the default where the processor has
  * it) or with memchr; for tests and benchmarks of both. */

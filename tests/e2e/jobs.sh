@@ -240,6 +240,67 @@ for chunk in 1000000 4096 300; do
 done
 unset LOGNYM_CHUNK_BYTES
 
+# ------------------------------- a regular file read by the workers
+# A file named on the command line is not read by one thread: each worker
+# reads a range of it itself and keeps the lines that start in that range
+# (jobs.c, read_range).  Tiny chunks put a range boundary at every byte:
+# in a CRLF, just before and after a newline, inside a line longer than
+# many chunks; a file without any newline and one whose last line has
+# none are read partly or wholly in order after the ranges.
+printf 'no newline at all from 192.0.2.55' >"$R/noline.log"
+printf '\n\n\n' >"$R/newlines.log"
+{ head -n 2 "$DATA/in/combined.log"; printf '\n'; head -n 1 "$DATA/in/combined.log";
+  printf 'junk 203.0.113.5\n\n'; } >"$R/blank.log"
+# a line of 5 MiB (several chunks of the default 1 MiB), malformed lines
+# around it, and no final newline
+{ head -n 1 "$DATA/in/combined.log"; echo 'junk before'
+  printf '198.51.100.77 - - %s "GET /' "$CLF_TIME"
+  head -c 5242880 /dev/zero | tr '\0' 'b'
+  printf '?from=203.0.113.99 HTTP/1.1" 200 5 "-" "x"\n'
+  echo 'junk after'; head -n 2 "$DATA/in/common.log" | head -c -1; } >"$R/huge.log"
+for chunk in 1 2 3 5 17 64 199; do
+  export LOGNYM_CHUNK_BYTES=$chunk
+  for t in empty one nofinal finalcr crlf noline newlines blank; do
+    same_as_one "$t, file ranges of $chunk bytes" "$R/$t.log" --verbose
+  done
+  same_as_one "all, file ranges of $chunk bytes, redact" "$ALL" --malformed=redact --verbose
+done
+for chunk in 4096 65537 1048576; do
+  export LOGNYM_CHUNK_BYTES=$chunk
+  same_as_one "5 MiB line, file ranges of $chunk bytes" "$R/huge.log" --verbose
+  check_contains "5 MiB line, ranges of $chunk bytes: the malformed line after it" \
+    "huge.log:4: line does not match" "$R/c$N-2.err"
+  check_value "5 MiB line, ranges of $chunk bytes: the 4 good lines are written" 4 \
+    "$(awk 'END { print NR }' "$R/c$N-2.out")"
+  same_as_one "1 MiB lines, file ranges of $chunk bytes" "$R/long.log" --verbose
+  same_as_one "5 MiB line, file ranges of $chunk bytes, fail" "$R/huge.log" --malformed=fail
+done
+unset LOGNYM_CHUNK_BYTES
+# the same file once on standard input (read in order) and once by name
+cat "$R/huge.log" "$GEN" >"$R/huge-gen.log"
+export LOGNYM_CHUNK_BYTES=100000
+run_one "$R/byname" 2 "$R/huge-gen.log"
+run_one "$R/bystdin" 1 "<$R/huge-gen.log"
+unset LOGNYM_CHUNK_BYTES
+check_files "ranges read by the workers: the output of one thread on standard input" \
+  "$R/bystdin.out" "$R/byname.out"
+sed 's/(standard input)/huge-gen.log/' "$R/bystdin.nerr" >"$R/bystdin.named"
+sed "s|$R/||" "$R/byname.nerr" >"$R/byname.named"
+check_files "ranges read by the workers: the same reports, by line number" \
+  "$R/bystdin.named" "$R/byname.named"
+check_value "ranges read by the workers: status 0" 0 "$(cat "$R/byname.rc")"
+
+# --in-place with --jobs (done by one thread, see lognym(1)) rewrites the
+# file as --jobs 1 does
+cp "$GEN" "$R/inplace1.log"
+cp "$GEN" "$R/inplace2.log"
+run_lognym "$R/ip1" --jobs 1 --in-place "$R/inplace1.log"
+run_lognym "$R/ip2" --jobs 2 --in-place "$R/inplace2.log"
+check_status "--in-place --jobs 2: status 0" 0 "$RC"
+check_files "--in-place --jobs 2: the file rewritten as with --jobs 1" \
+  "$R/inplace1.log" "$R/inplace2.log"
+expect_lines "--in-place --jobs 2: the file is rewritten" "$R/inplace2.log" 199978
+
 # ------------------------------------------------- output errors, signals
 "$LOGNYM" --jobs 2 "$GEN" 2>"$R/epipe.err" | head -n 5 >"$R/epipe.out"
 check_value "a closed pipe (| head): status 0 with --jobs 2" 0 "${PIPESTATUS[0]}"

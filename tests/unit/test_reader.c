@@ -987,6 +987,77 @@ Test (reader, blocks_from_a_pipe)
   close (fds[0]);
 }
 
+/* ------------------------------------------------ positional reads */
+
+/* --jobs reads a named regular file by ranges: reader_pread() at any
+ * offset, then reader_seek() so that the reader goes on after them. */
+Test (reader, positional_file)
+{
+  const char text[] = "one\ntwo\r\nthree\nno newline";
+  g_autofree char *path = write_file ("pos.log", text, sizeof text - 1);
+  LnReader *r = open_ok (path);
+  GError *error = NULL;
+  uint64_t size = 0;
+  char got[16];
+
+  cr_assert (reader_positional (r, &size));
+  cr_assert_eq (size, sizeof text - 1);
+  /* ranges in any order, and past the end only what is there */
+  cr_assert_eq (reader_pread (r, got, 5, 4, &error), 5);
+  cr_assert (memcmp (got, "two\r\n", 5) == 0);
+  cr_assert_eq (reader_pread (r, got, 3, 0, &error), 3);
+  cr_assert (memcmp (got, "one", 3) == 0);
+  cr_assert_eq (reader_pread (r, got, sizeof got, 15, &error), 10);
+  cr_assert (memcmp (got, "no newline", 10) == 0);
+  cr_assert_eq (reader_pread (r, got, sizeof got, 100, &error), 0);
+  cr_assert_null (error);
+  /* nothing of that moved the reader: it goes on where told */
+  cr_assert_eq (reader_bytes (r), 0);
+  cr_assert (reader_seek (r, 9, &error));
+  cr_assert_eq (reader_bytes (r), 9);
+  expect_str (r, "three", "\n");
+  expect_str (r, "no newline", "");
+  expect_eof (r);
+  cr_assert_eq (reader_bytes (r), sizeof text - 1);
+  reader_free (r);
+}
+
+Test (reader, positional_only_before_reading)
+{
+  g_autofree char *path = write_file ("pos.log", "a\nb\n", 4);
+  LnReader *r = open_ok (path);
+  uint64_t size;
+
+  expect_str (r, "a", "\n");
+  cr_assert_not (reader_positional (r, &size), "read from already");
+  reader_free (r);
+}
+
+Test (reader, positional_not_for_gzip_or_stdin)
+{
+  g_autofree char *gz = g_build_filename (tmpdir, "pos.log.1", NULL);
+  g_autofree char *plain = write_file ("plain.log", "x\n", 2);
+  GError *error = NULL;
+  LnReader *r;
+  uint64_t size;
+  int fd;
+
+  gz_write (gz, "wb", "x\n", 2);
+  r = open_ok (gz);
+  cr_assert_not (reader_positional (r, &size), "gzip data is read in order");
+  expect_str (r, "x", "\n");
+  expect_eof (r);
+  reader_free (r);
+  /* a regular file as standard input: its offset may be shared */
+  fd = open (plain, O_RDONLY);
+  cr_assert_geq (fd, 0);
+  r = reader_new_fd (fd, "(standard input)");
+  cr_assert_not (reader_positional (r, &size), "a descriptor is read in order");
+  reader_free (r);
+  close (fd);
+  cr_assert_null (error);
+}
+
 /* ------------------------------------------ line ends found per block */
 
 /* Lines of every length from 0 to 300 bytes, so that their ends fall on
