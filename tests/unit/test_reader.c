@@ -1065,6 +1065,19 @@ Test (reader, positional_not_for_gzip_or_stdin)
  * CRLF, some hold NUL bytes and lone CRs, runs of empty and one-byte lines
  * overflow the line ends one search records, and the last line has no
  * newline but ends in a CR. */
+/* Line @len of round @round of every_offset_data(), without its end. */
+static char *
+every_offset_line (int round, int len)
+{
+  char *text = pattern ((size_t) len, (unsigned) (round + len));
+
+  if (len > 3 && len % 5 == 0)
+    text[len / 2] = '\0';
+  if (len > 3 && len % 7 == 0)
+    text[1] = '\r';
+  return text;
+}
+
 static GString *
 every_offset_data (void)
 {
@@ -1075,12 +1088,8 @@ every_offset_data (void)
     {
       for (len = 0; len <= 300; len++)
         {
-          char *text = pattern ((size_t) len, (unsigned) (round + len));
+          char *text = every_offset_line (round, len);
 
-          if (len > 3 && len % 5 == 0)
-            text[len / 2] = '\0';
-          if (len > 3 && len % 7 == 0)
-            text[1] = '\r';
           g_string_append_len (data, text, len);
           g_string_append (data, (len + round) % 3 == 0 ? "\r\n" : "\n");
           g_free (text);
@@ -1102,12 +1111,8 @@ expect_every_offset (LnReader *r)
     {
       for (len = 0; len <= 300; len++)
         {
-          char *text = pattern ((size_t) len, (unsigned) (round + len));
+          char *text = every_offset_line (round, len);
 
-          if (len > 3 && len % 5 == 0)
-            text[len / 2] = '\0';
-          if (len > 3 && len % 7 == 0)
-            text[1] = '\r';
           expect_line (r, text, (size_t) len, (len + round) % 3 == 0 ? "\r\n" : "\n");
           g_free (text);
         }
