@@ -131,6 +131,21 @@ have_sha_ni (void)
 }
 #endif
 
+/* The eight state words, big-endian: the digest's bytes. */
+static inline void
+put_state (uint8_t out[32], const uint32_t h[8])
+{
+  size_t i;
+
+  for (i = 0; i < 8; i++)
+    {
+      out[4 * i] = (uint8_t) (h[i] >> 24);
+      out[4 * i + 1] = (uint8_t) (h[i] >> 16);
+      out[4 * i + 2] = (uint8_t) (h[i] >> 8);
+      out[4 * i + 3] = (uint8_t) h[i];
+    }
+}
+
 static void
 compress (uint32_t h[8], const uint8_t block[64])
 {
@@ -210,13 +225,7 @@ sha256_final (LnSha256 *ctx, uint8_t out[LN_SHA256_LEN])
   for (i = 0; i < 8; i++)
     ctx->block[56 + i] = (uint8_t) (bits >> (56 - 8 * i));
   compress (ctx->h, ctx->block);
-  for (i = 0; i < 8; i++)
-    {
-      out[4 * i] = (uint8_t) (ctx->h[i] >> 24);
-      out[4 * i + 1] = (uint8_t) (ctx->h[i] >> 16);
-      out[4 * i + 2] = (uint8_t) (ctx->h[i] >> 8);
-      out[4 * i + 3] = (uint8_t) ctx->h[i];
-    }
+  put_state (out, ctx->h);
   wipe_memory (ctx, sizeof *ctx);
 }
 
@@ -271,7 +280,6 @@ hmac_sha256_16 (const LnHmacKey *key, const uint8_t data[16], uint8_t out[LN_SHA
 {
   uint32_t h[8];
   uint8_t block[LN_SHA256_BLOCK];
-  int i;
 
   /* the keyed states have absorbed exactly one block (hmac_sha256_init) */
   g_assert (key->inner.total == LN_SHA256_BLOCK && key->inner.fill == 0);
@@ -285,26 +293,14 @@ hmac_sha256_16 (const LnHmacKey *key, const uint8_t data[16], uint8_t out[LN_SHA
   block[63] = (uint8_t) ((LN_SHA256_BLOCK + 16) * 8);
   compress (h, block);
   /* outer: the inner digest, padding, and the length of 64 + 32 bytes */
-  for (i = 0; i < 8; i++)
-    {
-      block[4 * i] = (uint8_t) (h[i] >> 24);
-      block[4 * i + 1] = (uint8_t) (h[i] >> 16);
-      block[4 * i + 2] = (uint8_t) (h[i] >> 8);
-      block[4 * i + 3] = (uint8_t) h[i];
-    }
+  put_state (block, h);
   block[32] = 0x80;
   memset (block + 33, 0, LN_SHA256_BLOCK - 33 - 2);
   block[62] = (uint8_t) (((LN_SHA256_BLOCK + LN_SHA256_LEN) * 8) >> 8);
   block[63] = (uint8_t) ((LN_SHA256_BLOCK + LN_SHA256_LEN) * 8);
   memcpy (h, key->outer.h, sizeof h);
   compress (h, block);
-  for (i = 0; i < 8; i++)
-    {
-      out[4 * i] = (uint8_t) (h[i] >> 24);
-      out[4 * i + 1] = (uint8_t) (h[i] >> 16);
-      out[4 * i + 2] = (uint8_t) (h[i] >> 8);
-      out[4 * i + 3] = (uint8_t) h[i];
-    }
+  put_state (out, h);
   /* the first block held the address; the second is its inner hash */
   wipe_memory (block, sizeof block);
 }
