@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include "anon.h"
+#include "bytescan.h"
 #include "errors.h"
 #include "residual.h"
 #include "sha256.h"
@@ -113,9 +114,63 @@ anon_init (LnAnon *anon, const LnAnonConfig *config, LnKeyring *keyring,
     anon->action[t] = field_action (config, (LnFieldType) t);
 }
 
+/* Wipes a look-ahead token and marks it unused. */
+static void
+forget_ahead (LnLookAhead *a)
+{
+  if (a->at != NULL)
+    {
+      wipe_memory (&a->tok.addr, sizeof a->tok.addr);
+      a->at = NULL;
+    }
+}
+
+gboolean
+anon_wants_look_ahead (const LnAnon *anon)
+{
+  return LN_IP_MODE_KEYED (anon->config.ip_mode) && anon->cache != NULL
+         && !anon->general_only;
+}
+
+void
+anon_look_ahead (LnAnon *anon, LnSpan ahead)
+{
+  LnLookAhead *a;
+  const char *end;
+  size_t n;
+
+  anon->ahead_turn ^= 1;
+  a = &anon->ahead[anon->ahead_turn];
+  /* the token for the line before the current one, if it was not taken */
+  forget_ahead (a);
+  /* the key and period of the last record: the next one's in all but the
+   * first line of a period, where the slot is located again */
+  if (anon->key == NULL || anon->fallback)
+    return;
+  /* the first hop: up to a space or comma, as the parser and
+   * prefetch_client() will cut it */
+  n = MIN (ahead.len, (size_t) LN_ADDR_TEXT_MAX + 24);
+  end = scan_byte2_in (ahead.p, ahead.p, ahead.p + n, ' ', ',');
+  if (end == NULL || end == ahead.p)
+    return;
+  /* (a token running into the next line is no address: refused below) */
+  if (!ipaddr_parse_host_in (span_make (ahead.p, (size_t) (end - ahead.p)),
+                             ahead.p + ahead.len, &a->tok))
+    {
+      wipe_memory (&a->tok.addr, sizeof a->tok.addr);
+      return;
+    }
+  a->at = ahead.p;
+  a->len = (size_t) (end - ahead.p);
+  a->period = anon->period;
+  pseudonym_locate (anon->cache, anon->period, &a->tok.addr, &a->slot);
+}
+
 void
 anon_clear (LnAnon *anon)
 {
+  forget_ahead (&anon->ahead[0]);
+  forget_ahead (&anon->ahead[1]);
   g_clear_error (&anon->key_error);
   if (anon->scratch.data)
     buf_clear (&anon->scratch);
@@ -280,7 +335,7 @@ client_hop (const LnAnon *anon, LnSpan hop, LnRecord *rec, bool first, LnBuf *ar
       return LN_AF_NONE;
     }
   if (early)
-    tok = anon->client_tok;    /* parsed by prefetch_client() */
+    tok = *anon->client_early;    /* parsed by prefetch_client() */
   else if (!parse_host (anon, hop, &tok))
     {
       if (first && anon->geo)
@@ -387,8 +442,9 @@ rewrite_client (LnAnon *anon, LnRecord *rec, LnField *f, bool primary, LnBuf *ar
 
       if (p == anon->client_tok_at)
         {
-          ok = anon->client_tok.before.len == 0 && anon->client_tok.text.len == f->raw.len;
-          addr = &anon->client_tok.addr;
+          ok = anon->client_early->before.len == 0
+               && anon->client_early->text.len == f->raw.len;
+          addr = &anon->client_early->addr;
           slot = &anon->client_slot;
         }
       else
@@ -438,12 +494,31 @@ prefetch_client (LnAnon *anon, const LnField *f)
 {
   const char *comma;
 
+  LnLookAhead *a = &anon->ahead[anon->ahead_turn ^ 1];
+  size_t hop;
+
   if (anon->key == NULL || anon->fallback || anon->cache == NULL)
     return false;
   comma = memchr (f->raw.p, ',', f->raw.len);
+  hop = comma ? (size_t) (comma - f->raw.p) : f->raw.len;
+  /* Parsed and located a line ago (anon_look_ahead), if the line starts
+   * where the bytes looked at did and the client is its first token.  A
+   * line moved by the reader starts elsewhere: at the start of the buffer,
+   * before the place looked at, or in a new buffer (allocated while the
+   * old one was still in use). */
+  if (a->at == f->raw.p && a->at == anon->line && a->len == hop
+      && a->period == anon->period)
+    {
+      anon->client_early = &a->tok;
+      anon->client_slot = a->slot;
+      anon->client_tok_at = f->raw.p;
+      /* wiped with the record, not here: a->tok is read until then */
+      a->at = NULL;
+      return true;
+    }
   /* client_hop() takes this parse instead of repeating it */
-  if (parse_host (anon, span_make (f->raw.p, comma ? (size_t) (comma - f->raw.p) : f->raw.len),
-                  &anon->client_tok))
+  anon->client_early = &anon->client_tok;
+  if (parse_host (anon, span_make (f->raw.p, hop), &anon->client_tok))
     {
       anon->client_tok_at = f->raw.p;
       pseudonym_locate (anon->cache, anon->period, &anon->client_tok.addr, &anon->client_slot);
@@ -674,7 +749,7 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
   if (client)
     {
       rewrite_client (anon, rec, client, true, arena);
-      wipe_memory (&anon->client_tok.addr, sizeof anon->client_tok.addr);
+      wipe_memory (&anon->client_early->addr, sizeof anon->client_early->addr);
       anon->client_tok_at = NULL;
     }
   /* the scratch may have held a referer or query with an address in it */

@@ -81,6 +81,15 @@ typedef struct {
   guint64 expired_truncated; /* records truncated because their key was erased */
 } LnAnonStats;
 
+/* A line's first token, parsed before the line is processed. */
+typedef struct {
+  LnHostToken tok;
+  const char *at;            /* where it starts in the reader's buffer, or NULL */
+  size_t len;
+  int64_t period;            /* the period @slot was located for */
+  LnPseudonymSlot slot;
+} LnLookAhead;
+
 typedef struct {
   LnAnonConfig config;
   LnAnonStats stats;
@@ -103,8 +112,15 @@ typedef struct {
    * loading its pseudonym cache slot (anon.c, prefetch_client); its
    * address is wiped at the end of the record */
   LnHostToken client_tok;
+  LnHostToken *client_early; /* &client_tok, or a look-ahead's token */
   const char *client_tok_at; /* where that hop starts, or NULL */
   LnPseudonymSlot client_slot; /* its slot in the pseudonym cache */
+  /* keyed modes, reading lines from a reader: the first token of the
+   * line after the current one, parsed and its slot located one line
+   * ahead (anon_look_ahead), in turn in one of two places; wiped when
+   * taken, when replaced and by anon_clear */
+  LnLookAhead ahead[2];
+  unsigned ahead_turn;       /* ahead[ahead_turn ^ 1]: the current line's */
   gboolean general_only;     /* tests: no fast paths, only the general
                                 ones they are compared with */
 } LnAnon;
@@ -125,6 +141,17 @@ gboolean anon_needs_key (const LnAnonConfig *config);
  * LN_PARSE_KEY_ERASED when the record's period key was erased (the reason
  * is in anon->key_error). */
 LnParseStatus anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena);
+
+/* TRUE when anon_look_ahead() can help: a keyed --ip mode. */
+gboolean anon_wants_look_ahead (const LnAnon *anon);
+
+/* Before the current line is anonymised: @ahead holds the bytes after it
+ * (reader_ahead), the next line's start.  Its first token, if it is an
+ * address, is parsed and its pseudonym cache slot starts loading now, a
+ * whole line before it is needed: the slot is seldom in the CPU cache, and
+ * the wait for it was a third of a pseudonym's cost.  Used only if the
+ * next record's client field starts at that very byte. */
+void anon_look_ahead (LnAnon *anon, LnSpan ahead);
 
 /* Appends @text to @out with every address in it replaced by its
  * anonymised form (the malformed-line "redact" policy).  Returns the number

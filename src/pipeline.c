@@ -497,7 +497,7 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
 {
   const LnOptions *o = p->options;
   LnSpan line, eol;
-  gboolean plain;
+  gboolean plain, look_ahead;
   int got;
 
   p->stats.files++;
@@ -512,11 +512,16 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
   if (p->jobs)
     return jobs_process (p->jobs, reader, error);
   plain = plain_lines (p);
+  look_ahead = anon_wants_look_ahead (&p->anon);
   while ((got = reader_next (reader, &line, &eol, error)) > 0)
     {
       LnParseStatus status;
       size_t column;
-      LnLineOutcome outcome = process_line (p, plain, line, eol, &p->output->buf,
+      LnLineOutcome outcome;
+
+      if (look_ahead)
+        anon_look_ahead (&p->anon, reader_ahead (reader));
+      outcome = process_line (p, plain, line, eol, &p->output->buf,
                                             &status, &column, error);
 
       if (status != LN_PARSE_OK && status != LN_PARSE_KEY_ERASED)

@@ -717,6 +717,14 @@ reader_next (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
   return next_slow (r, line, eol, error);
 }
 
+LnSpan
+reader_ahead (const LnReader *r)
+{
+  if (r->start >= r->end)
+    return span_make (NULL, 0);
+  return span_make (r->buf + r->start, r->end - r->start);
+}
+
 gboolean
 reader_input_ready (const LnReader *r, int timeout_ms)
 {

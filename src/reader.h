@@ -38,6 +38,10 @@ void reader_set_idle_func (LnReader *reader, LnReaderIdleFunc func, void *data);
  * -1 on error (@error set, LN_ERROR_IO, naming the file). */
 int reader_next (LnReader *reader, LnSpan *line, LnSpan *eol, GError **error);
 
+/* The bytes buffered after the line reader_next() returned last: the
+ * start of the next line, possibly cut short, possibly empty.  Valid until
+ * the next call; for looking ahead (anon_look_ahead), never for output. */
+LnSpan reader_ahead (const LnReader *reader);
 /* Instead of one line: in @block (emptied first), whole lines up to and
  * including the last newline (the unterminated rest at end of input), at
  * least one line, for --jobs.  Reads into @block directly until it holds

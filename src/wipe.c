@@ -5,7 +5,7 @@
 #include "wipe.h"
 
 void
-wipe_memory (void *p, size_t len)
+wipe_memory_call (void *p, size_t len)
 {
 #ifdef HAVE_EXPLICIT_BZERO
   explicit_bzero (p, len);

@@ -4,12 +4,15 @@
 
 #include <criterion/criterion.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "anon.h"
 #include "buf.h"
 #include "helpers.h"
+#include "key.h"
 #include "parse.h"
+#include "pseudonym.h"
 
 #define TL "[10/Oct/2000:13:55:36 -0700]"
 
@@ -1097,4 +1100,157 @@ Test (anon, fast_paths_as_general_on_test_logs)
     }
   cr_assert_gt (compared, 1000, "only %zu lines compared", compared);
   g_ptr_array_free (lines, TRUE);
+}
+
+/* ------------------------------------------------ keyed look-ahead (anon_look_ahead) */
+
+/* A keyed fixture: daily keys derived from @key_file, its own cache. */
+typedef struct {
+  Fx *fx;
+  LnKeyring *ring;
+  LnPseudonymCache *cache;
+} KeyedFx;
+
+static void
+keyed_new (KeyedFx *k, const char *format, const char *key_file)
+{
+  LnAnonConfig cfg = default_config ();
+  GError *error = NULL;
+
+  cfg.ip_mode = LN_IP_HMAC;
+  k->fx = fx_new (format, &cfg);
+  k->ring = keyring_new_derived (key_file, LN_PERIOD_DAILY, &error);
+  cr_assert_not_null (k->ring, "%s", error ? error->message : "");
+  k->cache = pseudonym_cache_new (64, &error);
+  cr_assert_not_null (k->cache, "%s", error ? error->message : "");
+  anon_clear (&k->fx->anon);
+  anon_init (&k->fx->anon, &cfg, k->ring, k->cache);
+}
+
+static void
+keyed_free (KeyedFx *k)
+{
+  fx_free (k->fx);
+  keyring_free (k->ring);
+  pseudonym_cache_free (k->cache);
+}
+
+/* Runs the line at @line in place (the look-ahead compares positions) and
+ * requires the client output of @plain on a copy, without look-ahead. */
+static void
+assert_client_as_plain (KeyedFx *ahead, KeyedFx *plain, LnSpan line)
+{
+  size_t col;
+  const LnField *a, *b;
+
+  cr_assert_eq (parser_parse (&ahead->fx->parser, line, &ahead->fx->rec, &col), LN_PARSE_OK,
+                "%.*s", (int) line.len, line.p);
+  cr_assert_eq (anon_record (&ahead->fx->anon, &ahead->fx->rec, &ahead->fx->arena),
+                LN_PARSE_OK);
+  cr_assert_eq (fx_run_len (plain->fx, line.p, line.len), LN_PARSE_OK);
+  a = field (ahead->fx, LN_FIELD_CLIENT);
+  b = field (plain->fx, LN_FIELD_CLIENT);
+  cr_assert (span_eq (a->out, b->out), "\"%.*s\", without look-ahead \"%.*s\": %.*s",
+             (int) a->out.len, a->out.p, (int) b->out.len, b->out.p,
+             (int) line.len, line.p);
+}
+
+/* The pipeline's order: the bytes after each line are looked at before
+ * the line is anonymised.  The same addresses on both sides of midnight
+ * (two lines of each day in turn: a line's look-ahead is made with the
+ * period of the line before the one before it, and a slot located for the
+ * wrong period would hit the other day's pseudonym), first tokens
+ * that are no client (vhost), lists, ports, host names. */
+Test (anon, look_ahead_as_without)
+{
+  static const char *const clients[] = {
+    "192.0.2.7", "192.0.2.7", "2001:db8::1", "192.0.2.7", "192.0.2.7:5678",
+    "2001:db8::1", "host.example", "198.51.100.1,192.0.2.7", "-", "[2001:db8::1]:443",
+    "203.0.113.9", "203.0.113.9", "2001:db8::1",
+  };
+  static const char *const formats[] = { "combined", "vhost_combined" };
+  g_autofree char *dir = g_dir_make_tmp ("lognym-test-XXXXXX", NULL);
+  g_autofree char *key_file = g_build_filename (dir, "k.key", NULL);
+  GError *error = NULL;
+  size_t f, round, i;
+
+  cr_assert (key_generate_file (key_file, &error), "%s", error ? error->message : "");
+  for (f = 0; f < N_ELEMS (formats); f++)
+    {
+      KeyedFx ahead, plain;
+      GString *text = g_string_new (NULL);
+      size_t *starts = g_new (size_t, 3 * N_ELEMS (clients) + 1);
+      size_t n = 0;
+
+      keyed_new (&ahead, formats[f], key_file);
+      keyed_new (&plain, formats[f], key_file);
+      for (round = 0; round < 3; round++)
+        for (i = 0; i < N_ELEMS (clients); i++)
+          {
+            starts[n++] = text->len;
+            if (f == 1)
+              g_string_append_printf (text, "%s:80 ", i % 2 ? "192.0.2.99" : "www.example.org");
+            g_string_append_printf (text, "%s - - [%s/Nov/2026:%s +0000] \"GET / HTTP/1.1\" "
+                                    "200 1 \"-\" \"ua\"\n", clients[i],
+                                    (i + round) / 2 % 2 ? "25" : "26",
+                                    (i + round) / 2 % 2 ? "23:59:59" : "00:00:00");
+          }
+      starts[n] = text->len;
+      for (i = 0; i < n; i++)
+        {
+          LnSpan line = span_make (text->str + starts[i], starts[i + 1] - starts[i] - 1);
+
+          anon_look_ahead (&ahead.fx->anon, span_make (text->str + starts[i + 1],
+                                                       text->len - starts[i + 1]));
+          assert_client_as_plain (&ahead, &plain, line);
+        }
+      keyed_free (&ahead);
+      keyed_free (&plain);
+      g_free (starts);
+      g_string_free (text, TRUE);
+    }
+  g_unlink (key_file);
+  g_rmdir (dir);
+}
+
+/* A line that the reader moved (to the start of its buffer, or into a
+ * bigger one) starts elsewhere than the bytes looked at; its client field
+ * may even start where they did.  The look-ahead must not be taken then. */
+Test (anon, look_ahead_not_taken_for_a_moved_line)
+{
+  g_autofree char *dir = g_dir_make_tmp ("lognym-test-XXXXXX", NULL);
+  g_autofree char *key_file = g_build_filename (dir, "k.key", NULL);
+  const char *first = "www.example.org:80 192.0.2.1 - - [25/Nov/2026:10:00:00 +0000] "
+                      "\"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"\n";
+  /* the same length as the first token looked at, "192.0.2.99:80" */
+  const char *moved = "x:1 198.51.100.77 - - [25/Nov/2026:10:00:00 +0000] "
+                      "\"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"";
+  GError *error = NULL;
+  KeyedFx ahead, plain;
+  char buf[512];
+  size_t at = strlen (first);
+  LnSpan line;
+
+  cr_assert (key_generate_file (key_file, &error), "%s", error ? error->message : "");
+  keyed_new (&ahead, "vhost_combined", key_file);
+  keyed_new (&plain, "vhost_combined", key_file);
+  /* a record first: there is no key to look ahead with before one */
+  cr_assert_eq (fx_run_len (ahead.fx, first, at - 1), LN_PARSE_OK);
+  memset (buf, 0, sizeof buf);
+  memcpy (buf, first, at);
+  memcpy (buf + at, "192.0.2.99:80 10.0.0.1 - - ", 27);
+  /* the first line, with its look-ahead at buf + at */
+  anon_look_ahead (&ahead.fx->anon, span_make (buf + at, 27));
+  assert_client_as_plain (&ahead, &plain, span_make (buf, at - 1));
+  /* now a line whose client field starts at buf + at, the line itself four
+   * bytes before: its client must not get the pseudonym of 192.0.2.99 */
+  memcpy (buf + at - 4, moved, strlen (moved));
+  line = span_make (buf + at - 4, strlen (moved));
+  /* as the pipeline does: the bytes after it (none) are looked at first */
+  anon_look_ahead (&ahead.fx->anon, span_make (NULL, 0));
+  assert_client_as_plain (&ahead, &plain, line);
+  keyed_free (&ahead);
+  keyed_free (&plain);
+  g_unlink (key_file);
+  g_rmdir (dir);
 }
