@@ -104,12 +104,48 @@ json_string_at (char *o, LnSpan s)
   return (size_t) (o - start);
 }
 
+/* json_string_at() for values that are nearly always plain ASCII: those
+ * are copied and checked in one pass, and only the others take the loop.
+ * @o has room for JSON_STRING_MAX (s.len) + LN_COPY_SLACK bytes. */
+static inline char *
+json_string_fast_at (char *o, LnSpan s)
+{
+  o[0] = '"';
+  if (!copy_find_json_special (o + 1, s.p, s.len))
+    {
+      o[1 + s.len] = '"';
+      return o + s.len + 2;
+    }
+  return o + json_string_at (o, s);
+}
+
 void
 writer_json_string (LnBuf *out, LnSpan s)
 {
   buf_reserve (out, JSON_STRING_MAX (s.len));
   out->len += json_string_at (out->data + out->len, s);
 }
+
+/* ",\"key\":" of each column in 16 bytes (LN_COPY_SLACK): the longest,
+ * ",\"duration_us\":", has 15. */
+static const char comma_keys[LN_COL__COUNT][16] = {
+  [LN_COL_TIME] = ",\"time\":",
+  [LN_COL_CLIENT] = ",\"client\":",
+  [LN_COL_COUNTRY] = ",\"country\":",
+  [LN_COL_VHOST] = ",\"vhost\":",
+  [LN_COL_PORT] = ",\"port\":",
+  [LN_COL_USER] = ",\"user\":",
+  [LN_COL_METHOD] = ",\"method\":",
+  [LN_COL_PATH] = ",\"path\":",
+  [LN_COL_QUERY] = ",\"query\":",
+  [LN_COL_PROTOCOL] = ",\"protocol\":",
+  [LN_COL_REQUEST] = ",\"request\":",
+  [LN_COL_STATUS] = ",\"status\":",
+  [LN_COL_BYTES] = ",\"bytes\":",
+  [LN_COL_REFERER] = ",\"referer\":",
+  [LN_COL_USER_AGENT] = ",\"user_agent\":",
+  [LN_COL_DURATION_US] = ",\"duration_us\":",
+};
 
 static void
 jsonl_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
@@ -127,36 +163,38 @@ jsonl_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
         writer->json_fixed += 1 + column_json_key (writer->columns[i]).len + 4;
     }
   /* room for the whole object at once, so the loop below needs no checks */
-  room = writer->json_fixed;
+  room = writer->json_fixed + LN_COPY_SLACK;
   for (i = 0; i < writer->ncolumns; i++)
     room += values[i].kind == LN_VALUE_STRING ? JSON_STRING_MAX (values[i].text.len)
                                               : values[i].text.len;
   buf_reserve (out, room);
   o = out->data + out->len;
-  *o++ = '{';
   for (i = 0; i < writer->ncolumns; i++)
     {
       /* columns are checked when the options are read */
-      const LnSpan *key = &column_json_keys[writer->columns[i]];
+      LnColumn c = writer->columns[i];
       const LnValue *v = &values[i];
 
-      *o = ',';
-      o += i != 0;
-      copy_bytes (o, key->p, key->len);
-      o += key->len;
+      /* one 16-byte move for the comma and the key */
+      memcpy (o, comma_keys[c], sizeof comma_keys[c]);
+      o += column_json_keys[c].len + 1;
       if (v->kind == LN_VALUE_NUMBER)
         {
           copy_bytes (o, v->text.p, v->text.len);
           o += v->text.len;
         }
       else if (v->kind == LN_VALUE_STRING)
-        o += json_string_at (o, v->text);
+        o = json_string_fast_at (o, v->text);
       else
         {
           memcpy (o, "null", 4);
           o += 4;
         }
     }
+  /* the first comma opens the object */
+  out->data[out->len] = '{';
+  if (i == 0)
+    *o++ = '{';
   *o++ = '}';
   *o++ = '\n';
   out->len = (size_t) (o - out->data);
