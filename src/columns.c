@@ -444,19 +444,38 @@ row_time (const LnRecord *rec, LnValue *value, LnColumnCache *cache)
   value->text = span_make (cache->iso, cache->iso_len);
 }
 
-void
+/* Decides once per run, for each of the @n @columns, how its value is
+ * found (see plan[] above). */
+static void
+make_plan (const LnColumn *columns, size_t n, LnColumnCache *cache)
+{
+  size_t i;
+
+  for (i = 0; i < n && i < LN_COLUMN_PLAN_MAX; i++)
+    {
+      LnColumn c = columns[i];
+
+      cache->plan[i][0] = c < LN_COL__COUNT ? plan[c].how : HOW_OTHER;
+      cache->plan[i][1] = c < LN_COL__COUNT ? plan[c].field : 0;
+    }
+  cache->plan_columns = columns;
+  cache->plan_n = n;
+}
+
+size_t
 columns_row (const LnRecord *rec, const LnColumn *columns, size_t n,
              LnValue *values, LnColumnCache *cache)
 {
   LnSpan parts[4];
   int have_parts = -1;        /* not split yet */
-  size_t i;
+  size_t total = 0, i;
 
+  if (cache->plan_columns != columns || cache->plan_n != n)
+    make_plan (columns, n, cache);
   for (i = 0; i < n; i++)
     {
-      LnColumn c = columns[i];
-      unsigned how = c < LN_COL__COUNT ? plan[c].how : HOW_OTHER;
-      unsigned field = c < LN_COL__COUNT ? plan[c].field : 0;
+      unsigned how = i < LN_COLUMN_PLAN_MAX ? cache->plan[i][0] : HOW_OTHER;
+      unsigned field = i < LN_COLUMN_PLAN_MAX ? cache->plan[i][1] : 0;
       LnValue *v = &values[i];
       int fi;
 
@@ -465,7 +484,13 @@ columns_row (const LnRecord *rec, const LnColumn *columns, size_t n,
         case HOW_DURATION:
           if (rec->first[field] < 0)
             {
-              *v = column_value (rec, c, cache->scratch);
+              if (rec->first[LN_FIELD_DURATION_MS] < 0 && rec->first[LN_FIELD_DURATION_S] < 0)
+                {
+                  v->kind = LN_VALUE_NULL;
+                  v->text = span_make ("", 0);
+                }
+              else
+                *v = column_value (rec, columns[i], cache->scratch);
               break;
             }
           /* fall through */
@@ -510,8 +535,10 @@ columns_row (const LnRecord *rec, const LnColumn *columns, size_t n,
             }
           break;
         default:
-          *v = column_value (rec, c, cache->scratch);
+          *v = column_value (rec, columns[i], cache->scratch);
           break;
         }
+      total += v->text.len;
     }
+  return total;
 }

@@ -71,9 +71,16 @@ bool columns_parse_micros (LnSpan s, guint64 scale, guint64 *us);
 LnValue column_value (const LnRecord *rec, LnColumn column,
                       char scratch[LN_COLUMN_SCRATCH]);
 
-/* What columns_row() keeps between records: the last ISO time it
- * formatted, and room for a value formatted from its field. */
+/* Columns columns_row() plans for; more take the slow path. */
+#define LN_COLUMN_PLAN_MAX 32
+
+/* What columns_row() keeps between records: how it finds each column's
+ * value, the last ISO time it formatted, and room for a value formatted
+ * from its field.  All zeros is the initial state. */
 typedef struct {
+  const LnColumn *plan_columns;  /* the columns plan was made for */
+  size_t plan_n;
+  guint8 plan[LN_COLUMN_PLAN_MAX][2];
   int64_t iso_epoch;
   size_t iso_len;             /* 0: nothing cached */
   int64_t iso_day;            /* the day of iso_epoch: a new second of the
@@ -83,10 +90,13 @@ typedef struct {
 } LnColumnCache;
 
 /* The values of the @n @columns of @rec into @values, as column_value()
- * gives them, splitting the request line once for all of its parts.  The
- * values may point into @cache until the next call. */
-void columns_row (const LnRecord *rec, const LnColumn *columns, size_t n,
-                  LnValue *values, LnColumnCache *cache);
+ * gives them, splitting the request line once for all of its parts, and
+ * the sum of the lengths of their texts (at least that of the non-null
+ * ones), from which a writer reserves room for the whole row.  The values may point into @cache
+ * until the next call.  The plan made for @columns is kept in @cache:
+ * they must not change while the same @cache is used with them. */
+size_t columns_row (const LnRecord *rec, const LnColumn *columns, size_t n,
+                    LnValue *values, LnColumnCache *cache);
 
 /* Splits a request line "GET /path?query HTTP/1.1" at its spaces; any
  * part may be empty, and text without a space is all @target. */

@@ -53,14 +53,13 @@ csv_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
 {
   LnValue values[LN_MAX_COLUMNS];
   size_t n = writer->ncolumns;
-  size_t room = 2 + LN_COPY_SLACK, i;
+  size_t total, i;
   char *o;
 
-  columns_row (rec, writer->columns, n, values, &writer->column_cache);
-  /* one reservation for the row: a comma and the worst case of each value */
-  for (i = 0; i < n; i++)
-    room += 2 * values[i].text.len + 3;
-  buf_reserve (out, room);
+  total = columns_row (rec, writer->columns, n, values, &writer->column_cache);
+  /* one reservation for the row: per value a comma and its worst case,
+   * every quote doubled and two more, then CRLF */
+  buf_reserve (out, 2 * total + 3 * n + 2 + LN_COPY_SLACK);
   o = out->data + out->len;
   for (i = 0; i < n; i++)
     {

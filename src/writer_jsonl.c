@@ -151,10 +151,10 @@ static void
 jsonl_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
 {
   LnValue values[LN_MAX_COLUMNS];
-  size_t room, i;
+  size_t total, i;
   char *o;
 
-  columns_row (rec, writer->columns, writer->ncolumns, values, &writer->column_cache);
+  total = columns_row (rec, writer->columns, writer->ncolumns, values, &writer->column_cache);
   if (writer->json_fixed == 0)
     {
       /* braces, newline, and per column a comma, the key and "null" */
@@ -162,12 +162,9 @@ jsonl_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
       for (i = 0; i < writer->ncolumns; i++)
         writer->json_fixed += 1 + column_json_key (writer->columns[i]).len + 4;
     }
-  /* room for the whole object at once, so the loop below needs no checks */
-  room = writer->json_fixed + LN_COPY_SLACK;
-  for (i = 0; i < writer->ncolumns; i++)
-    room += values[i].kind == LN_VALUE_STRING ? JSON_STRING_MAX (values[i].text.len)
-                                              : values[i].text.len;
-  buf_reserve (out, room);
+  /* room for the whole object at once, so the loop below needs no checks:
+   * every value as the longest string its text can give */
+  buf_reserve (out, writer->json_fixed + JSON_STRING_MAX (total) + LN_COPY_SLACK);
   o = out->data + out->len;
   for (i = 0; i < writer->ncolumns; i++)
     {
