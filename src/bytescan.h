@@ -248,13 +248,16 @@ scan_byte_padded (const char *p, const char *end, char c)
 
 #ifdef LN_HAVE_SSE2
 /* The bytes of a JSON special in @v: a '"', a '\\', a control byte or any
- * byte from 0x80 up (signed: those are negative, so below 0x20 too). */
+ * byte from 0x80 up.  Signed, those are negative, so below 0x20 too; and
+ * flipping bit 1 turns '"' (0x22) into 0x20 while keeping the others below
+ * 0x20 and everything from 0x20 up, but '"', at 0x21 or more: one compare
+ * for three kinds. */
 static inline __m128i
 json_special_mask (__m128i v)
 {
-  return _mm_or_si128 (_mm_cmplt_epi8 (v, _mm_set1_epi8 (0x20)),
-                       _mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('"')),
-                                     _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\\'))));
+  return _mm_or_si128 (_mm_cmplt_epi8 (_mm_xor_si128 (v, _mm_set1_epi8 (0x02)),
+                                       _mm_set1_epi8 (0x21)),
+                       _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\\')));
 }
 
 /* The @n <= 16 bytes at @src in a vector, the rest @pad: reads nothing
