@@ -235,7 +235,7 @@ compare_rows (const LnWriterOps *ops, Reference reference)
   LnRecord *rec = g_new0 (LnRecord, 1);
   GString *want = g_string_new (NULL);
   LnBuf out;
-  int round, k;
+  unsigned round, k;
 
   buf_init (&out, 64);
   w->ops = ops;
@@ -269,13 +269,13 @@ compare_rows (const LnWriterOps *ops, Reference reference)
           gen_record (&g, rec);
           buf_reset (&out);
           /* a row after some other bytes, where the buffer may be full */
-          buf_append (&out, "xx", (size_t) (k % 3));
+          buf_append (&out, "xx", k % 3);
           ops->write_record (w, rec, &out);
           g_string_truncate (want, 0);
-          g_string_append_len (want, "xx", k % 3);
+          g_string_append_len (want, "xx", (gssize) (k % 3));
           reference (want, rec, w->columns, w->ncolumns);
           cr_assert (out.len == want->len && memcmp (out.data, want->str, want->len) == 0,
-                     "%s, round %d, record %d:\n got  %.*s\n want %s", ops->name, round, k,
+                     "%s, round %u, record %u:\n got  %.*s\n want %s", ops->name, round, k,
                      (int) out.len, out.data, want->str);
           g_ptr_array_set_size (g.texts, 0);
         }
