@@ -359,95 +359,32 @@ column_value (const LnRecord *rec, LnColumn column, char scratch[LN_COLUMN_SCRAT
     }
 }
 
-/* How columns_row() finds each column's value: decided here once for all
- * records instead of by column_value()'s switch per value. */
-typedef enum {
-  HOW_STRING,           /* the field's text, "-" or empty: null */
-  HOW_NUMBER,           /* likewise, a string unless canonical digits */
-  HOW_BYTES,            /* HOW_NUMBER, but "-" is 0 (%b) */
-  HOW_TIME,
-  HOW_PART,             /* a part of the request line */
-  HOW_DURATION,         /* %D as it is, or column_value() to scale */
-  HOW_OTHER,            /* rare: column_value() */
-} How;
-
+/* How columns_walk_value() finds each column's value: decided here once
+ * per run instead of by column_value()'s switch per value. */
 static const struct {
   guint8 how;
-  guint8 field;         /* LnFieldType, or the part for HOW_PART */
+  guint8 field;         /* LnFieldType, or the part for LN_HOW_PART */
 } plan[LN_COL__COUNT] = {
-  [LN_COL_TIME] = { HOW_TIME, 0 },
-  [LN_COL_CLIENT] = { HOW_STRING, LN_FIELD_CLIENT },
-  [LN_COL_COUNTRY] = { HOW_OTHER, 0 },
-  [LN_COL_VHOST] = { HOW_STRING, LN_FIELD_VHOST },
-  [LN_COL_PORT] = { HOW_NUMBER, LN_FIELD_PORT },
-  [LN_COL_USER] = { HOW_STRING, LN_FIELD_USER },
-  [LN_COL_METHOD] = { HOW_PART, 0 },
-  [LN_COL_PATH] = { HOW_PART, 1 },
-  [LN_COL_QUERY] = { HOW_PART, 2 },
-  [LN_COL_PROTOCOL] = { HOW_PART, 3 },
-  [LN_COL_REQUEST] = { HOW_STRING, LN_FIELD_REQUEST },
-  [LN_COL_STATUS] = { HOW_NUMBER, LN_FIELD_STATUS },
-  [LN_COL_BYTES] = { HOW_BYTES, LN_FIELD_BYTES },
-  [LN_COL_REFERER] = { HOW_STRING, LN_FIELD_REFERER },
-  [LN_COL_USER_AGENT] = { HOW_STRING, LN_FIELD_USER_AGENT },
-  [LN_COL_DURATION_US] = { HOW_DURATION, LN_FIELD_DURATION_US },
+  [LN_COL_TIME] = { LN_HOW_TIME, 0 },
+  [LN_COL_CLIENT] = { LN_HOW_STRING, LN_FIELD_CLIENT },
+  [LN_COL_COUNTRY] = { LN_HOW_OTHER, 0 },
+  [LN_COL_VHOST] = { LN_HOW_STRING, LN_FIELD_VHOST },
+  [LN_COL_PORT] = { LN_HOW_NUMBER, LN_FIELD_PORT },
+  [LN_COL_USER] = { LN_HOW_STRING, LN_FIELD_USER },
+  [LN_COL_METHOD] = { LN_HOW_PART, 0 },
+  [LN_COL_PATH] = { LN_HOW_PART, 1 },
+  [LN_COL_QUERY] = { LN_HOW_PART, 2 },
+  [LN_COL_PROTOCOL] = { LN_HOW_PART, 3 },
+  [LN_COL_REQUEST] = { LN_HOW_STRING, LN_FIELD_REQUEST },
+  [LN_COL_STATUS] = { LN_HOW_NUMBER, LN_FIELD_STATUS },
+  [LN_COL_BYTES] = { LN_HOW_BYTES, LN_FIELD_BYTES },
+  [LN_COL_REFERER] = { LN_HOW_STRING, LN_FIELD_REFERER },
+  [LN_COL_USER_AGENT] = { LN_HOW_STRING, LN_FIELD_USER_AGENT },
+  [LN_COL_DURATION_US] = { LN_HOW_DURATION, LN_FIELD_DURATION_US },
 };
 
-/* number_or_null()'s test without its byte loop: up to 8 bytes are tested
- * at once (padded with '0'), which covers every status, size and port. */
-static inline LnValueKind
-number_kind (LnSpan s)
-{
-  const guint64 ones = 0x0101010101010101u;
-  guint64 w = 0x30 * ones;
-
-  if (s.len - 1 >= 8)           /* empty or long: the general test */
-    return number_or_null (s).kind;
-  copy_short ((char *) &w, s.p, s.len);
-  /* every byte 0x30-0x39: high nibble 3, and adding 6 leaves it 3 */
-  if ((w & 0xf0 * ones) != 0x30 * ones || ((w + 6 * ones) & 0xf0 * ones) != 0x30 * ones)
-    return span_is_dash (s) ? LN_VALUE_NULL : LN_VALUE_STRING;
-  return s.len > 1 && s.p[0] == '0' ? LN_VALUE_STRING : LN_VALUE_NUMBER;
-}
-
-static void
-row_time (const LnRecord *rec, LnValue *value, LnColumnCache *cache)
-{
-  /* consecutive records nearly always share their second */
-  if (!rec->has_time)
-    {
-      value->kind = LN_VALUE_NULL;
-      value->text = span_make ("", 0);
-      return;
-    }
-  if (cache->iso_len == 0 || cache->iso_epoch != rec->time.epoch)
-    {
-      int64_t day = clftime_floor_div (rec->time.epoch, 86400);
-
-      if (cache->iso_len == 20 && cache->iso_day == day)
-        {
-          /* "YYYY-MM-DDThh:mm:ssZ": the date stays */
-          unsigned secs = (unsigned) (rec->time.epoch - day * 86400);
-
-          put2 (cache->iso + 11, secs / 3600);
-          put2 (cache->iso + 14, secs / 60 % 60);
-          put2 (cache->iso + 17, secs % 60);
-        }
-      else
-        {
-          cache->iso_len = iso_time (rec->time.epoch, cache->iso).len;
-          cache->iso_day = day;
-        }
-      cache->iso_epoch = rec->time.epoch;
-    }
-  value->kind = cache->iso_len ? LN_VALUE_STRING : LN_VALUE_NULL;
-  value->text = span_make (cache->iso, cache->iso_len);
-}
-
-/* Decides once per run, for each of the @n @columns, how its value is
- * found (see plan[] above). */
-static void
-make_plan (const LnColumn *columns, size_t n, LnColumnCache *cache)
+void
+columns_plan (const LnColumn *columns, size_t n, LnColumnCache *cache)
 {
   size_t i;
 
@@ -455,90 +392,61 @@ make_plan (const LnColumn *columns, size_t n, LnColumnCache *cache)
     {
       LnColumn c = columns[i];
 
-      cache->plan[i][0] = c < LN_COL__COUNT ? plan[c].how : HOW_OTHER;
+      cache->plan[i][0] = c < LN_COL__COUNT ? plan[c].how : LN_HOW_OTHER;
       cache->plan[i][1] = c < LN_COL__COUNT ? plan[c].field : 0;
     }
   cache->plan_columns = columns;
   cache->plan_n = n;
 }
 
-size_t
+LnValueKind
+columns_number_kind_slow (LnSpan s)
+{
+  return number_or_null (s).kind;
+}
+
+bool
+columns_request_parts (const LnRecord *rec, LnSpan parts[4])
+{
+  return request_parts (rec, parts);
+}
+
+void
+columns_time_slow (const LnRecord *rec, LnColumnCache *cache)
+{
+  int64_t day = clftime_floor_div (rec->time.epoch, 86400);
+
+  if (cache->iso_len == 20 && cache->iso_day == day)
+    {
+      /* "YYYY-MM-DDThh:mm:ssZ": the date stays */
+      unsigned secs = (unsigned) (rec->time.epoch - day * 86400);
+
+      put2 (cache->iso + 11, secs / 3600);
+      put2 (cache->iso + 14, secs / 60 % 60);
+      put2 (cache->iso + 17, secs % 60);
+    }
+  else
+    {
+      cache->iso_len = iso_time (rec->time.epoch, cache->iso).len;
+      cache->iso_day = day;
+    }
+  cache->iso_epoch = rec->time.epoch;
+}
+
+LnValue
+columns_walk_other (const LnRecord *rec, LnColumn column, LnColumnCache *cache)
+{
+  return column_value (rec, column, cache->scratch);
+}
+
+void
 columns_row (const LnRecord *rec, const LnColumn *columns, size_t n,
              LnValue *values, LnColumnCache *cache)
 {
-  LnSpan parts[4];
-  int have_parts = -1;        /* not split yet */
-  size_t total = 0, i;
+  LnRowWalk walk;
+  size_t i;
 
-  if (cache->plan_columns != columns || cache->plan_n != n)
-    make_plan (columns, n, cache);
+  columns_walk_begin (&walk, rec, columns, n, cache);
   for (i = 0; i < n; i++)
-    {
-      unsigned how = i < LN_COLUMN_PLAN_MAX ? cache->plan[i][0] : HOW_OTHER;
-      unsigned field = i < LN_COLUMN_PLAN_MAX ? cache->plan[i][1] : 0;
-      LnValue *v = &values[i];
-      int fi;
-
-      switch (how)
-        {
-        case HOW_DURATION:
-          if (rec->first[field] < 0)
-            {
-              if (rec->first[LN_FIELD_DURATION_MS] < 0 && rec->first[LN_FIELD_DURATION_S] < 0)
-                {
-                  v->kind = LN_VALUE_NULL;
-                  v->text = span_make ("", 0);
-                }
-              else
-                *v = column_value (rec, columns[i], cache->scratch);
-              break;
-            }
-          /* fall through */
-        case HOW_STRING:
-        case HOW_NUMBER:
-        case HOW_BYTES:
-          fi = rec->first[field];
-          if (fi < 0)
-            {
-              v->kind = LN_VALUE_NULL;
-              v->text = span_make ("", 0);
-              break;
-            }
-          v->text = rec->fields[fi].out;
-          if (how == HOW_STRING)
-            v->kind = v->text.len == 0 || span_is_dash (v->text) ? LN_VALUE_NULL
-                                                                 : LN_VALUE_STRING;
-          else if (how == HOW_BYTES && span_is_dash (v->text))
-            {
-              /* %b writes "-" for zero bytes */
-              v->kind = LN_VALUE_NUMBER;
-              v->text = span_make ("0", 1);
-            }
-          else
-            v->kind = number_kind (v->text);
-          break;
-        case HOW_TIME:
-          row_time (rec, v, cache);
-          break;
-        case HOW_PART:
-          if (have_parts < 0)
-            have_parts = request_parts (rec, parts);
-          if (have_parts && parts[field].len)
-            {
-              v->kind = LN_VALUE_STRING;
-              v->text = parts[field];
-            }
-          else
-            {
-              v->kind = LN_VALUE_NULL;
-              v->text = span_make ("", 0);
-            }
-          break;
-        default:
-          *v = column_value (rec, columns[i], cache->scratch);
-          break;
-        }
-      total += v->text.len;
-    }
-  return total;
+    values[i] = columns_walk_value (&walk, i);
 }

@@ -48,33 +48,50 @@ csv_string_at (char *o, LnSpan s)
   return o + csv_write (o, 2 * s.len + 2, s.p, s.len);
 }
 
+/* @o, in @out, with room for @need more bytes after it before @lim, the
+ * end of the allocation: the room is checked per value, as each is
+ * written when its column is walked.  @lim is a local, not out->cap,
+ * which every byte written through @o would make the compiler reload. */
+static inline char *
+room_at (LnBuf *out, char *o, char **lim, size_t need)
+{
+  if ((size_t) (*lim - o) < need)
+    {
+      out->len = (size_t) (o - out->data);
+      buf_grow (out, need);
+      o = out->data + out->len;
+      *lim = out->data + out->cap;
+    }
+  return o;
+}
+
 static void
 csv_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
 {
-  LnValue values[LN_MAX_COLUMNS];
-  size_t n = writer->ncolumns;
-  size_t total, i;
-  char *o;
+  size_t n = writer->ncolumns, i;
+  LnRowWalk walk;
+  char *o = out->data + out->len, *lim = out->data + out->cap;
+  const LnColumn *columns = writer->columns;
 
-  total = columns_row (rec, writer->columns, n, values, &writer->column_cache);
-  /* one reservation for the row: per value a comma and its worst case,
-   * every quote doubled and two more, then CRLF */
-  buf_reserve (out, 2 * total + 3 * n + 2 + LN_COPY_SLACK);
-  o = out->data + out->len;
+  columns_walk_begin (&walk, rec, columns, n, &writer->column_cache);
   for (i = 0; i < n; i++)
     {
-      const LnValue *v = &values[i];
+      LnValue v = columns_walk_value (&walk, i);
 
+      /* a comma, the value at worst (every byte a doubled quote, and two
+       * more), and the row's CRLF */
+      o = room_at (out, o, &lim, 2 * v.text.len + 5 + LN_COPY_SLACK);
       *o = ',';
       o += i != 0;
-      if (v->kind == LN_VALUE_NUMBER)
+      if (v.kind == LN_VALUE_NUMBER)
         {
-          copy_bytes (o, v->text.p, v->text.len);
-          o += v->text.len;
+          copy_bytes (o, v.text.p, v.text.len);
+          o += v.text.len;
         }
-      else if (v->kind == LN_VALUE_STRING)
-        o = csv_string_at (o, v->text);
+      else if (v.kind == LN_VALUE_STRING)
+        o = csv_string_at (o, v.text);
     }
+  o = room_at (out, o, &lim, 2);
   o[0] = '\r';
   o[1] = '\n';
   out->len = (size_t) (o + 2 - out->data);
