@@ -243,7 +243,6 @@ compare_rows (const LnWriterOps *ops, Reference reference)
     {
       /* a new writer state for each column list, as for a run */
       memset (&w->column_cache, 0, sizeof w->column_cache);
-      w->json_fixed = 0;
       if (round == 0)
         w->ncolumns = columns_parse (LN_COLUMNS_DEFAULT, w->columns, LN_MAX_COLUMNS, NULL);
       else
