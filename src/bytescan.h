@@ -242,4 +242,104 @@ scan_byte_padded (const char *p, const char *end, char c)
 #endif
 }
 
+/* Room copy_find_byte() and copy_find_json_special() may write past the
+ * end of their copy. */
+#define LN_COPY_SLACK 16
+
+#ifdef LN_HAVE_SSE2
+/* The bytes of a JSON special in @v: a '"', a '\\', a control byte or any
+ * byte from 0x80 up.  Signed, those are negative, so below 0x20 too; and
+ * flipping bit 1 turns '"' (0x22) into 0x20 while keeping the others below
+ * 0x20 and everything from 0x20 up, but '"', at 0x21 or more: one compare
+ * for three kinds. */
+static inline __m128i
+json_special_mask (__m128i v)
+{
+  return _mm_or_si128 (_mm_cmplt_epi8 (_mm_xor_si128 (v, _mm_set1_epi8 (0x02)),
+                                       _mm_set1_epi8 (0x21)),
+                       _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\\')));
+}
+
+/* The @n <= 16 bytes at @src in a vector, the rest @pad: reads nothing
+ * outside [src, src + n). */
+static inline __m128i
+load_short (const char *src, size_t n, char pad)
+{
+  char tmp[16];
+
+  _mm_storeu_si128 ((__m128i *) (void *) tmp, _mm_set1_epi8 (pad));
+  copy_short (tmp, src, n);
+  return _mm_loadu_si128 ((const __m128i *) (const void *) tmp);
+}
+#endif
+
+/* Copies the @n bytes at @src to @dst and tells whether @c is among them:
+ * one pass instead of a scan and a copy, for the values of a CSV row,
+ * which nearly never hold a quote.  Reads only [src, src + n) but may
+ * write up to LN_COPY_SLACK bytes past dst + n. */
+static inline int
+copy_find_byte (char *dst, const char *src, size_t n, char c)
+{
+#ifdef LN_HAVE_SSE2
+  const __m128i needle = _mm_set1_epi8 (c);
+  __m128i v, hit;
+  size_t i;
+
+  if (n <= 16)
+    {
+      v = load_short (src, n, (char) (c ^ 1));
+      _mm_storeu_si128 ((__m128i *) (void *) dst, v);
+      return _mm_movemask_epi8 (_mm_cmpeq_epi8 (v, needle)) != 0;
+    }
+  hit = _mm_setzero_si128 ();
+  for (i = 0; i + 16 < n; i += 16)
+    {
+      v = _mm_loadu_si128 ((const __m128i *) (const void *) (src + i));
+      hit = _mm_or_si128 (hit, _mm_cmpeq_epi8 (v, needle));
+      _mm_storeu_si128 ((__m128i *) (void *) (dst + i), v);
+    }
+  /* the last 16 bytes, overlapping what was copied */
+  v = _mm_loadu_si128 ((const __m128i *) (const void *) (src + n - 16));
+  hit = _mm_or_si128 (hit, _mm_cmpeq_epi8 (v, needle));
+  _mm_storeu_si128 ((__m128i *) (void *) (dst + n - 16), v);
+  return _mm_movemask_epi8 (hit) != 0;
+#else
+  memcpy (dst, src, n);
+  return memchr (src, c, n) != NULL;
+#endif
+}
+
+/* copy_find_byte() for what scan_json_special() looks for: copies the @n
+ * bytes at @src to @dst and tells whether any needs a second look in a
+ * JSON string.  Same bounds as copy_find_byte(). */
+static inline int
+copy_find_json_special (char *dst, const char *src, size_t n)
+{
+#ifdef LN_HAVE_SSE2
+  __m128i v, hit;
+  size_t i;
+
+  if (n <= 16)
+    {
+      v = load_short (src, n, 'a');
+      _mm_storeu_si128 ((__m128i *) (void *) dst, v);
+      return _mm_movemask_epi8 (json_special_mask (v)) != 0;
+    }
+  hit = _mm_setzero_si128 ();
+  for (i = 0; i + 16 < n; i += 16)
+    {
+      v = _mm_loadu_si128 ((const __m128i *) (const void *) (src + i));
+      hit = _mm_or_si128 (hit, json_special_mask (v));
+      _mm_storeu_si128 ((__m128i *) (void *) (dst + i), v);
+    }
+  v = _mm_loadu_si128 ((const __m128i *) (const void *) (src + n - 16));
+  hit = _mm_or_si128 (hit, json_special_mask (v));
+  _mm_storeu_si128 ((__m128i *) (void *) (dst + n - 16), v);
+  return _mm_movemask_epi8 (hit) != 0;
+#else
+  memcpy (dst, src, n);
+  return scan_json_special (src, src + n) != src + n;
+#endif
+}
+
 #endif /* LN_BYTESCAN_H */

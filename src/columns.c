@@ -221,8 +221,9 @@ scaled_micros (LnSpan s, guint64 scale, char *o)
   return v;
 }
 
-void
-columns_split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protocol)
+/* columns_split_request(), inlined into the per-record path. */
+static inline void
+split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protocol)
 {
   const char *end = r.p + r.len;
   const char *sp1 = scan_byte (r.p, end, ' ');
@@ -251,9 +252,15 @@ columns_split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protoco
     *target = span_make (sp1 + 1, (size_t) (end - sp1 - 1));
 }
 
+void
+columns_split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protocol)
+{
+  split_request (r, method, target, protocol);
+}
+
 /* Method, path, query and protocol of the record's request line, in the
  * order of their columns; FALSE when it has none. */
-static bool
+static inline bool
 request_parts (const LnRecord *rec, LnSpan parts[4])
 {
   const LnField *f = first_field (rec, LN_FIELD_REQUEST);
@@ -262,7 +269,7 @@ request_parts (const LnRecord *rec, LnSpan parts[4])
 
   if (f == NULL || f->out.len == 0 || span_is_dash (f->out))
     return false;
-  columns_split_request (f->out, &parts[0], &target, &parts[3]);
+  split_request (f->out, &parts[0], &target, &parts[3]);
   q = scan_byte (target.p, target.p + target.len, '?');
   parts[1] = q ? span_make (target.p, (size_t) (q - target.p)) : target;
   parts[2] = q ? span_make (q + 1, (size_t) (target.p + target.len - q - 1))
@@ -352,68 +359,94 @@ column_value (const LnRecord *rec, LnColumn column, char scratch[LN_COLUMN_SCRAT
     }
 }
 
+/* How columns_walk_value() finds each column's value: decided here once
+ * per run instead of by column_value()'s switch per value. */
+static const struct {
+  guint8 how;
+  guint8 field;         /* LnFieldType, or the part for LN_HOW_PART */
+} plan[LN_COL__COUNT] = {
+  [LN_COL_TIME] = { LN_HOW_TIME, 0 },
+  [LN_COL_CLIENT] = { LN_HOW_STRING, LN_FIELD_CLIENT },
+  [LN_COL_COUNTRY] = { LN_HOW_OTHER, 0 },
+  [LN_COL_VHOST] = { LN_HOW_STRING, LN_FIELD_VHOST },
+  [LN_COL_PORT] = { LN_HOW_NUMBER, LN_FIELD_PORT },
+  [LN_COL_USER] = { LN_HOW_STRING, LN_FIELD_USER },
+  [LN_COL_METHOD] = { LN_HOW_PART, 0 },
+  [LN_COL_PATH] = { LN_HOW_PART, 1 },
+  [LN_COL_QUERY] = { LN_HOW_PART, 2 },
+  [LN_COL_PROTOCOL] = { LN_HOW_PART, 3 },
+  [LN_COL_REQUEST] = { LN_HOW_STRING, LN_FIELD_REQUEST },
+  [LN_COL_STATUS] = { LN_HOW_NUMBER, LN_FIELD_STATUS },
+  [LN_COL_BYTES] = { LN_HOW_BYTES, LN_FIELD_BYTES },
+  [LN_COL_REFERER] = { LN_HOW_STRING, LN_FIELD_REFERER },
+  [LN_COL_USER_AGENT] = { LN_HOW_STRING, LN_FIELD_USER_AGENT },
+  [LN_COL_DURATION_US] = { LN_HOW_DURATION, LN_FIELD_DURATION_US },
+};
+
+void
+columns_plan (const LnColumn *columns, size_t n, LnColumnCache *cache)
+{
+  size_t i;
+
+  for (i = 0; i < n && i < LN_COLUMN_PLAN_MAX; i++)
+    {
+      LnColumn c = columns[i];
+
+      cache->plan[i][0] = c < LN_COL__COUNT ? plan[c].how : LN_HOW_OTHER;
+      cache->plan[i][1] = c < LN_COL__COUNT ? plan[c].field : 0;
+    }
+  cache->plan_columns = columns;
+  cache->plan_n = n;
+}
+
+LnValueKind
+columns_number_kind_slow (LnSpan s)
+{
+  return number_or_null (s).kind;
+}
+
+bool
+columns_request_parts (const LnRecord *rec, LnSpan parts[4])
+{
+  return request_parts (rec, parts);
+}
+
+void
+columns_time_slow (const LnRecord *rec, LnColumnCache *cache)
+{
+  int64_t day = clftime_floor_div (rec->time.epoch, 86400);
+
+  if (cache->iso_len == 20 && cache->iso_day == day)
+    {
+      /* "YYYY-MM-DDThh:mm:ssZ": the date stays */
+      unsigned secs = (unsigned) (rec->time.epoch - day * 86400);
+
+      put2 (cache->iso + 11, secs / 3600);
+      put2 (cache->iso + 14, secs / 60 % 60);
+      put2 (cache->iso + 17, secs % 60);
+    }
+  else
+    {
+      cache->iso_len = iso_time (rec->time.epoch, cache->iso).len;
+      cache->iso_day = day;
+    }
+  cache->iso_epoch = rec->time.epoch;
+}
+
+LnValue
+columns_walk_other (const LnRecord *rec, LnColumn column, LnColumnCache *cache)
+{
+  return column_value (rec, column, cache->scratch);
+}
+
 void
 columns_row (const LnRecord *rec, const LnColumn *columns, size_t n,
              LnValue *values, LnColumnCache *cache)
 {
-  LnValue none = { LN_VALUE_NULL, span_make ("", 0) };
-  LnSpan parts[4];
-  int have_parts = -1;        /* not split yet */
+  LnRowWalk walk;
   size_t i;
 
+  columns_walk_begin (&walk, rec, columns, n, cache);
   for (i = 0; i < n; i++)
-    {
-      LnColumn c = columns[i];
-
-      switch (c)
-        {
-        case LN_COL_TIME:
-          /* consecutive records nearly always share their second */
-          if (!rec->has_time)
-            values[i] = none;
-          else
-            {
-              if (cache->iso_len == 0 || cache->iso_epoch != rec->time.epoch)
-                {
-                  int64_t day = clftime_floor_div (rec->time.epoch, 86400);
-
-                  if (cache->iso_len == 20 && cache->iso_day == day)
-                    {
-                      /* "YYYY-MM-DDThh:mm:ssZ": the date stays */
-                      unsigned secs = (unsigned) (rec->time.epoch - day * 86400);
-
-                      put2 (cache->iso + 11, secs / 3600);
-                      put2 (cache->iso + 14, secs / 60 % 60);
-                      put2 (cache->iso + 17, secs % 60);
-                    }
-                  else
-                    {
-                      cache->iso_len = iso_time (rec->time.epoch, cache->iso).len;
-                      cache->iso_day = day;
-                    }
-                  cache->iso_epoch = rec->time.epoch;
-                }
-              values[i].kind = cache->iso_len ? LN_VALUE_STRING : LN_VALUE_NULL;
-              values[i].text = span_make (cache->iso, cache->iso_len);
-            }
-          break;
-        case LN_COL_METHOD:
-        case LN_COL_PATH:
-        case LN_COL_QUERY:
-        case LN_COL_PROTOCOL:
-          if (have_parts < 0)
-            have_parts = request_parts (rec, parts);
-          if (have_parts && parts[c - LN_COL_METHOD].len)
-            {
-              values[i].kind = LN_VALUE_STRING;
-              values[i].text = parts[c - LN_COL_METHOD];
-            }
-          else
-            values[i] = none;
-          break;
-        default:
-          values[i] = column_value (rec, c, cache->scratch);
-          break;
-        }
-    }
+    values[i] = columns_walk_value (&walk, i);
 }

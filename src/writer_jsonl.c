@@ -104,6 +104,21 @@ json_string_at (char *o, LnSpan s)
   return (size_t) (o - start);
 }
 
+/* json_string_at() for values that are nearly always plain ASCII: those
+ * are copied and checked in one pass, and only the others take the loop.
+ * @o has room for JSON_STRING_MAX (s.len) + LN_COPY_SLACK bytes. */
+static inline char *
+json_string_fast_at (char *o, LnSpan s)
+{
+  o[0] = '"';
+  if (!copy_find_json_special (o + 1, s.p, s.len))
+    {
+      o[1 + s.len] = '"';
+      return o + s.len + 2;
+    }
+  return o + json_string_at (o, s);
+}
+
 void
 writer_json_string (LnBuf *out, LnSpan s)
 {
@@ -111,55 +126,86 @@ writer_json_string (LnBuf *out, LnSpan s)
   out->len += json_string_at (out->data + out->len, s);
 }
 
+/* ",\"key\":" of each column in 16 bytes (LN_COPY_SLACK): the longest,
+ * ",\"duration_us\":", has 15. */
+static const char comma_keys[LN_COL__COUNT][16] = {
+  [LN_COL_TIME] = ",\"time\":",
+  [LN_COL_CLIENT] = ",\"client\":",
+  [LN_COL_COUNTRY] = ",\"country\":",
+  [LN_COL_VHOST] = ",\"vhost\":",
+  [LN_COL_PORT] = ",\"port\":",
+  [LN_COL_USER] = ",\"user\":",
+  [LN_COL_METHOD] = ",\"method\":",
+  [LN_COL_PATH] = ",\"path\":",
+  [LN_COL_QUERY] = ",\"query\":",
+  [LN_COL_PROTOCOL] = ",\"protocol\":",
+  [LN_COL_REQUEST] = ",\"request\":",
+  [LN_COL_STATUS] = ",\"status\":",
+  [LN_COL_BYTES] = ",\"bytes\":",
+  [LN_COL_REFERER] = ",\"referer\":",
+  [LN_COL_USER_AGENT] = ",\"user_agent\":",
+  [LN_COL_DURATION_US] = ",\"duration_us\":",
+};
+
+/* @o, in @out, with room for @need more bytes after it before @lim, the
+ * end of the allocation: the room is checked per value, as each is
+ * written when its column is walked.  @lim is a local, not out->cap,
+ * which every byte written through @o would make the compiler reload. */
+static inline char *
+room_at (LnBuf *out, char *o, char **lim, size_t need)
+{
+  if ((size_t) (*lim - o) < need)
+    {
+      out->len = (size_t) (o - out->data);
+      buf_grow (out, need);
+      o = out->data + out->len;
+      *lim = out->data + out->cap;
+    }
+  return o;
+}
+
 static void
 jsonl_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
 {
-  LnValue values[LN_MAX_COLUMNS];
-  size_t room, i;
-  char *o;
+  size_t n = writer->ncolumns, start = out->len, i;
+  LnRowWalk walk;
+  char *o = out->data + out->len, *lim = out->data + out->cap;
+  const LnColumn *columns = writer->columns;
 
-  columns_row (rec, writer->columns, writer->ncolumns, values, &writer->column_cache);
-  if (writer->json_fixed == 0)
-    {
-      /* braces, newline, and per column a comma, the key and "null" */
-      writer->json_fixed = 3;
-      for (i = 0; i < writer->ncolumns; i++)
-        writer->json_fixed += 1 + column_json_key (writer->columns[i]).len + 4;
-    }
-  /* room for the whole object at once, so the loop below needs no checks */
-  room = writer->json_fixed;
-  for (i = 0; i < writer->ncolumns; i++)
-    room += values[i].kind == LN_VALUE_STRING ? JSON_STRING_MAX (values[i].text.len)
-                                              : values[i].text.len;
-  buf_reserve (out, room);
-  o = out->data + out->len;
-  *o++ = '{';
-  for (i = 0; i < writer->ncolumns; i++)
+  columns_walk_begin (&walk, rec, columns, n, &writer->column_cache);
+  for (i = 0; i < n; i++)
     {
       /* columns are checked when the options are read */
-      const LnSpan *key = &column_json_keys[writer->columns[i]];
-      const LnValue *v = &values[i];
+      LnColumn c = columns[i];
+      LnValue v = columns_walk_value (&walk, i);
 
-      *o = ',';
-      o += i != 0;
-      copy_bytes (o, key->p, key->len);
-      o += key->len;
-      if (v->kind == LN_VALUE_NUMBER)
+      /* the comma and key, the value at worst, and the closing "}\n" */
+      o = room_at (out, o, &lim, sizeof comma_keys[c] + JSON_STRING_MAX (v.text.len) + 4 + 2
+                             + LN_COPY_SLACK);
+      /* one 16-byte move for the comma and the key */
+      memcpy (o, comma_keys[c], sizeof comma_keys[c]);
+      o += column_json_keys[c].len + 1;
+      if (v.kind == LN_VALUE_NUMBER)
         {
-          copy_bytes (o, v->text.p, v->text.len);
-          o += v->text.len;
+          copy_bytes (o, v.text.p, v.text.len);
+          o += v.text.len;
         }
-      else if (v->kind == LN_VALUE_STRING)
-        o += json_string_at (o, v->text);
+      else if (v.kind == LN_VALUE_STRING)
+        o = json_string_fast_at (o, v.text);
       else
         {
           memcpy (o, "null", 4);
           o += 4;
         }
     }
-  *o++ = '}';
-  *o++ = '\n';
-  out->len = (size_t) (o - out->data);
+  o = room_at (out, o, &lim, 3);
+  if (n == 0)
+    *o++ = '{';
+  else
+    out->data[start] = '{';     /* the first comma opens the object */
+  o[0] = '}';
+  o[1] = '\n';
+  out->len = (size_t) (o + 2 - out->data);
 }
 
 const LnWriterOps writer_jsonl_ops = {
