@@ -33,8 +33,6 @@ struct LnWriter {
   LnColumn columns[LN_MAX_COLUMNS];   /* csv and jsonl */
   size_t ncolumns;
   LnColumnCache column_cache;         /* csv and jsonl */
-  size_t json_fixed;                  /* jsonl: the bytes of an object that
-                                       * are not values (0: not yet known) */
   const struct LnConvert *convert;    /* -O common, -O '<LogFormat>' */
 };
 
