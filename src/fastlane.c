@@ -269,8 +269,11 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
     return FALSE;
   if (kind & LN_CLF_COMBINED)
     {
-      /* every policy keeps "-" (anon.c, ACT_REFERER) */
-      if (!span_is_dash (referer))
+      /* --referer=drop writes "-" for anything, an empty value too; the
+       * others keep "-" (anon.c, ACT_DASH and ACT_REFERER) */
+      if (cfg->referer == LN_REFERER_DROP)
+        referer = dash;
+      else if (!span_is_dash (referer))
         {
           bool in_scratch;
 
