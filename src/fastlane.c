@@ -62,12 +62,13 @@ config_fits (const LnAnon *anon)
 }
 
 void
-fastlane_init (LnFastlane *fl, const LnParser *parser, const LnAnon *anon,
-               gboolean log_output)
+fastlane_init (LnFastlane *fl, LnParser *parser, LnAnon *anon, gboolean log_output)
 {
   size_t i;
 
   memset (fl, 0, sizeof *fl);
+  fl->parser = parser;
+  fl->anon = anon;
   /* LOGNYM_NO_FASTLANE: undocumented on purpose, for tests/e2e that
    * compare whole runs with and without this path */
   if (!log_output || !config_fits (anon) || parser->generic_only
@@ -117,8 +118,16 @@ put (char *dst, const char *src, size_t n)
     {
       size_t i;
 
-      /* 16 bytes a step, the last step overlapping the one before */
-      for (i = 0; i + 16 < n; i += 16)
+      /* 32 bytes a step, then 16, the last overlapping the one before */
+      for (i = 0; i + 32 < n; i += 32)
+        {
+          __m128i a = _mm_loadu_si128 ((const __m128i *) (const void *) (src + i));
+          __m128i b = _mm_loadu_si128 ((const __m128i *) (const void *) (src + i + 16));
+
+          _mm_storeu_si128 ((__m128i *) (void *) (dst + i), a);
+          _mm_storeu_si128 ((__m128i *) (void *) (dst + i + 16), b);
+        }
+      if (i + 16 < n)
         _mm_storeu_si128 ((__m128i *) (void *) (dst + i),
                           _mm_loadu_si128 ((const __m128i *) (const void *) (src + i)));
       _mm_storeu_si128 ((__m128i *) (void *) (dst + n - 16),
@@ -343,9 +352,11 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
 }
 
 gboolean
-fastlane_line (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line,
-               LnSpan eol, LnBuf *out)
+fastlane_line (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
 {
+  LnParser *parser = fl->parser;
+  LnAnon *anon = fl->anon;
+
   switch (fl->kind[parser->last_match])
     {
     case LN_CLF_ON | LN_CLF_COMBINED:

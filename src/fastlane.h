@@ -23,6 +23,8 @@
 #include "parse.h"
 
 typedef struct {
+  LnParser *parser;          /* borrowed from the pipeline, as is @anon: */
+  LnAnon *anon;              /* fewer arguments for the per-line call */
   gboolean enabled;          /* some candidate format can take the path */
   uint8_t kind[8];           /* per candidate format: its LN_CLF_* bits, 0
                                 when this path does not take its lines */
@@ -35,15 +37,14 @@ typedef struct {
  * aggregate, no file per period, no --geo-db).  Disabled when the
  * environment has LOGNYM_NO_FASTLANE (any value): a hidden switch for the
  * tests that compare both paths on whole runs. */
-void fastlane_init (LnFastlane *fl, const LnParser *parser, const LnAnon *anon,
+void fastlane_init (LnFastlane *fl, LnParser *parser, LnAnon *anon,
                     gboolean log_output);
 
 /* Takes @line (without its terminator @eol), as the candidate format the
  * parser tries first, appends its anonymised text with the terminator to
- * @out and counts its client in @anon's statistics, exactly as parser,
- * anonymiser and log writer would.  FALSE, with @out and the statistics
- * untouched, for any line it does not take. */
-gboolean fastlane_line (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line,
-                        LnSpan eol, LnBuf *out);
+ * @out and counts its client in the anonymiser's statistics, exactly as
+ * parser, anonymiser and log writer would.  FALSE, with @out and the
+ * statistics untouched, for any line it does not take. */
+gboolean fastlane_line (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out);
 
 #endif /* LN_FASTLANE_H */

@@ -413,7 +413,7 @@ process_line (LnPipeline *p, gboolean plain, LnSpan line, LnSpan eol, LnBuf *out
   /* most lines: parsed, anonymised and written in one pass (fastlane.h);
    * the rest, untouched by it, go the general way below */
   if (G_LIKELY (p->fastlane.enabled)
-      && fastlane_line (&p->fastlane, &p->parser, &p->anon, line, eol, out))
+      && fastlane_line (&p->fastlane, line, eol, out))
     {
       *status_out = LN_PARSE_OK;
       *column_out = 0;
