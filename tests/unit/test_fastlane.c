@@ -215,7 +215,8 @@ check_line (const char *text, size_t len, gboolean all_eols)
   size_t i, e;
   unsigned taken = 0;
 
-  memcpy (copy, text, len);
+  if (len)
+    memcpy (copy, text, len);     /* an empty line's text may be NULL */
   memcpy (copy + len, "\r\n", 2);
   for (i = 0; i < G_N_ELEMENTS (pairs); i++)
     for (e = 0; e < (all_eols ? G_N_ELEMENTS (eols) : 1); e++)
