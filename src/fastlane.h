@@ -28,6 +28,8 @@ typedef struct {
   gboolean enabled;          /* some candidate format can take the path */
   uint8_t kind[8];           /* per candidate format: its LN_CLF_* bits, 0
                                 when this path does not take its lines */
+  gboolean avx2;             /* the quote scans 32 bytes wide (x86-64 with
+                                AVX2; the unit test turns it off, too) */
   guint64 accepted;          /* lines taken (the unit test reads it) */
 } LnFastlane;
 
