@@ -17,8 +17,10 @@
 
 #if defined (__GNUC__)
 # define LN_ALWAYS_INLINE inline __attribute__ ((__always_inline__))
+# define LN_NOINLINE __attribute__ ((__noinline__))
 #else
 # define LN_ALWAYS_INLINE inline
+# define LN_NOINLINE
 #endif
 
 static const LnSpan dash = { "-", 1 };
@@ -436,9 +438,24 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
   return TRUE;
 }
 
+/* One function per kind, so that fastlane_line() stays a dispatch
+ * without the register saves of the whole path. */
+#define FUSED_COPY(name, kind, attrs) \
+  attrs static gboolean \
+  name (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out) \
+  { \
+    return fused (fl, fl->parser, fl->anon, line, eol, out, (kind), false); \
+  }
+
+FUSED_COPY (fused_combined, LN_CLF_ON | LN_CLF_COMBINED, LN_NOINLINE)
+FUSED_COPY (fused_common, LN_CLF_ON, LN_NOINLINE)
+FUSED_COPY (fused_nginx_combined, LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, LN_NOINLINE)
+FUSED_COPY (fused_nginx_common, LN_CLF_ON | LN_CLF_NO_IDENT, LN_NOINLINE)
+
 #ifdef FASTLANE_AVX2
 /* The combined formats, the common case, with the quote scans 32 bytes
- * wide where the CPU has AVX2 (fastlane_init decides once). */
+ * wide where the CPU has AVX2 (fastlane_init decides once).  flatten:
+ * the AVX2 helpers are inlined only into a function compiled for AVX2. */
 __attribute__ ((target ("avx2"), flatten)) static gboolean
 fused_combined_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
 {
@@ -456,28 +473,24 @@ fused_nginx_combined_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
 gboolean
 fastlane_line (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
 {
-  LnParser *parser = fl->parser;
-  LnAnon *anon = fl->anon;
-
-  switch (fl->kind[parser->last_match])
+  switch (fl->kind[fl->parser->last_match])
     {
     case LN_CLF_ON | LN_CLF_COMBINED:
 #ifdef FASTLANE_AVX2
       if (fl->avx2)
         return fused_combined_avx2 (fl, line, eol, out);
 #endif
-      return fused (fl, parser, anon, line, eol, out, LN_CLF_ON | LN_CLF_COMBINED, false);
+      return fused_combined (fl, line, eol, out);
     case LN_CLF_ON:
-      return fused (fl, parser, anon, line, eol, out, LN_CLF_ON, false);
+      return fused_common (fl, line, eol, out);
     case LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED:
 #ifdef FASTLANE_AVX2
       if (fl->avx2)
         return fused_nginx_combined_avx2 (fl, line, eol, out);
 #endif
-      return fused (fl, parser, anon, line, eol, out,
-                    LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, false);
+      return fused_nginx_combined (fl, line, eol, out);
     case LN_CLF_ON | LN_CLF_NO_IDENT:
-      return fused (fl, parser, anon, line, eol, out, LN_CLF_ON | LN_CLF_NO_IDENT, false);
+      return fused_nginx_common (fl, line, eol, out);
     default:
       return FALSE;
     }
