@@ -25,6 +25,18 @@
 
 static const LnSpan dash = { "-", 1 };
 
+/* The two bytes at @p are "- " (an empty identd or user field): one
+ * load and compare. */
+static LN_ALWAYS_INLINE bool
+dash_space (const char *p)
+{
+  uint16_t v, want;
+
+  memcpy (&v, p, 2);
+  memcpy (&want, "- ", 2);     /* a constant, in either byte order */
+  return v == want;
+}
+
 /* The field types a format of @kind must have, in order, for the output
  * this path writes to be the general path's: client, identd and user are
  * replaced, the rest is copied or (request, referer, user agent) scanned.
@@ -280,7 +292,7 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
     {
       /* %l */
       p = q + 1;
-      if (end - p >= 2 && p[0] == '-' && p[1] == ' ')
+      if (end - p >= 2 && dash_space (p))
         q = p + 1;
       else
         {
@@ -291,7 +303,7 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
       p = q + 1;
     }
   /* %u and " [" */
-  if (end - p >= 2 && p[0] == '-' && p[1] == ' ')
+  if (end - p >= 2 && dash_space (p))
     q = p + 1;
   else
     {
@@ -419,10 +431,19 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
   if (kind & LN_CLF_COMBINED)
     {
       dst = put (dst, referer.p, referer.len);
-      memcpy (dst, "\" \"", 3);
-      dst += 3;
-      dst = put (dst, agent.p, agent.len);
-      *dst++ = '"';
+      if (agent.p == dash.p)
+        {
+          /* the default, --user-agent=drop: one constant */
+          memcpy (dst, "\" \"-\"", 5);
+          dst += 5;
+        }
+      else
+        {
+          memcpy (dst, "\" \"", 3);
+          dst += 3;
+          dst = put (dst, agent.p, agent.len);
+          *dst++ = '"';
+        }
     }
   if (G_LIKELY (eol.len == 1 && eol.p[0] == '\n'))
     *dst++ = '\n';
