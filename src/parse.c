@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include "bytescan.h"
+#include "clfscan.h"
 #include "i18n.h"
 #include "parse.h"
 
@@ -159,11 +160,11 @@ prepare_format (LnLogFormat *lf)
  * looks at must match, so the shortcut never meets an op it would parse
  * differently. */
 enum {
-  FAST_ON = 1,
-  FAST_COMBINED = 2,   /* "%{Referer}i" "%{User-Agent}i" after %b */
-  FAST_VHOST = 4,      /* "%v " first */
-  FAST_VHOST_PORT = 8, /* "%v:%p " first */
-  FAST_NO_IDENT = 16,  /* nginx: "$remote_addr - $remote_user [" */
+  FAST_ON = LN_CLF_ON,
+  FAST_COMBINED = LN_CLF_COMBINED,     /* "%{Referer}i" "%{User-Agent}i" after %b */
+  FAST_VHOST = LN_CLF_VHOST,           /* "%v " first */
+  FAST_VHOST_PORT = LN_CLF_VHOST_PORT, /* "%v:%p " first */
+  FAST_NO_IDENT = LN_CLF_NO_IDENT,     /* nginx: "$remote_addr - $remote_user [" */
 };
 
 static bool
@@ -774,97 +775,6 @@ parse_ops (const LnLogFormat *lf, LnParser *parser, LnSpan line,
   return LN_PARSE_OK;
 }
 
-#ifdef LN_HAVE_SSE2
-/* One bit per byte of the 16 at @p that is a '"' or a '\\'. */
-static LN_ALWAYS_INLINE unsigned
-quote_mask (const char *p)
-{
-  __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) p);
-
-  return (unsigned) _mm_movemask_epi8 (
-      _mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('"')),
-                    _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\\'))));
-}
-#endif
-
-/* The first '"' or '\\' in [p, end), or NULL: where a quoted value ends if
- * it holds no escape.  32 bytes per step, inline: the request and referer
- * are a few dozen bytes, and a call with its set-up cost as much as the
- * search.  @base as for scan_byte_in(). */
-static LN_ALWAYS_INLINE const char *
-scan_quote (const char *base, const char *p, const char *end)
-{
-#ifdef LN_HAVE_SSE2
-  unsigned mask;
-
-  while (end - p >= 32)
-    {
-      mask = quote_mask (p) | (quote_mask (p + 16) << 16);
-      if (mask)
-        return p + __builtin_ctz (mask);
-      p += 32;
-    }
-  if (end - p >= 16)
-    {
-      mask = quote_mask (p);
-      if (mask)
-        return p + __builtin_ctz (mask);
-      p += 16;
-    }
-  if (p < end && end - base >= 16)
-    {
-      const char *tail = end - 16;
-
-      mask = quote_mask (tail) & (~0u << (p - tail)) & 0xffffu;
-      return mask ? tail + __builtin_ctz (mask) : NULL;
-    }
-#else
-  (void) base;
-#endif
-  for (; p < end; p++)
-    if (*p == '"' || *p == '\\')
-      return p;
-  return NULL;
-}
-
-/* Whether [p, end) holds a '"' or a '\\': the user agent, whose closing
- * quote is known to be the line's last byte, only needs a yes or no, so
- * the masks of the whole value are or-ed and tested once. */
-static LN_ALWAYS_INLINE bool
-has_quote (const char *base, const char *p, const char *end)
-{
-#ifdef LN_HAVE_SSE2
-  unsigned acc = 0;
-
-  while (end - p >= 32)
-    {
-      acc |= quote_mask (p) | quote_mask (p + 16);
-      p += 32;
-    }
-  if (end - p >= 16)
-    {
-      acc |= quote_mask (p);
-      p += 16;
-    }
-  if (p < end && end - base >= 16)
-    {
-      const char *tail = end - 16;
-
-      /* bytes before p were tested already, or are not the value's */
-      acc |= quote_mask (tail) & (~0u << (p - tail)) & 0xffffu;
-      p = end;
-    }
-  if (acc)
-    return true;
-#else
-  (void) base;
-#endif
-  for (; p < end; p++)
-    if (*p == '"' || *p == '\\')
-      return true;
-  return false;
-}
-
 /* The bytes of a CLF field, recorded as add_field() does. */
 static LN_ALWAYS_INLINE void
 set_field (LnField *f, const LnOp *op, const char *p, const char *e)
@@ -875,31 +785,6 @@ set_field (LnField *f, const LnOp *op, const char *p, const char *e)
   f->out.p = p;
   f->out.len = (size_t) (e - p);
   f->in_arena = false;
-}
-
-/* The end of the run of ASCII digits at @p. */
-static LN_ALWAYS_INLINE const char *
-skip_digits (const char *p, const char *end)
-{
-#if defined (__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  /* eight bytes at once: a byte is a digit when x = byte ^ '0' is below
-   * 10, i.e. neither x nor x + 0x76 has its top bit set.  A carry out of a
-   * byte only spoils later bytes, never the first non-digit. */
-  if (end - p >= 8)
-    {
-      uint64_t v, x, bad;
-
-      memcpy (&v, p, 8);
-      x = v ^ UINT64_C (0x3030303030303030);
-      bad = ((x + UINT64_C (0x7676767676767676)) | x) & UINT64_C (0x8080808080808080);
-      if (bad)
-        return p + (__builtin_ctzll (bad) >> 3);
-      p += 8;
-    }
-#endif
-  while (p < end && (unsigned) (*p - '0') <= 9)
-    p++;
-  return p;
 }
 
 /* The Apache CLF family in one pass with the field order and separators

@@ -29,6 +29,17 @@ typedef enum {
   LN_PARSE__COUNT
 } LnParseStatus;
 
+/* The bits of LnParser.fast: which one-pass CLF shortcut a format has
+ * (parse.c, fast_kind).  Public for fastlane.c, which takes the same
+ * lines in the same way. */
+enum {
+  LN_CLF_ON = 1,
+  LN_CLF_COMBINED = 2,    /* "%{Referer}i" "%{User-Agent}i" after %b */
+  LN_CLF_VHOST = 4,       /* "%v " first */
+  LN_CLF_VHOST_PORT = 8,  /* "%v:%p " first */
+  LN_CLF_NO_IDENT = 16,   /* nginx: "$remote_addr - $remote_user [" */
+};
+
 typedef struct {
   LnLogFormat *formats[8];  /* candidates; auto mode has several */
   size_t nformats;

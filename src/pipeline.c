@@ -287,6 +287,11 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
   /* appending to a file that has rows already: no second header */
   if (p->writer.ops->begin && p->output && !output_has_data (p->output))
     p->writer.ops->begin (&p->writer, &p->output->buf);
+  /* the fused path writes log lines and nothing else: no aggregate (gone
+   * above), no conversion, no file per period, no geo column */
+  fastlane_init (&p->fastlane, &p->parser, &p->anon,
+                 p->writer.ops == &writer_log_ops && p->geo == NULL
+                 && !(options->output && output_is_pattern (options->output)));
   return start_jobs (p, error);
 }
 
@@ -300,6 +305,8 @@ pipeline_init_worker (LnPipeline *w, const LnPipeline *main, GError **error)
     return FALSE;
   w->anon.visitor_key = main->anon.visitor_key;
   w->writer = main->writer;
+  /* the same formats and options: the same decision as @main's */
+  fastlane_init (&w->fastlane, &w->parser, &w->anon, main->fastlane.enabled);
   buf_init (&w->arena, 4096);
   return TRUE;
 }
@@ -403,6 +410,16 @@ process_line (LnPipeline *p, gboolean plain, LnSpan line, LnSpan eol, LnBuf *out
   LnLineOutcome outcome = LN_LINE_OK;
 
   p->stats.lines_read++;
+  /* most lines: parsed, anonymised and written in one pass (fastlane.h);
+   * the rest, untouched by it, go the general way below */
+  if (G_LIKELY (p->fastlane.enabled)
+      && fastlane_line (&p->fastlane, line, eol, out))
+    {
+      *status_out = LN_PARSE_OK;
+      *column_out = 0;
+      p->stats.lines_written++;
+      return LN_LINE_OK;
+    }
   status = parser_parse (&p->parser, line, rec, &column);
   if (status == LN_PARSE_OK)
     {

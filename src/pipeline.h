@@ -12,6 +12,7 @@
 #include "anon.h"
 #include "cli.h"
 #include "convert.h"
+#include "fastlane.h"
 #include "output.h"
 #include "parse.h"
 #include "progress.h"
@@ -59,6 +60,7 @@ struct LnPipeline {
   LnGeo *geo;                      /* --geo-db */
   LnAgg *agg;                      /* --aggregate and merge */
   LnPipelineStats stats;
+  LnFastlane fastlane;             /* the fused path for plain lines */
   guint reported;                  /* malformed lines reported so far */
   LnProgress progress;
   LnJobs *jobs;                    /* --jobs N > 1, or NULL: one thread */

@@ -7,9 +7,9 @@
 # afterwards, or the --stats summary, is on the screen).  With
 # --no-progress, or with standard error not the terminal, nothing shows.
 #
-# lognym reads some 4 million lines a second, so it is slowed down by the
+# lognym reads some 5 million lines a second, so it is slowed down by the
 # test: stopped and continued (SIGSTOP/SIGCONT) in a loop, so that it runs
-# a millisecond or two in every 50.  The run therefore takes seconds, and a
+# a millisecond or two in every 100.  The run therefore takes seconds, and a
 # frame can be captured mid-run.  Skips (77) only when tmux is missing.
 
 . "$(dirname "$0")/lib.sh"
@@ -83,7 +83,7 @@ start () {
   (
     exec 9<>idle.fifo
     while kill -STOP "$LPID" 2>/dev/null; do
-      read -r -t "${SLOW:-0.05}" -u 9
+      read -r -t "${SLOW:-0.1}" -u 9
       kill -CONT "$LPID" 2>/dev/null || break
       read -r -t 0.001 -u 9
     done

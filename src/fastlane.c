@@ -1,0 +1,518 @@
+/* fastlane.c - the fused line path (see fastlane.h). */
+#include "config.h"
+
+#include <string.h>
+#include "clfscan.h"
+#include "fastlane.h"
+#include "fields.h"
+#include "residual.h"
+#include "wipe.h"
+
+/* x86-64: the quote scans of the combined formats come in a copy with
+ * AVX2, taken when the CPU has it (fastlane_init). */
+#if defined (LN_HAVE_SSE2) && defined (__GNUC__) && defined (__x86_64__)
+# define FASTLANE_AVX2 1
+# include <immintrin.h>
+#endif
+
+#if defined (__GNUC__)
+# define LN_ALWAYS_INLINE inline __attribute__ ((__always_inline__))
+# define LN_NOINLINE __attribute__ ((__noinline__))
+#else
+# define LN_ALWAYS_INLINE inline
+# define LN_NOINLINE
+#endif
+
+static const LnSpan dash = { "-", 1 };
+
+/* The two bytes at @p are "- " (an empty identd or user field): one
+ * load and compare. */
+static LN_ALWAYS_INLINE bool
+dash_space (const char *p)
+{
+  uint16_t v, want;
+
+  memcpy (&v, p, 2);
+  memcpy (&want, "- ", 2);     /* a constant, in either byte order */
+  return v == want;
+}
+
+/* The field types a format of @kind must have, in order, for the output
+ * this path writes to be the general path's: client, identd and user are
+ * replaced, the rest is copied or (request, referer, user agent) scanned.
+ * --keep-header or an odd directive gives another type: not taken. */
+static gboolean
+types_fit (const LnLogFormat *lf, unsigned kind)
+{
+  static const LnFieldType clf[] = {
+    LN_FIELD_CLIENT, LN_FIELD_IDENT, LN_FIELD_USER, LN_FIELD_TIME, LN_FIELD_REQUEST,
+    LN_FIELD_STATUS, LN_FIELD_BYTES, LN_FIELD_REFERER, LN_FIELD_USER_AGENT,
+  };
+  LnFieldType want[G_N_ELEMENTS (clf)];
+  size_t n = 0, i;
+
+  for (i = 0; i < G_N_ELEMENTS (clf); i++)
+    {
+      if (clf[i] == LN_FIELD_IDENT && (kind & LN_CLF_NO_IDENT))
+        continue;
+      if (clf[i] == LN_FIELD_REFERER && !(kind & LN_CLF_COMBINED))
+        break;
+      want[n++] = clf[i];
+    }
+  if (lf->nops != n)
+    return FALSE;
+  for (i = 0; i < n; i++)
+    if (lf->ops[i].type != want[i])
+      return FALSE;
+  return TRUE;
+}
+
+/* The anonymiser's configuration is one whose field actions this path
+ * repeats: truncation, identd and user dropped, no query rules, every
+ * field written (anon.c, field_action). */
+static gboolean
+config_fits (const LnAnon *anon)
+{
+  const LnAnonConfig *c = &anon->config;
+
+  return c->ip_mode == LN_IP_TRUNCATE && !c->client_text_unused && c->skip_types == 0
+         && !c->keep_ident && c->user == LN_USER_DASH
+         && (c->user_agent == LN_UA_DROP || c->user_agent == LN_UA_KEEP)
+         && c->query.policy == LN_QUERY_KEEP
+         && anon->geo == NULL && anon->visitor_key == NULL && !anon->general_only;
+}
+
+void
+fastlane_init (LnFastlane *fl, LnParser *parser, LnAnon *anon, gboolean log_output)
+{
+  size_t i;
+
+  memset (fl, 0, sizeof *fl);
+  fl->parser = parser;
+  fl->anon = anon;
+#ifdef FASTLANE_AVX2
+  fl->avx2 = __builtin_cpu_supports ("avx2");
+#endif
+  /* LOGNYM_NO_FASTLANE: undocumented on purpose, for tests/e2e that
+   * compare whole runs with and without this path */
+  if (!log_output || !config_fits (anon) || parser->generic_only
+      || g_getenv ("LOGNYM_NO_FASTLANE") != NULL)
+    return;
+  G_STATIC_ASSERT (G_N_ELEMENTS (fl->kind) == G_N_ELEMENTS (parser->fast));
+  for (i = 0; i < parser->nformats && i < G_N_ELEMENTS (fl->kind); i++)
+    {
+      unsigned kind = parser->fast[i];
+
+      /* a virtual host is free text, scanned: left to the general path */
+      if (kind == 0 || (kind & (LN_CLF_VHOST | LN_CLF_VHOST_PORT))
+          || !types_fit (parser->formats[i], kind))
+        continue;
+      fl->kind[i] = (uint8_t) kind;
+      fl->enabled = TRUE;
+    }
+}
+
+/* finish_field()'s scan of free text (anon.c), as a yes or no: TRUE when
+ * [p, end) has no address the general path would look at.  Any match,
+ * even one the general path would leave alone as already coarse, sends
+ * the line there. */
+static LN_ALWAYS_INLINE bool
+clean_text (const char *base, const char *p, const char *end, bool clean_likely)
+{
+  LnResidualMatch m;
+
+  if (end - p < 3)
+    return true;        /* "-": shorter than any address ("::1") */
+  if (clean_likely && residual_none_possible (base, p, end))
+    return true;
+  if (!residual_find_lenient (base, p, end, &m))
+    return true;
+  wipe_memory (&m.addr, sizeof m.addr);
+  return false;
+}
+
+/* buf_put() for this function: gcc leaves that one a call here, and
+ * the pieces of a line cost more as calls than as moves.  Never reads or
+ * writes outside the @n bytes. */
+static LN_ALWAYS_INLINE char *
+put (char *dst, const char *src, size_t n)
+{
+#ifdef LN_HAVE_SSE2
+  if (n >= 16)
+    {
+      size_t i;
+
+      /* 32 bytes a step, then 16, the last overlapping the one before */
+      for (i = 0; i + 32 < n; i += 32)
+        {
+          __m128i a = _mm_loadu_si128 ((const __m128i *) (const void *) (src + i));
+          __m128i b = _mm_loadu_si128 ((const __m128i *) (const void *) (src + i + 16));
+
+          _mm_storeu_si128 ((__m128i *) (void *) (dst + i), a);
+          _mm_storeu_si128 ((__m128i *) (void *) (dst + i + 16), b);
+        }
+      if (i + 16 < n)
+        _mm_storeu_si128 ((__m128i *) (void *) (dst + i),
+                          _mm_loadu_si128 ((const __m128i *) (const void *) (src + i)));
+      _mm_storeu_si128 ((__m128i *) (void *) (dst + n - 16),
+                        _mm_loadu_si128 ((const __m128i *) (const void *) (src + n - 16)));
+      return dst + n;
+    }
+#endif
+  if (n >= 8)
+    {
+      uint64_t a, b;
+
+      memcpy (&a, src, 8);
+      memcpy (&b, src + n - 8, 8);
+      memcpy (dst, &a, 8);
+      memcpy (dst + n - 8, &b, 8);
+      return dst + n;
+    }
+  if (n >= 4)
+    {
+      uint32_t a, b;
+
+      memcpy (&a, src, 4);
+      memcpy (&b, src + n - 4, 4);
+      memcpy (dst, &a, 4);
+      memcpy (dst + n - 4, &b, 4);
+      return dst + n;
+    }
+  for (; n > 0; n--)
+    *dst++ = *src++;
+  return dst;
+}
+
+#ifdef FASTLANE_AVX2
+/* One bit per byte of the 32 at @p that is a '"' or a '\\'. */
+__attribute__ ((target ("avx2"))) static inline unsigned
+quote_mask_avx2 (const char *p)
+{
+  __m256i v = _mm256_loadu_si256 ((const __m256i *) (const void *) p);
+
+  return (unsigned) _mm256_movemask_epi8 (
+      _mm256_or_si256 (_mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('"')),
+                       _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('\\'))));
+}
+
+/* scan_quote() (clfscan.h) 32 bytes at a time. */
+__attribute__ ((target ("avx2"))) static inline const char *
+scan_quote_avx2 (const char *base, const char *p, const char *end)
+{
+  unsigned mask;
+
+  while (end - p >= 32)
+    {
+      mask = quote_mask_avx2 (p);
+      if (mask)
+        return p + __builtin_ctz (mask);
+      p += 32;
+    }
+  if (p < end && end - base >= 32)
+    {
+      const char *tail = end - 32;
+
+      /* 1 <= p - tail <= 31: bytes before p were tested already */
+      mask = quote_mask_avx2 (tail) & (~0u << (p - tail));
+      return mask ? tail + __builtin_ctz (mask) : NULL;
+    }
+  return scan_quote (base, p, end);
+}
+
+/* has_quote() (clfscan.h) 64 bytes at a time: the masks are or-ed and
+ * tested once a step. */
+__attribute__ ((target ("avx2"))) static inline bool
+has_quote_avx2 (const char *base, const char *p, const char *end)
+{
+  unsigned acc = 0;
+
+  while (end - p >= 64)
+    {
+      acc |= quote_mask_avx2 (p) | quote_mask_avx2 (p + 32);
+      p += 64;
+    }
+  if (end - p >= 32)
+    {
+      acc |= quote_mask_avx2 (p);
+      p += 32;
+    }
+  if (p < end && end - base >= 32)
+    {
+      const char *tail = end - 32;
+
+      acc |= quote_mask_avx2 (tail) & (~0u << (p - tail));
+      return acc != 0;
+    }
+  return acc != 0 || has_quote (base, p, end);
+}
+#endif
+
+/* The quote scans, in the copy of fused() for the CPU at hand. */
+#ifdef FASTLANE_AVX2
+# define SCAN_QUOTE(avx2, base, p, end) \
+  ((avx2) ? scan_quote_avx2 ((base), (p), (end)) : scan_quote ((base), (p), (end)))
+# define HAS_QUOTE(avx2, base, p, end) \
+  ((avx2) ? has_quote_avx2 ((base), (p), (end)) : has_quote ((base), (p), (end)))
+#else
+# define SCAN_QUOTE(avx2, base, p, end) scan_quote ((base), (p), (end))
+# define HAS_QUOTE(avx2, base, p, end) has_quote ((base), (p), (end))
+#endif
+
+/* One line of a format of @kind (a constant in each copy).  The checks up
+ * to the first output are parse_clf()'s, in its order: it takes exactly
+ * the lines that one takes; see there. */
+static LN_ALWAYS_INLINE gboolean
+fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
+       LnBuf *out, const unsigned kind, const bool avx2)
+{
+  const LnAnonConfig *cfg = &anon->config;
+  const char *const base = line.p;
+  const char *const end = line.p + line.len;
+  const char *p = line.p;
+  const char *q, *client_end, *stamp, *request, *request_end, *tail_end;
+  const bool scan = cfg->residual != LN_RESIDUAL_OFF;
+  LnSpan referer = dash, agent = dash;
+  LnTime time;
+  LnAddr addr;
+  char *dst;
+
+  /* %h: one token, not a list */
+  q = scan_byte_in (base, p, end, ' ');
+  if (q == NULL || q == p || q[-1] == ',')
+    return FALSE;
+  client_end = q;
+  if (kind & LN_CLF_NO_IDENT)
+    {
+      if (end - q < 3 || q[1] != '-' || q[2] != ' ')
+        return FALSE;
+      p = q + 3;
+    }
+  else
+    {
+      /* %l */
+      p = q + 1;
+      if (end - p >= 2 && dash_space (p))
+        q = p + 1;
+      else
+        {
+          q = scan_byte_in (base, p, end, ' ');
+          if (q == NULL || q == p)
+            return FALSE;
+        }
+      p = q + 1;
+    }
+  /* %u and " [" */
+  if (end - p >= 2 && dash_space (p))
+    q = p + 1;
+  else
+    {
+      q = scan_byte_in (base, p, end, ' ');
+      if (q == NULL || q == p)
+        return FALSE;
+    }
+  if (end - q < 2 || q[1] != '[')
+    return FALSE;
+  p = q + 2;
+  /* %t and "] \"": validated as the parser does, and through its cache */
+  stamp = p;
+  if (end - p < LN_CLFTIME_LEN + 3 || p[LN_CLFTIME_LEN] != ']'
+      || p[LN_CLFTIME_LEN + 1] != ' ' || p[LN_CLFTIME_LEN + 2] != '"'
+      || (!clftime_cache_last (&parser->time_cache, p, &time)
+          && !clftime_parse_cached (&parser->time_cache,
+                                    span_make (p, LN_CLFTIME_LEN), &time)))
+    return FALSE;
+  p += LN_CLFTIME_LEN + 3;
+  /* %r: the first quote ends it when no backslash comes before it */
+  request = p;
+  q = SCAN_QUOTE (avx2, base, p, end);
+  if (q == NULL || *q != '"' || end - q < 2 || q[1] != ' ')
+    return FALSE;
+  request_end = q;
+  p = q + 2;
+  /* %>s */
+  if (end - p < 4 || p[3] != ' ' || (unsigned) (p[0] - '0') > 9
+      || (unsigned) (p[1] - '0') > 9 || (unsigned) (p[2] - '0') > 9)
+    return FALSE;
+  p += 4;
+  /* %b */
+  q = skip_digits (p, end);
+  if (q == p)
+    {
+      if (p == end || *p != '-')
+        return FALSE;
+      q = p + 1;
+    }
+  else if (q - p > 20)
+    return FALSE;
+  if (kind & LN_CLF_COMBINED)
+    {
+      const char *ua;
+
+      if (end - q < 2 || q[0] != ' ' || q[1] != '"')
+        return FALSE;
+      p = q + 2;
+      tail_end = p;     /* the copied text ends with the referer's quote */
+      /* the referer, and the agent up to the line's last byte: no
+       * trailing fields */
+      q = SCAN_QUOTE (avx2, base, p, end);
+      if (q == NULL || *q != '"' || end - q < 3 || q[1] != ' ' || q[2] != '"')
+        return FALSE;
+      referer = span_make (p, (size_t) (q - p));
+      ua = q + 3;
+      if (ua == end || end[-1] != '"' || HAS_QUOTE (avx2, base, ua, end - 1))
+        return FALSE;
+      agent = span_make (ua, (size_t) (end - 1 - ua));
+    }
+  else
+    {
+      if (q != end)
+        return FALSE;
+      tail_end = end;
+    }
+
+  /* The line is the parser's; now what anon_record() would make of it.
+   * Free text first: a residual address declines the line. */
+  if (scan && !clean_text (base, request, request_end, false))
+    return FALSE;
+  if (kind & LN_CLF_COMBINED)
+    {
+      /* --referer=drop writes "-" for anything, an empty value too; the
+       * others keep "-" (anon.c, ACT_DASH and ACT_REFERER) */
+      if (cfg->referer == LN_REFERER_DROP)
+        referer = dash;
+      else if (!span_is_dash (referer))
+        {
+          bool in_scratch;
+
+          referer = fields_referer (cfg->referer, referer, &anon->scratch, &in_scratch);
+          if (in_scratch)
+            {
+              /* user information taken out: the general path's case, and
+               * the scratch held it */
+              buf_wipe (&anon->scratch);
+              return FALSE;
+            }
+          if (scan && !clean_text (base, referer.p, referer.p + referer.len,
+                                   cfg->referer == LN_REFERER_ORIGIN))
+            return FALSE;
+        }
+      if (cfg->user_agent == LN_UA_KEEP)
+        {
+          if (scan && !clean_text (base, agent.p, agent.p + agent.len, false))
+            return FALSE;
+        }
+      else
+        agent = dash;
+    }
+  /* the client last: its octets live in @addr only until truncated */
+  if (!ipaddr_parse_bare_in (span_make (base, (size_t) (client_end - base)), end, &addr))
+    {
+      wipe_memory (&addr, sizeof addr);   /* "192.0.2.7:5678" left octets */
+      return FALSE;
+    }
+
+  /* Committed: the line is written.  The client and "- - [" replace the
+   * first fields; everything from the time to the referer is the line's
+   * own text (time, request, status, bytes), then referer and agent. */
+  buf_reserve (out, line.len + LN_ADDR_TEXT_MAX + eol.len + 1);
+  dst = out->data + out->len;
+  if (addr.family == LN_AF_INET)
+    anon->stats.clients_v4++;
+  else if (addr.family == LN_AF_INET6)
+    anon->stats.clients_v6++;
+  else
+    anon->stats.clients_other++;
+  ipaddr_truncate (&addr, cfg->v4_bits, cfg->v6_bits);
+  dst += ipaddr_format (&addr, dst);
+  memcpy (dst, " - - [", 6);
+  dst += 6;
+  dst = put (dst, stamp, (size_t) (tail_end - stamp));
+  if (kind & LN_CLF_COMBINED)
+    {
+      dst = put (dst, referer.p, referer.len);
+      if (agent.p == dash.p)
+        {
+          /* the default, --user-agent=drop: one constant */
+          memcpy (dst, "\" \"-\"", 5);
+          dst += 5;
+        }
+      else
+        {
+          memcpy (dst, "\" \"", 3);
+          dst += 3;
+          dst = put (dst, agent.p, agent.len);
+          *dst++ = '"';
+        }
+    }
+  if (G_LIKELY (eol.len == 1 && eol.p[0] == '\n'))
+    *dst++ = '\n';
+  else
+    {
+      /* as writer_end_line: CRLF stays CRLF, every line ends in '\n' */
+      dst = put (dst, eol.p, eol.len);
+      if (eol.len == 0 || eol.p[eol.len - 1] != '\n')
+        *dst++ = '\n';
+    }
+  out->len = (size_t) (dst - out->data);
+  fl->accepted++;
+  return TRUE;
+}
+
+/* One function per kind, so that fastlane_line() stays a dispatch
+ * without the register saves of the whole path. */
+#define FUSED_COPY(name, kind, attrs) \
+  attrs static gboolean \
+  name (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out) \
+  { \
+    return fused (fl, fl->parser, fl->anon, line, eol, out, (kind), false); \
+  }
+
+FUSED_COPY (fused_combined, LN_CLF_ON | LN_CLF_COMBINED, LN_NOINLINE)
+FUSED_COPY (fused_common, LN_CLF_ON, LN_NOINLINE)
+FUSED_COPY (fused_nginx_combined, LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, LN_NOINLINE)
+FUSED_COPY (fused_nginx_common, LN_CLF_ON | LN_CLF_NO_IDENT, LN_NOINLINE)
+
+#ifdef FASTLANE_AVX2
+/* The combined formats, the common case, with the quote scans 32 bytes
+ * wide where the CPU has AVX2 (fastlane_init decides once).  flatten:
+ * the AVX2 helpers are inlined only into a function compiled for AVX2. */
+__attribute__ ((target ("avx2"), flatten)) static gboolean
+fused_combined_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
+{
+  return fused (fl, fl->parser, fl->anon, line, eol, out, LN_CLF_ON | LN_CLF_COMBINED, true);
+}
+
+__attribute__ ((target ("avx2"), flatten)) static gboolean
+fused_nginx_combined_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
+{
+  return fused (fl, fl->parser, fl->anon, line, eol, out,
+                LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, true);
+}
+#endif
+
+gboolean
+fastlane_line (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
+{
+  switch (fl->kind[fl->parser->last_match])
+    {
+    case LN_CLF_ON | LN_CLF_COMBINED:
+#ifdef FASTLANE_AVX2
+      if (fl->avx2)
+        return fused_combined_avx2 (fl, line, eol, out);
+#endif
+      return fused_combined (fl, line, eol, out);
+    case LN_CLF_ON:
+      return fused_common (fl, line, eol, out);
+    case LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED:
+#ifdef FASTLANE_AVX2
+      if (fl->avx2)
+        return fused_nginx_combined_avx2 (fl, line, eol, out);
+#endif
+      return fused_nginx_combined (fl, line, eol, out);
+    case LN_CLF_ON | LN_CLF_NO_IDENT:
+      return fused_nginx_common (fl, line, eol, out);
+    default:
+      return FALSE;
+    }
+}

@@ -1,0 +1,52 @@
+/* fastlane.h - the fused line path: parse, truncate and write in one pass.
+ *
+ * The general path stores every field of a line into an LnRecord, visits
+ * each again in the anonymiser and again in the writer; for the common
+ * case that costs more than the work itself.  For the Apache CLF family
+ * read and written as a log (-O log), with --ip=truncate and the other
+ * options at values it knows, this path checks the line exactly as the
+ * parser's one-pass shortcut does (parse.c, parse_clf), runs the same
+ * privacy code (ipaddr_parse_bare_in, ipaddr_truncate, fields_referer, the
+ * residual scanner) and appends the anonymised line straight to the
+ * output.  Any line that is not plain (a client that is not one bare
+ * address, a residual address, a referer with user information, a quote
+ * or a backslash in a quoted value, anything malformed) is declined before
+ * a byte is committed, and the general path, which stays the reference,
+ * processes it as always.  The unit test compares both on every line.
+ */
+#ifndef LN_FASTLANE_H
+#define LN_FASTLANE_H
+
+#include <glib.h>
+#include "anon.h"
+#include "buf.h"
+#include "parse.h"
+
+typedef struct {
+  LnParser *parser;          /* borrowed from the pipeline, as is @anon: */
+  LnAnon *anon;              /* fewer arguments for the per-line call */
+  gboolean enabled;          /* some candidate format can take the path */
+  uint8_t kind[8];           /* per candidate format: its LN_CLF_* bits, 0
+                                when this path does not take its lines */
+  gboolean avx2;             /* the quote scans 32 bytes wide (x86-64 with
+                                AVX2; the unit test turns it off, too) */
+  guint64 accepted;          /* lines taken (the unit test reads it) */
+} LnFastlane;
+
+/* Decides once, from the compiled formats of @parser and the anonymiser's
+ * configuration, which formats' lines the fused path may take.  @log_output:
+ * the records go to the log writer and nothing else (no conversion, no
+ * aggregate, no file per period, no --geo-db).  Disabled when the
+ * environment has LOGNYM_NO_FASTLANE (any value): a hidden switch for the
+ * tests that compare both paths on whole runs. */
+void fastlane_init (LnFastlane *fl, LnParser *parser, LnAnon *anon,
+                    gboolean log_output);
+
+/* Takes @line (without its terminator @eol), as the candidate format the
+ * parser tries first, appends its anonymised text with the terminator to
+ * @out and counts its client in the anonymiser's statistics, exactly as
+ * parser, anonymiser and log writer would.  FALSE, with @out and the
+ * statistics untouched, for any line it does not take. */
+gboolean fastlane_line (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out);
+
+#endif /* LN_FASTLANE_H */

@@ -1,0 +1,100 @@
+#!/bin/bash
+# tests/e2e/fastlane.sh - the fused line path changes nothing but speed.
+#
+# lognym takes plain lines of the CLF family through one fused pass
+# (src/fastlane.c); LOGNYM_NO_FASTLANE=1 turns that off, and every line
+# goes the general way.  For every case both runs must give the same:
+#   - standard output;
+#   - standard error: malformed-line reports (file, line number, reason,
+#     column), error messages and the --stats line;
+#   - the --stats-file JSON less its "seconds";
+#   - the exit status.
+#
+# Inputs: every log of tests/data/in concatenated (mixed formats, many
+# malformed lines, residual addresses), a 50000-line log from
+# tests/bench/genlog, and a CRLF copy of both.  Modes: the defaults,
+# prefixes, --user-agent=keep --referer=keep, --referer=drop,
+# --residual=off and =malformed, --malformed=redact and =fail, --verbose,
+# -f common and -f combined, --jobs 2, and modes that never take the
+# fused path (hmac, -O csv, -O jsonl) as a control.
+
+. "$(dirname "$0")/lib.sh"
+
+R=$WORK/run
+mkdir -p "$R" || exit 99
+KEY=$WORK/fixed.key
+cp "$DATA/keys/fixed.key" "$KEY" && chmod 600 "$KEY" || exit 99
+
+GENLOG=${GENLOG:-$(find_built tests/bench/genlog || true)}
+ALL=$WORK/all.log
+cat "$DATA"/in/*.log >"$ALL" || exit 99
+INPUTS="$ALL"
+if [ -n "$GENLOG" ] && [ -x "$GENLOG" ]; then
+  "$GENLOG" -n 50000 >"$WORK/gen.log" || exit 99
+  INPUTS="$INPUTS $WORK/gen.log"
+else
+  echo "# tests/bench/genlog not built: tests/data only"
+fi
+for f in $INPUTS; do
+  sed 's/$/\r/' "$f" >"${f%.log}-crlf.log" || exit 99
+  INPUTS="$INPUTS ${f%.log}-crlf.log"
+done
+
+# run TAG ENV... -- ARGS...: output, errors, stats file and status of one
+# run in $R/TAG.*
+run () {
+  local tag=$1 st
+  shift
+  local envs=()
+  while [ "$1" != "--" ]; do
+    envs+=("$1")
+    shift
+  done
+  shift
+  # RUN_STDIN: a file to read on standard input
+  env "${envs[@]}" "$LOGNYM" --no-progress --stats --stats-file="$R/$tag.json" "$@" \
+    <"${RUN_STDIN:-/dev/null}" >"$R/$tag.out" 2>"$R/$tag.err"
+  st=$?
+  echo "$st" >"$R/$tag.status"
+  # the one field that differs from run to run
+  if [ -f "$R/$tag.json" ]; then
+    sed 's/"seconds":[0-9.]*//' "$R/$tag.json" >"$R/$tag.stats"
+  else
+    : >"$R/$tag.stats"
+  fi
+  rm -f "$R/$tag.json"
+}
+
+# same NAME ARGS...: with and without the fused path.
+same () {
+  local name=$1
+  shift
+  run fused X_UNUSED=1 -- "$@"
+  run general LOGNYM_NO_FASTLANE=1 -- "$@"
+  check_files "$name: output" "$R/general.out" "$R/fused.out"
+  check_files "$name: errors and --stats" "$R/general.err" "$R/fused.err"
+  check_files "$name: --stats-file" "$R/general.stats" "$R/fused.stats"
+  check_files "$name: exit status" "$R/general.status" "$R/fused.status"
+}
+
+for in in $INPUTS; do
+  base=$(basename "$in")
+  same "$base default" "$in"
+  same "$base prefixes" -4 16 -6 32 "$in"
+  same "$base keep" --user-agent=keep --referer=keep "$in"
+  same "$base referer drop" --referer=drop "$in"
+  same "$base residual off" --residual=off "$in"
+  same "$base residual malformed" --residual=malformed "$in"
+  same "$base redact" --malformed=redact "$in"
+  same "$base fail" --malformed=fail "$in"
+  same "$base verbose" --verbose "$in"
+  same "$base common" -f common "$in"
+  same "$base combined" -f combined "$in"
+  same "$base jobs" --jobs 2 "$in"
+  RUN_STDIN=$in same "$base stdin" -
+  same "$base hmac" --ip=hmac -k "$KEY" "$in"
+  same "$base csv" -O csv "$in"
+  same "$base jsonl" -O jsonl "$in"
+done
+
+finish
