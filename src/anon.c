@@ -244,12 +244,11 @@ anon_address (const LnAnon *anon, LnAddr *addr, char *out)
   return address_at (anon, addr, NULL, out);
 }
 
-/* Picks the period key for a record.  FALSE when it was erased and the
- * policy is to fail. */
+/* Picks the period key for a record at @epoch.  FALSE when it was erased
+ * and the policy is to fail. */
 static gboolean
-select_key (LnAnon *anon, const LnRecord *rec)
+select_key_at (LnAnon *anon, int64_t epoch)
 {
-  int64_t epoch = rec && rec->has_time ? rec->time.epoch : (int64_t) (g_get_real_time () / G_USEC_PER_SEC);
   const LnHmacKey *key;
 
   anon->fallback = FALSE;
@@ -271,6 +270,14 @@ select_key (LnAnon *anon, const LnRecord *rec)
       return TRUE;
     }
   return FALSE;
+}
+
+/* select_key_at() for @rec, or for now without a record. */
+static gboolean
+select_key (LnAnon *anon, const LnRecord *rec)
+{
+  return select_key_at (anon, rec && rec->has_time ? rec->time.epoch
+                              : (int64_t) (g_get_real_time () / G_USEC_PER_SEC));
 }
 
 /* Notes the keyed digest of the record's raw client address for the
@@ -764,6 +771,44 @@ anon_record (LnAnon *anon, LnRecord *rec, LnBuf *arena)
       if (rec->fields[i].in_arena)
         rec->fields[i].out.p = arena->data + rec->fields[i].arena_off;
   return LN_PARSE_OK;
+}
+
+size_t
+anon_keyed_client (LnAnon *anon, LnSpan token, const char *limit, int64_t epoch, char *out)
+{
+  LnLookAhead *a = &anon->ahead[anon->ahead_turn ^ 1];
+  const LnPseudonymSlot *slot = NULL;
+  LnAddr addr;
+  int family;
+  size_t n;
+
+  if (!select_key_at (anon, epoch))
+    return 0;
+  if (anon->fallback)
+    {
+      /* the general path truncates this record, and counts it then */
+      anon->stats.expired_truncated--;
+      return 0;
+    }
+  /* as prefetch_client(), for a line that starts with its client */
+  if (a->at == token.p && a->len == token.len && a->period == anon->period
+      && a->tok.before.len == 0 && a->tok.after.len == 0)
+    {
+      addr = a->tok.addr;
+      slot = &a->slot;
+    }
+  else if (!ipaddr_parse_bare_in (token, limit, &addr))
+    {
+      wipe_memory (&addr, sizeof addr);   /* "192.0.2.7:5678" left octets */
+      return 0;
+    }
+  family = addr.family;
+  n = address_at (anon, &addr, slot, out);
+  wipe_memory (&addr, sizeof addr);
+  if (slot)
+    forget_ahead (a);
+  count_client (anon, family);
+  return n;
 }
 
 size_t

@@ -153,6 +153,16 @@ gboolean anon_wants_look_ahead (const LnAnon *anon);
  * next record's client field starts at that very byte. */
 void anon_look_ahead (LnAnon *anon, LnSpan ahead);
 
+/* For the fused line path (fastlane.c), in a keyed --ip mode: @token, the
+ * whole client field at the very start of its line, as one bare address,
+ * anonymised with the key for @epoch (the record's time) into @out
+ * (LN_ANON_TEXT_MAX bytes) and counted, as anon_record() would.  @limit:
+ * as for ipaddr_parse_bare_in().  Returns the text's length, or 0 when
+ * the line must take the general path (no bare address, no key in use
+ * for @epoch), with nothing counted. */
+size_t anon_keyed_client (LnAnon *anon, LnSpan token, const char *limit, int64_t epoch,
+                          char *out);
+
 /* Appends @text to @out with every address in it replaced by its
  * anonymised form (the malformed-line "redact" policy).  Returns the number
  * of addresses replaced. */

@@ -68,14 +68,16 @@ types_fit (const LnLogFormat *lf, unsigned kind)
 }
 
 /* The anonymiser's configuration is one whose field actions this path
- * repeats: truncation, identd and user dropped, no query rules, every
+ * repeats: truncation or a pseudonym mode, identd and user dropped, no query rules, every
  * field written (anon.c, field_action). */
 static gboolean
 config_fits (const LnAnon *anon)
 {
   const LnAnonConfig *c = &anon->config;
 
-  return c->ip_mode == LN_IP_TRUNCATE && !c->client_text_unused && c->skip_types == 0
+  return (c->ip_mode == LN_IP_TRUNCATE
+          || (LN_IP_MODE_KEYED (c->ip_mode) && anon->cache != NULL && anon->keyring != NULL))
+         && !c->client_text_unused && c->skip_types == 0
          && !c->keep_ident && c->user == LN_USER_DASH
          && (c->user_agent == LN_UA_DROP || c->user_agent == LN_UA_KEEP)
          && c->query.policy == LN_QUERY_KEEP
@@ -406,25 +408,42 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
         agent = dash;
     }
   /* the client last: its octets live in @addr only until truncated */
-  if (!ipaddr_parse_bare_in (span_make (base, (size_t) (client_end - base)), end, &addr))
+  if (LN_IP_MODE_KEYED (cfg->ip_mode))
     {
-      wipe_memory (&addr, sizeof addr);   /* "192.0.2.7:5678" left octets */
-      return FALSE;
-    }
+      /* the pseudonym modes: the anonymiser's own code, with the key of
+       * the record's period and the slot anon_look_ahead() located */
+      size_t n;
 
-  /* Committed: the line is written.  The client and "- - [" replace the
-   * first fields; everything from the time to the referer is the line's
-   * own text (time, request, status, bytes), then referer and agent. */
-  buf_reserve (out, line.len + LN_ADDR_TEXT_MAX + eol.len + 1);
-  dst = out->data + out->len;
-  if (addr.family == LN_AF_INET)
-    anon->stats.clients_v4++;
-  else if (addr.family == LN_AF_INET6)
-    anon->stats.clients_v6++;
+      buf_reserve (out, line.len + LN_ANON_TEXT_MAX + eol.len + 1);
+      dst = out->data + out->len;
+      n = anon_keyed_client (anon, span_make (base, (size_t) (client_end - base)), end,
+                             time.epoch, dst);
+      if (n == 0)
+        return FALSE;
+      dst += n;
+    }
   else
-    anon->stats.clients_other++;
-  ipaddr_truncate (&addr, cfg->v4_bits, cfg->v6_bits);
-  dst += ipaddr_format (&addr, dst);
+    {
+      if (!ipaddr_parse_bare_in (span_make (base, (size_t) (client_end - base)), end, &addr))
+        {
+          wipe_memory (&addr, sizeof addr);   /* "192.0.2.7:5678" left octets */
+          return FALSE;
+        }
+      /* Committed: the line is written. */
+      buf_reserve (out, line.len + LN_ADDR_TEXT_MAX + eol.len + 1);
+      dst = out->data + out->len;
+      if (addr.family == LN_AF_INET)
+        anon->stats.clients_v4++;
+      else if (addr.family == LN_AF_INET6)
+        anon->stats.clients_v6++;
+      else
+        anon->stats.clients_other++;
+      ipaddr_truncate (&addr, cfg->v4_bits, cfg->v6_bits);
+      dst += ipaddr_format (&addr, dst);
+    }
+  /* The client and "- - [" replace the first fields; everything from the
+   * time to the referer is the line's own text (time, request, status,
+   * bytes), then referer and agent. */
   memcpy (dst, " - - [", 6);
   dst += 6;
   dst = put (dst, stamp, (size_t) (tail_end - stamp));

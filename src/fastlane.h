@@ -3,11 +3,11 @@
  * The general path stores every field of a line into an LnRecord, visits
  * each again in the anonymiser and again in the writer; for the common
  * case that costs more than the work itself.  For the Apache CLF family
- * read and written as a log (-O log), with --ip=truncate and the other
- * options at values it knows, this path checks the line exactly as the
- * parser's one-pass shortcut does (parse.c, parse_clf), runs the same
- * privacy code (ipaddr_parse_bare_in, ipaddr_truncate, fields_referer, the
- * residual scanner) and appends the anonymised line straight to the
+ * read and written as a log (-O log), with --ip=truncate or a pseudonym
+ * mode and the other options at values it knows, this path checks the line
+ * exactly as the parser's one-pass shortcut does (parse.c, parse_clf),
+ * runs the same privacy code (ipaddr_parse_bare_in, ipaddr_truncate or
+ * anon_keyed_client, fields_referer, the residual scanner) and appends the anonymised line straight to the
  * output.  Any line that is not plain (a client that is not one bare
  * address, a residual address, a referer with user information, a quote
  * or a backslash in a quoted value, anything malformed) is declined before

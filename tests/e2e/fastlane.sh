@@ -15,8 +15,10 @@
 # tests/bench/genlog, and a CRLF copy of both.  Modes: the defaults,
 # prefixes, --user-agent=keep --referer=keep, --referer=drop,
 # --residual=off and =malformed, --malformed=redact and =fail, --verbose,
-# -f common and -f combined, --jobs 2, and modes that never take the
-# fused path (hmac, -O csv, -O jsonl) as a control.
+# -f common and -f combined, --jobs 2, the pseudonym modes (also with
+# keys derived per day, on a log whose lines go back and forth between two
+# days), and modes that never take the fused path (-O csv, -O jsonl) as a
+# control.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -35,6 +37,14 @@ if [ -n "$GENLOG" ] && [ -x "$GENLOG" ]; then
 else
   echo "# tests/bench/genlog not built: tests/data only"
 fi
+# two days in turn, two lines each, the same addresses on both: in the
+# pseudonym modes, a cache slot located a line ahead (anon_look_ahead) with
+# the day before's key would give the other day's pseudonym
+awk 'BEGIN { for (i = 0; i < 400; i++) {
+         d = int (i / 2) % 2
+         printf "192.0.2.%d - - [%s/Nov/2026:%s +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"\n",
+                i % 7, d ? "25" : "26", d ? "23:59:59" : "00:00:00" } }' >"$WORK/days.log" || exit 99
+INPUTS="$INPUTS $WORK/days.log"
 for f in $INPUTS; do
   sed 's/$/\r/' "$f" >"${f%.log}-crlf.log" || exit 99
   INPUTS="$INPUTS ${f%.log}-crlf.log"
@@ -93,6 +103,10 @@ for in in $INPUTS; do
   same "$base jobs" --jobs 2 "$in"
   RUN_STDIN=$in same "$base stdin" -
   same "$base hmac" --ip=hmac -k "$KEY" "$in"
+  same "$base hmac-ipv6" --ip=hmac-ipv6 -k "$KEY" "$in"
+  same "$base truncate+hmac" --ip=truncate+hmac -k "$KEY" "$in"
+  same "$base derived keys" --ip=hmac -k "$KEY" --derive daily "$in"
+  RUN_STDIN=$in same "$base hmac stdin" --ip=hmac -k "$KEY" -
   same "$base csv" -O csv "$in"
   same "$base jsonl" -O jsonl "$in"
 done

@@ -16,9 +16,11 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "key.h"
 #include "pipeline.h"
 
 #define SEED 20261126
@@ -54,6 +56,11 @@ static const Config fused_configs[] = {
                       "\"$http_user_agent\"", NULL } },
   { "nginx short", { "--nginx-format", "$remote_addr - $remote_user [$time_local] "
                      "\"$request\" $status $bytes_sent", NULL } },
+  /* the pseudonym modes ("@KEY@": a key made for the run) */
+  { "hmac", { "--ip=hmac", "-k", "@KEY@", NULL } },
+  { "hmac-ipv6", { "--ip=hmac-ipv6", "-k", "@KEY@", "--user-agent=keep", NULL } },
+  { "truncate+hmac", { "--ip=truncate+hmac", "-k", "@KEY@", "-4", "16", NULL } },
+  { "derived daily keys", { "--ip=hmac", "-k", "@KEY@", "--derive", "daily", NULL } },
 };
 
 /* Option sets it must leave alone: no pipeline of these takes a line. */
@@ -79,6 +86,7 @@ typedef struct {
 } Pair;
 
 static Pair pairs[G_N_ELEMENTS (fused_configs)];
+static char *key_dir, *key_file;
 static GRand *rng;
 static GPtrArray *corpus;      /* GByteArray per line, no terminator */
 
@@ -94,7 +102,8 @@ parse_options (const Config *c)
   g_ptr_array_add (owned, g_strdup ("lognym"));
   g_ptr_array_add (owned, g_strdup ("--no-progress"));
   for (i = 0; c->args[i]; i++)
-    g_ptr_array_add (owned, g_strdup (c->args[i]));
+    g_ptr_array_add (owned, g_strdup (strcmp (c->args[i], "@KEY@") == 0 ? key_file
+                                      : c->args[i]));
   argv = g_new0 (char *, owned->len + 1);
   for (i = 0; i < owned->len; i++)
     argv[i] = owned->pdata[i];
@@ -110,11 +119,16 @@ setup (void)
 {
   size_t i;
 
+  GError *error = NULL;
+
   g_unsetenv ("LOGNYM_NO_FASTLANE");
+  key_dir = g_dir_make_tmp ("lognym-fastlane-XXXXXX", NULL);
+  cr_assert_not_null (key_dir);
+  key_file = g_build_filename (key_dir, "k.key", NULL);
+  cr_assert (key_generate_file (key_file, &error), "%s", error ? error->message : "?");
   for (i = 0; i < G_N_ELEMENTS (pairs); i++)
     {
       Pair *p = &pairs[i];
-      GError *error = NULL;
 
       memset (p, 0, sizeof *p);
       p->config = &fused_configs[i];
@@ -149,6 +163,10 @@ teardown (void)
     }
   g_rand_free (rng);
   g_ptr_array_unref (corpus);
+  g_unlink (key_file);
+  g_rmdir (key_dir);
+  g_free (key_file);
+  g_free (key_dir);
 }
 
 TestSuite (fastlane, .init = setup, .fini = teardown);
