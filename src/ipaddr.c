@@ -494,40 +494,10 @@ static const uint8_t octet_len[256] = {
   LEN64 (0), LEN64 (64), LEN64 (128), LEN64 (192)
 };
 
-/* The 1 to 3 digits of an octet without branching on their count and
- * without writing past them: first, middle and last digit (the same byte
- * when there is one). */
-static inline char *
-put_digits (char *o, uint8_t v)
-{
-  const char *t = octet_dot[v];
-  unsigned n = octet_len[v];
-
-  o[0] = t[0];
-  o[n >> 1] = t[n >> 1];
-  o[n - 1] = t[n - 1];
-  return o + n;
-}
-
-static inline size_t
-format_v4 (const uint8_t *b, char *out)
-{
-  char *o = out;
-
-  /* all four bytes of the first two: what follows their dot is
-   * overwritten by the next octet */
-  memcpy (o, octet_dot[b[0]], 4);
-  o += octet_len[b[0]] + 1u;
-  memcpy (o, octet_dot[b[1]], 4);
-  o += octet_len[b[1]] + 1u;
-  o = put_digits (o, b[2]);
-  *o++ = '.';
-  o = put_digits (o, b[3]);
-  return (size_t) (o - out);
-}
-
-/* Copies @n <= 48 bytes with a few overlapping fixed-size moves: @src may
- * be read up to 48 bytes, @dst is written exactly [dst, dst+n). */
+/* Copies 1 <= @n <= 48 bytes with overlapping fixed-size moves instead
+ * of a call (copy_short() for @n < 16): the text is made in a scratch
+ * buffer with stores that run past it, the caller's buffer gets exactly
+ * [dst, dst+n). */
 static inline void
 copy_exact (char *dst, const char *src, size_t n)
 {
@@ -538,22 +508,28 @@ copy_exact (char *dst, const char *src, size_t n)
         memcpy (dst + 16, src + 16, 16);
       memcpy (dst + n - 16, src + n - 16, 16);
     }
-  else if (n >= 8)
-    {
-      memcpy (dst, src, 8);
-      memcpy (dst + n - 8, src + n - 8, 8);
-    }
-  else if (n >= 4)
-    {
-      memcpy (dst, src, 4);
-      memcpy (dst + n - 4, src + n - 4, 4);
-    }
   else
-    {
-      dst[0] = src[0];
-      dst[n >> 1] = src[n >> 1];
-      dst[n - 1] = src[n - 1];
-    }
+    copy_short (dst, src, n);
+}
+
+static size_t
+format_v4 (const uint8_t *b, char *out)
+{
+  char text[16];
+  size_t n;
+
+  /* each octet's four bytes: what follows its dot is overwritten by the
+   * next octet, or not copied */
+  memcpy (text, octet_dot[b[0]], 4);
+  n = octet_len[b[0]] + 1u;
+  memcpy (text + n, octet_dot[b[1]], 4);
+  n += octet_len[b[1]] + 1u;
+  memcpy (text + n, octet_dot[b[2]], 4);
+  n += octet_len[b[2]] + 1u;
+  memcpy (text + n, octet_dot[b[3]], 4);
+  n += octet_len[b[3]];
+  copy_short (out, text, n);
+  return n;
 }
 
 /* The 32 lower-case hex digits of @b into @hex, a mask of the '0' digits
@@ -604,8 +580,9 @@ hex_digits (const uint8_t b[16], char hex[32], unsigned *zero_groups)
 /* RFC 5952 text of an IPv6 address that is not IPv4-mapped.  The groups
  * are written to a scratch buffer four digits and a ':' at a time, then
  * copied: the caller's buffer is written only up to the returned
- * length. */
-static size_t
+ * length.  Not inlined: the registers it needs would be saved for the
+ * dotted quads too. */
+__attribute__ ((__noinline__)) static size_t
 format_v6 (const uint8_t *b, char *out)
 {
   char hex[36];       /* the last group's load reads 3 bytes past */
