@@ -1181,21 +1181,30 @@ Test (ipaddr, v4_every_octet_form_against_reference)
   char text[32];
   unsigned pos, i, k;
 
-  /* each position through all 1110 forms, the others rotating through
-   * them too: all 81 octet-length patterns, leading zeros, 256-999 */
+  /* each position through all 1110 forms (leading zeros, 256-999), the
+   * others valid octets of 1, 2 or 3 digits (k): every octet-length
+   * pattern around each form */
   for (pos = 0; pos < 4; pos++)
     for (i = 0; i < OCTET_FORMS; i++)
-      for (k = 0; k < 3; k++)
+      for (k = 0; k < 27; k++)
         {
-          int n = 0, j;
+          static const unsigned base[3] = { 0, 10, 100 };
+          static const unsigned span[3] = { 10, 90, 156 };
+          int n = 0, j, other = 0;
 
           for (j = 0; j < 4; j++)
             {
-              unsigned form = (unsigned) j == pos ? i : (i * 7 + (unsigned) j * 331 + k * 577) % OCTET_FORMS;
-
               if (j)
                 text[n++] = '.';
-              n += octet_form (text + n, form);
+              if ((unsigned) j == pos)
+                n += octet_form (text + n, i);
+              else
+                {
+                  unsigned len = k / (other == 0 ? 1 : other == 1 ? 3 : 9) % 3;
+
+                  n += octet_text (text + n, base[len] + (i * 7 + (unsigned) j * 31) % span[len], 1);
+                  other++;
+                }
             }
           assert_parsers_match_reference (text, (size_t) n, afters[(i + k) % (sizeof afters - 1)]);
         }
