@@ -478,7 +478,9 @@ ipaddr_truncate (LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
 #define OCTET_D1(v) ((v) < 10 ? '.' : (v) < 100 ? '0' + (v) % 10 : '0' + (v) / 10 % 10)
 #define OCTET_D2(v) ((v) < 10 ? 0 : (v) < 100 ? '.' : '0' + (v) % 10)
 #define OCTET_D3(v) ((v) < 100 ? 0 : '.')
-#define OCTET(v) { OCTET_D0 (v), OCTET_D1 (v), OCTET_D2 (v), OCTET_D3 (v) }
+/* (cast: clang checks the conversion of every branch, '0' + 255 too) */
+#define OCTET(v) { (char) OCTET_D0 (v), (char) OCTET_D1 (v), (char) OCTET_D2 (v), \
+                   (char) OCTET_D3 (v) }
 #define OCTET4(v) OCTET (v), OCTET ((v) + 1), OCTET ((v) + 2), OCTET ((v) + 3)
 #define OCTET16(v) OCTET4 (v), OCTET4 ((v) + 4), OCTET4 ((v) + 8), OCTET4 ((v) + 12)
 #define OCTET64(v) OCTET16 (v), OCTET16 ((v) + 16), OCTET16 ((v) + 32), OCTET16 ((v) + 48)
