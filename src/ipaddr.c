@@ -311,7 +311,6 @@ whole_v4_ssse3 (const char *p, unsigned n, uint8_t out[4])
   ((n) >= 7 && (n) < 16 && (limit) - (p) >= 16 && __builtin_cpu_supports ("ssse3"))
 #endif
 
-
 bool
 ipaddr_parse_host_in (LnSpan token, const char *limit, LnHostToken *out)
 {
