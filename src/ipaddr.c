@@ -267,7 +267,7 @@ static const uint32_t v4_check[81] = {
 
 /* The whole of the @n bytes at @p, 7 <= @n < 16 (16 may be read), as a
  * dotted quad: accepts exactly what parse_v4() accepts. */
-__attribute__ ((__target__ ("ssse3"))) static bool
+__attribute__ ((__target__ ("ssse3"), __always_inline__)) static inline bool
 whole_v4_ssse3 (const char *p, unsigned n, uint8_t out[4])
 {
   __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) p);
@@ -306,25 +306,46 @@ whole_v4_ssse3 (const char *p, unsigned n, uint8_t out[4])
 }
 
 /* A dotted quad of at most 15 bytes at @p with 16 readable, on a CPU with
- * SSSE3: whole_v4_ssse3() may run. */
+ * SSSE3: the *_ssse3() entries below may run. */
 #define WHOLE_V4_FAST(p, n, limit) \
   ((n) >= 7 && (n) < 16 && (limit) - (p) >= 16 && __builtin_cpu_supports ("ssse3"))
+
+/* ipaddr_parse_host_in() and ipaddr_parse_bare_in() once WHOLE_V4_FAST()
+ * holds: whole_v4_ssse3() inlined, the scalar parser a tail call.  The
+ * public entries only choose, so that nothing is saved around a call. */
+__attribute__ ((__target__ ("ssse3"))) static bool
+host_in_ssse3 (LnSpan token, LnHostToken *out)
+{
+  if (!whole_v4_ssse3 (token.p, (unsigned) token.len, out->addr.bytes))
+    return ipaddr_parse_host (token, out);
+  memset (out->addr.bytes + 4, 0, 12);
+  out->addr.family = LN_AF_INET;
+  out->before = span_make (token.p, 0);
+  out->text = token;
+  out->after = span_make (token.p + token.len, 0);
+  return true;
+}
+
+__attribute__ ((__target__ ("ssse3"))) static bool
+bare_in_ssse3 (LnSpan token, LnAddr *out)
+{
+  /* ipaddr_parse_host() takes a bare IPv4 address as parse_v4() does, and
+   * a token with a ':' that is no IPv4 address with a port (which
+   * ipaddr_parse() refuses) as ipaddr_parse() does */
+  if (!whole_v4_ssse3 (token.p, (unsigned) token.len, out->bytes))
+    return ipaddr_parse (token.p, token.len, out);
+  memset (out->bytes + 4, 0, 12);
+  out->family = LN_AF_INET;
+  return true;
+}
 #endif
 
 bool
 ipaddr_parse_host_in (LnSpan token, const char *limit, LnHostToken *out)
 {
 #ifdef LN_HAVE_SSE2
-  if (WHOLE_V4_FAST (token.p, token.len, limit)
-      && whole_v4_ssse3 (token.p, (unsigned) token.len, out->addr.bytes))
-    {
-      memset (out->addr.bytes + 4, 0, 12);
-      out->addr.family = LN_AF_INET;
-      out->before = span_make (token.p, 0);
-      out->text = token;
-      out->after = span_make (token.p + token.len, 0);
-      return true;
-    }
+  if (WHOLE_V4_FAST (token.p, token.len, limit))
+    return host_in_ssse3 (token, out);
 #else
   (void) limit;
 #endif
@@ -335,19 +356,12 @@ bool
 ipaddr_parse_bare_in (LnSpan token, const char *limit, LnAddr *out)
 {
 #ifdef LN_HAVE_SSE2
-  if (WHOLE_V4_FAST (token.p, token.len, limit)
-      && whole_v4_ssse3 (token.p, (unsigned) token.len, out->bytes))
-    {
-      memset (out->bytes + 4, 0, 12);
-      out->family = LN_AF_INET;
-      return true;
-    }
+  if (WHOLE_V4_FAST (token.p, token.len, limit))
+    return bare_in_ssse3 (token, out);
 #else
   (void) limit;
 #endif
-  /* ipaddr_parse_host() takes a bare IPv4 address as parse_v4() does, and
-   * a token with a ':' that is no IPv4 address with a port (which
-   * ipaddr_parse() refuses) as ipaddr_parse() does */
+  /* as bare_in_ssse3() */
   return ipaddr_parse (token.p, token.len, out);
 }
 
