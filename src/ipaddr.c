@@ -446,6 +446,30 @@ keep_bits (uint8_t *bytes, unsigned nbytes, unsigned bits)
   memset (bytes + full, 0, nbytes - full);
 }
 
+/* keep_bits() of 16 bytes as two 64-bit masks, without the call to
+ * memset that a variable length costs. */
+static inline void
+keep_bits_v6 (uint8_t bytes[16], unsigned bits)
+{
+  uint64_t hi, lo;
+  uint64_t keep_hi = bits >= 64 ? ~UINT64_C (0) : bits ? ~UINT64_C (0) << (64 - bits) : 0;
+  uint64_t keep_lo = bits >= 128 ? ~UINT64_C (0) : bits > 64 ? ~UINT64_C (0) << (128 - bits) : 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  /* the masks in the byte order of the address */
+  keep_hi = __builtin_bswap64 (keep_hi);
+  keep_lo = __builtin_bswap64 (keep_lo);
+#elif !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__
+#error "unknown byte order"
+#endif
+  memcpy (&hi, bytes, 8);
+  memcpy (&lo, bytes + 8, 8);
+  hi &= keep_hi;
+  lo &= keep_lo;
+  memcpy (bytes, &hi, 8);
+  memcpy (bytes + 8, &lo, 8);
+}
+
 /* IPv6 prefixes that carry a client's IPv4 address in their bits: there
  * the IPv4 rule applies to those bits too, so that a /48 does not keep a
  * whole IPv4 address.  6to4 (2002::/16, RFC 3056) has it in bits 16-47;
@@ -468,6 +492,16 @@ embedded_v4_limit (const LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
   return v6_bits;
 }
 
+/* Not inlined, so that the dotted quads do not pay for its registers. */
+__attribute__ ((__noinline__)) static void
+truncate_v6 (LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
+{
+  if (ipaddr_is_v4_mapped (addr))
+    keep_bits (addr->bytes + 12, 4, v4_bits);
+  else
+    keep_bits_v6 (addr->bytes, embedded_v4_limit (addr, v4_bits, v6_bits));
+}
+
 void
 ipaddr_truncate (LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
 {
@@ -478,10 +512,8 @@ ipaddr_truncate (LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
       else
         keep_bits (addr->bytes, 4, v4_bits);
     }
-  else if (ipaddr_is_v4_mapped (addr))
-    keep_bits (addr->bytes + 12, 4, v4_bits);
   else if (addr->family == LN_AF_INET6)
-    keep_bits (addr->bytes, 16, embedded_v4_limit (addr, v4_bits, v6_bits));
+    truncate_v6 (addr, v4_bits, v6_bits);
 }
 
 /* The decimal text of 0..255 followed by '.', and its length without the
