@@ -15,7 +15,8 @@
  *   - ipaddr_parse_host returns spans that tile the token and an address
  *     equal to ipaddr_parse of its text.
  *   - ipaddr_parse_bare_in agrees with ipaddr_parse_host on bare tokens,
- *     and rejects the others, whatever follows the token.
+ *     and rejects the others, whatever follows the token; so does
+ *     ipaddr_parse_host_in on every token (same spans).
  *   - residual_find returns tokens inside the scanned span that parse to
  *     the address it reports.
  * Any violation calls abort().
@@ -173,15 +174,24 @@ check_host (const char *p, size_t len)
 static void
 check_bare_one (const char *p, size_t len, const char *limit, const char *in)
 {
-  LnHostToken tok;
+  LnHostToken tok, tok_in;
   LnAddr a;
-  bool want = ipaddr_parse_host (span_make (p, len), &tok)
-              && tok.before.len == 0 && tok.after.len == 0;
+  bool host = ipaddr_parse_host (span_make (p, len), &tok);
+  bool want = host && tok.before.len == 0 && tok.after.len == 0;
 
   if (ipaddr_parse_bare_in (span_make (p, len), limit, &a) != want)
     fail ("ipaddr_parse_bare_in: verdict differs from ipaddr_parse_host", in, len);
   if (want && (a.family != tok.addr.family || memcmp (a.bytes, tok.addr.bytes, 16) != 0))
     fail ("ipaddr_parse_bare_in: address differs from ipaddr_parse_host", in, len);
+  /* and ipaddr_parse_host_in is ipaddr_parse_host, spans included */
+  if (ipaddr_parse_host_in (span_make (p, len), limit, &tok_in) != host)
+    fail ("ipaddr_parse_host_in: verdict differs from ipaddr_parse_host", in, len);
+  if (host && (tok_in.addr.family != tok.addr.family
+               || memcmp (tok_in.addr.bytes, tok.addr.bytes, 16) != 0
+               || tok_in.before.p != tok.before.p || tok_in.before.len != tok.before.len
+               || tok_in.text.p != tok.text.p || tok_in.text.len != tok.text.len
+               || tok_in.after.p != tok.after.p || tok_in.after.len != tok.after.len))
+    fail ("ipaddr_parse_host_in: result differs from ipaddr_parse_host", in, len);
 }
 
 static void

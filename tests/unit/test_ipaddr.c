@@ -817,3 +817,636 @@ Test (ipaddr, to_v6_bytes)
   cr_assert_eq (out[15], 7);
   cr_assert_eq (out[0], 0x20);
 }
+
+/* ------------------------------------------- reference implementation */
+
+/* The parser, truncation and formatter as they were before the fast
+ * paths (lognym 9915b74, simple loops; checked against libc by the tests
+ * above when they were written).  The fast paths must agree with them
+ * byte for byte: every verdict, every address, every text. */
+
+static const int8_t ref_hex_value[256] = {
+  ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+  ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+  ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+  ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+/* ref_hex_value[c] - 1 is the digit value; 0 marks "not a hex digit" so the
+ * table can stay zero-initialised. */
+
+
+static bool
+ref_parse_v4 (const char *p, const char *end, uint8_t out[4])
+{
+  int part = 0;
+
+  while (part < 4)
+    {
+      unsigned value = 0;
+      int digits = 0;
+
+      if (p == end || (unsigned) (*p - '0') > 9)
+        return false;
+      if (*p == '0' && p + 1 < end && (unsigned) (p[1] - '0') <= 9)
+        return false;                   /* leading zero: octal ambiguity */
+      while (p < end && (unsigned) (*p - '0') <= 9)
+        {
+          value = value * 10 + (unsigned) (*p - '0');
+          if (++digits > 3 || value > 255)
+            return false;
+          p++;
+        }
+      out[part++] = (uint8_t) value;
+      if (part < 4)
+        {
+          if (p == end || *p != '.')
+            return false;
+          p++;
+        }
+    }
+  return p == end;
+}
+
+
+static bool
+ref_parse_v6 (const char *p, const char *end, uint8_t out[16])
+{
+  uint8_t tmp[16];
+  int pos = 0;          /* next byte of tmp to fill */
+  int gap = -1;         /* byte position of "::" */
+  const char *group_start;
+
+  if (end - p < 2)
+    return false;
+  if (p[0] == ':')
+    {
+      if (p[1] != ':')
+        return false;
+      p += 2;
+      gap = 0;
+      if (p == end)
+        goto done;
+    }
+  for (;;)
+    {
+      unsigned value = 0;
+      int digits = 0;
+
+      group_start = p;
+      while (p < end && ref_hex_value[(unsigned char) *p])
+        {
+          if (++digits > 4)
+            return false;
+          value = (value << 4) | (unsigned) (ref_hex_value[(unsigned char) *p] - 1);
+          p++;
+        }
+      if (p < end && *p == '.')
+        {
+          /* embedded IPv4 in the last 32 bits */
+          if (pos > 12 || digits == 0)
+            return false;
+          if (!ref_parse_v4 (group_start, end, tmp + pos))
+            return false;
+          pos += 4;
+          goto done;
+        }
+      if (digits == 0)
+        return false;
+      if (pos > 14)
+        return false;
+      tmp[pos++] = (uint8_t) (value >> 8);
+      tmp[pos++] = (uint8_t) value;
+      if (p == end)
+        goto done;
+      if (*p != ':')
+        return false;
+      p++;
+      if (p < end && *p == ':')
+        {
+          if (gap >= 0)
+            return false;
+          gap = pos;
+          p++;
+          if (p == end)
+            goto done;
+        }
+      else if (p == end)
+        return false;                   /* trailing single colon */
+    }
+
+done:
+  if (gap >= 0)
+    {
+      int tail = pos - gap;
+
+      if (pos == 16)
+        return false;                   /* "::" must stand for >= 1 group */
+      memset (out, 0, 16);
+      memcpy (out, tmp, (size_t) gap);
+      memcpy (out + 16 - tail, tmp + gap, (size_t) tail);
+    }
+  else if (pos != 16)
+    return false;
+  else
+    memcpy (out, tmp, 16);
+  /* the only copy of the address should be the caller's */
+  
+  return true;
+}
+
+
+static bool
+ref_parse (const char *p, size_t len, LnAddr *out)
+{
+  const char *end = p + len;
+  size_t i;
+
+  out->family = LN_AF_NONE;
+  if (len == 0 || len > LN_ADDR_TEXT_MAX)
+    return false;
+  /* One pass decides the family: any ':' means IPv6. */
+  for (i = 0; i < len; i++)
+    if (p[i] == ':')
+      {
+        if (!ref_parse_v6 (p, end, out->bytes))
+          return false;
+        out->family = LN_AF_INET6;
+        return true;
+      }
+  if (!ref_parse_v4 (p, end, out->bytes))
+    return false;
+  memset (out->bytes + 4, 0, 12);
+  out->family = LN_AF_INET;
+  return true;
+}
+
+
+static void
+ref_keep_bits (uint8_t *bytes, unsigned nbytes, unsigned bits)
+{
+  unsigned full = bits / 8;
+  unsigned rest = bits % 8;
+
+  if (full >= nbytes)
+    return;
+  if (rest)
+    {
+      bytes[full] &= (uint8_t) (0xff << (8 - rest));
+      full++;
+    }
+  memset (bytes + full, 0, nbytes - full);
+}
+
+/* IPv6 prefixes that carry a client's IPv4 address in their bits: there
+ * the IPv4 rule applies to those bits too, so that a /48 does not keep a
+ * whole IPv4 address.  6to4 (2002::/16, RFC 3056) has it in bits 16-47;
+ * Teredo (2001::/32, RFC 4380, inverted), NAT64 (64:ff9b::/96, RFC 6052)
+ * and the deprecated IPv4-compatible form (::/96, but :: and ::1) in the
+ * last 32 bits. */
+static unsigned
+ref_embedded_v4_limit (const LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
+{
+  static const uint8_t nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+  static const uint8_t zero[12] = { 0 };
+  const uint8_t *b = addr->bytes;
+
+  if (b[0] == 0x20 && b[1] == 0x02)
+    return v6_bits < 16 + v4_bits ? v6_bits : 16 + v4_bits;
+  if ((b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0)
+      || memcmp (b, nat64, 12) == 0
+      || (memcmp (b, zero, 12) == 0 && (b[12] | b[13] | b[14] | (b[15] & 0xfe)) != 0))
+    return v6_bits < 96 + v4_bits ? v6_bits : 96 + v4_bits;
+  return v6_bits;
+}
+
+
+static void
+ref_truncate (LnAddr *addr, unsigned v4_bits, unsigned v6_bits)
+{
+  if (addr->family == LN_AF_INET)
+    {
+      if (v4_bits == 24)
+        addr->bytes[3] = 0;     /* the default, without the general case */
+      else
+        ref_keep_bits (addr->bytes, 4, v4_bits);
+    }
+  else if (ipaddr_is_v4_mapped (addr))
+    ref_keep_bits (addr->bytes + 12, 4, v4_bits);
+  else if (addr->family == LN_AF_INET6)
+    ref_keep_bits (addr->bytes, 16, ref_embedded_v4_limit (addr, v4_bits, v6_bits));
+}
+
+
+static size_t
+ref_format_v4 (const uint8_t *b, char *out)
+{
+  char text[16];
+  int n = snprintf (text, sizeof text, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+
+  memcpy (out, text, (size_t) n);
+  return (size_t) n;
+}
+
+static size_t
+ref_format (const LnAddr *addr, char *out)
+{
+  static const char digits[] = "0123456789abcdef";
+  unsigned words[8];
+  int best_base = -1, best_len = 0, cur_base = -1, cur_len = 0;
+  int ngroups = 8;
+  char *o = out;
+  int i;
+
+  if (addr->family == LN_AF_INET)
+    return ref_format_v4 (addr->bytes, out);
+  if (addr->family != LN_AF_INET6)
+    return 0;
+
+  if (ipaddr_is_v4_mapped (addr))
+    ngroups = 6;
+  for (i = 0; i < 8; i++)
+    words[i] = (unsigned) addr->bytes[2 * i] << 8 | addr->bytes[2 * i + 1];
+  /* RFC 5952 4.2: compress the longest run of two or more zero groups,
+   * the first one on a tie. */
+  for (i = 0; i < ngroups; i++)
+    {
+      if (words[i] == 0)
+        {
+          if (cur_base < 0)
+            cur_base = i, cur_len = 0;
+          cur_len++;
+          if (cur_len > best_len)
+            best_base = cur_base, best_len = cur_len;
+        }
+      else
+        cur_base = -1;
+    }
+  if (best_len < 2)
+    best_base = -1;
+
+  for (i = 0; i < ngroups; i++)
+    {
+      unsigned w = words[i];
+
+      if (i == best_base)
+        {
+          *o++ = ':';
+          if (i == 0)
+            *o++ = ':';
+          i += best_len - 1;
+          continue;
+        }
+      if (w >= 0x1000)
+        *o++ = digits[w >> 12];
+      if (w >= 0x100)
+        *o++ = digits[(w >> 8) & 0xf];
+      if (w >= 0x10)
+        *o++ = digits[(w >> 4) & 0xf];
+      *o++ = digits[w & 0xf];
+      if (i < ngroups - 1)
+        *o++ = ':';
+    }
+  if (ngroups == 6)
+    {
+      if (best_base < 0 || best_base + best_len < 6)
+        *o++ = ':';
+      o += ref_format_v4 (addr->bytes + 12, o);
+    }
+  return (size_t) (o - out);
+}
+
+
+/* The text of one octet: its value in 1 to 3 digits, with leading zeros
+ * (which make the address invalid) when @width is larger than needed. */
+static int
+octet_text (char *out, unsigned value, int width)
+{
+  return snprintf (out, 4, "%0*u", width, value);
+}
+
+/* Every octet form of 1 to 3 digits: "0" to "9", "00" to "99" and "000"
+ * to "999" (leading zeros and values past 255 included). */
+static int
+octet_form (char *out, unsigned i)
+{
+  if (i < 10)
+    return octet_text (out, i, 1);
+  if (i < 110)
+    return octet_text (out, i - 10, 2);
+  return octet_text (out, i - 110, 3);
+}
+
+#define OCTET_FORMS 1110
+
+/* @text (@len bytes) through every parser entry against the reference:
+ * ipaddr_parse on an exact copy; ipaddr_parse_bare_in and
+ * ipaddr_parse_host_in with the line running 32 bytes past the token
+ * (the 16-byte loads) and ending right after it. */
+static void
+assert_parsers_match_reference (const char *text, size_t len, char after)
+{
+  LnAddr mine, ref;
+  bool ok_mine, ok_ref;
+  char line[96];
+  size_t tail;
+
+  cr_assert_leq (len, 60);
+  memset (&ref, 0x33, sizeof ref);
+  ok_ref = ref_parse (text, len, &ref);
+  memset (&mine, 0x44, sizeof mine);
+  ok_mine = parse_exact (text, len, &mine);
+  cr_assert_eq (ok_mine, ok_ref, "\"%.*s\": ipaddr_parse %d, reference %d",
+                (int) len, text, ok_mine, ok_ref);
+  cr_assert_eq (mine.family, ref.family, "\"%.*s\"", (int) len, text);
+  if (ok_ref)
+    cr_assert_arr_eq (mine.bytes, ref.bytes, 16, "\"%.*s\"", (int) len, text);
+  for (tail = 0; tail <= 32; tail += 32)
+    {
+      memset (line, after, sizeof line);
+      memcpy (line, text, len);
+      assert_host_parsers_agree (line, len, len + tail);
+      memset (&mine, 0x55, sizeof mine);
+      ok_mine = ipaddr_parse_bare_in (span_make (line, len), line + len + tail, &mine);
+      cr_assert_eq (ok_mine, ok_ref && ref.family != LN_AF_NONE,
+                    "\"%.*s\" + %zu: parse_bare_in %d, reference %d",
+                    (int) len, text, tail, ok_mine, ok_ref);
+      if (ok_ref)
+        cr_assert_arr_eq (mine.bytes, ref.bytes, 16, "\"%.*s\"", (int) len, text);
+    }
+}
+
+Test (ipaddr, v4_every_octet_form_against_reference)
+{
+  static const char afters[] = " .:0a\"";
+  char text[32];
+  unsigned pos, i, k;
+
+  /* each position through all 1110 forms (leading zeros, 256-999), the
+   * others valid octets of 1, 2 or 3 digits (k): every octet-length
+   * pattern around each form */
+  for (pos = 0; pos < 4; pos++)
+    for (i = 0; i < OCTET_FORMS; i++)
+      for (k = 0; k < 27; k++)
+        {
+          static const unsigned base[3] = { 0, 10, 100 };
+          static const unsigned span[3] = { 10, 90, 156 };
+          int n = 0, j, other = 0;
+
+          for (j = 0; j < 4; j++)
+            {
+              if (j)
+                text[n++] = '.';
+              if ((unsigned) j == pos)
+                n += octet_form (text + n, i);
+              else
+                {
+                  unsigned len = k / (other == 0 ? 1 : other == 1 ? 3 : 9) % 3;
+
+                  n += octet_text (text + n, base[len] + (i * 7 + (unsigned) j * 31) % span[len], 1);
+                  other++;
+                }
+            }
+          assert_parsers_match_reference (text, (size_t) n, afters[(i + k) % (sizeof afters - 1)]);
+        }
+}
+
+Test (ipaddr, v4_all_length_patterns_against_reference)
+{
+  GRand *r = g_rand_new_with_seed (81);
+  char text[32];
+  unsigned pattern, round;
+
+  /* every length pattern of valid octets, many values each; then with
+   * one byte changed, cut, or extended */
+  for (pattern = 0; pattern < 81; pattern++)
+    for (round = 0; round < 200; round++)
+      {
+        unsigned lens[4] = { pattern / 27 + 1, pattern / 9 % 3 + 1, pattern / 3 % 3 + 1,
+                             pattern % 3 + 1 };
+        int n = 0, j;
+
+        for (j = 0; j < 4; j++)
+          {
+            unsigned lo = lens[j] == 1 ? 0 : lens[j] == 2 ? 10 : 100;
+            unsigned hi = lens[j] == 1 ? 10 : lens[j] == 2 ? 100 : 256;
+
+            if (j)
+              text[n++] = '.';
+            n += octet_text (text + n, (unsigned) g_rand_int_range (r, (gint32) lo, (gint32) hi),
+                             (int) lens[j]);
+          }
+        assert_parsers_match_reference (text, (size_t) n, ' ');
+        switch (round % 4)
+          {
+          case 1:
+            text[g_rand_int_range (r, 0, n)] = "0123456789.:a/ "[g_rand_int_range (r, 0, 15)];
+            break;
+          case 2:
+            n -= g_rand_int_range (r, 1, n);
+            break;
+          case 3:
+            text[n++] = "0123456789.:"[g_rand_int_range (r, 0, 12)];
+            break;
+          default:
+            continue;
+          }
+        assert_parsers_match_reference (text, (size_t) n, ' ');
+      }
+  g_rand_free (r);
+}
+
+/* A random IPv6 text: eight groups of 1 to 4 digits (leading zeros,
+ * mixed case), maybe a "::" for any run of them (also for none, or all),
+ * maybe a dotted tail for the last two, maybe one byte broken. */
+static size_t
+random_v6_text (GRand *r, char *out)
+{
+  static const char hex[] = "0123456789abcdefABCDEF";
+  static const char noise[] = "0123456789abcdefABCDEFgG:.%[] ";
+  unsigned groups = 8, gap_at = 9, gap_len = 0, g;
+  bool dotted = g_rand_int_range (r, 0, 5) == 0;
+  size_t n = 0;
+
+  if (dotted)
+    groups = 6;
+  if (g_rand_boolean (r))
+    {
+      gap_at = (unsigned) g_rand_int_range (r, 0, (gint32) groups + 1);
+      gap_len = (unsigned) g_rand_int_range (r, 0, (gint32) (groups - gap_at) + 1);
+    }
+  for (g = 0; g < groups; g++)
+    {
+      unsigned digits, d;
+
+      if (g == gap_at)
+        {
+          out[n++] = ':';
+          out[n++] = ':';
+          g += gap_len;
+          if (g >= groups)
+            break;
+        }
+      else if (g > 0)
+        out[n++] = ':';
+      digits = (unsigned) g_rand_int_range (r, 1, 5);
+      if (g_rand_int_range (r, 0, 3) == 0)
+        for (d = 0; d < digits; d++)
+          out[n++] = '0';
+      else
+        for (d = 0; d < digits; d++)
+          out[n++] = hex[g_rand_int_range (r, 0, (gint32) sizeof hex - 1)];
+    }
+  if (groups == 8 && gap_at == 8)
+    {
+      out[n++] = ':';
+      out[n++] = ':';
+    }
+  if (dotted)
+    {
+      int j;
+
+      if (n > 0 && out[n - 1] != ':')
+        out[n++] = ':';
+      for (j = 0; j < 4; j++)
+        {
+          if (j)
+            out[n++] = '.';
+          n += (size_t) octet_form (out + n, g_rand_int_range (r, 0, 4) == 0
+                                    ? (unsigned) g_rand_int_range (r, 0, OCTET_FORMS)
+                                    : (unsigned) g_rand_int_range (r, 0, 256));
+        }
+    }
+  switch (g_rand_int_range (r, 0, 6))
+    {
+    case 0:
+      out[g_rand_int_range (r, 0, (gint32) n)] = noise[g_rand_int_range (r, 0, (gint32) sizeof noise - 1)];
+      break;
+    case 1:
+      n -= (size_t) g_rand_int_range (r, 0, (gint32) n);
+      break;
+    case 2:
+      out[n++] = noise[g_rand_int_range (r, 0, (gint32) sizeof noise - 1)];
+      break;
+    default:
+      break;
+    }
+  return n;
+}
+
+Test (ipaddr, v6_random_compression_against_reference)
+{
+  GRand *r = g_rand_new_with_seed (6);
+  char text[64];
+  int i, valid = 0, dotted = 0;
+
+  for (i = 0; i < RANDOM_ROUNDS * 2; i++)
+    {
+      size_t n = random_v6_text (r, text);
+      LnAddr a;
+
+      assert_parsers_match_reference (text, n, g_rand_boolean (r) ? ' ' : ':');
+      if (ref_parse (text, n, &a))
+        {
+          valid++;
+          dotted += memchr (text, '.', n) != NULL;
+        }
+    }
+  cr_assert_gt (valid, RANDOM_ROUNDS / 2, "valid addresses were exercised (%d)", valid);
+  cr_assert_gt (dotted, 1000, "dotted tails were exercised (%d)", dotted);
+  g_rand_free (r);
+}
+
+static void
+assert_format_matches_reference (const LnAddr *a)
+{
+  char ref[LN_ADDR_TEXT_MAX + 8];
+  char *mine = lognym_format (a);
+  size_t n = ref_format (a, ref);
+
+  cr_assert_eq (strlen (mine), n, "\"%s\" vs \"%.*s\"", mine, (int) n, ref);
+  cr_assert (memcmp (mine, ref, n) == 0, "\"%s\" vs \"%.*s\"", mine, (int) n, ref);
+  g_free (mine);
+}
+
+Test (ipaddr, format_against_reference)
+{
+  GRand *r = g_rand_new_with_seed (5952);
+  unsigned i, mask;
+
+  for (i = 0; i < RANDOM_ROUNDS; i++)
+    {
+      LnAddr a;
+
+      random_v6 (r, &a);
+      assert_format_matches_reference (&a);
+      random_v4 (r, &a);
+      assert_format_matches_reference (&a);
+    }
+  /* every pattern of zero groups, the others random or 0xffff */
+  for (mask = 0; mask < 256; mask++)
+    for (i = 0; i < 64; i++)
+      {
+        LnAddr a;
+        unsigned g;
+
+        a.family = LN_AF_INET6;
+        for (g = 0; g < 8; g++)
+          {
+            unsigned w = mask >> g & 1 ? 0 : i % 2 ? 0xffff : 1 + (g_rand_int (r) & 0xfffe);
+
+            a.bytes[2 * g] = (uint8_t) (w >> 8);
+            a.bytes[2 * g + 1] = (uint8_t) w;
+          }
+        assert_format_matches_reference (&a);
+      }
+  /* every octet value in every position */
+  for (i = 0; i < 256 * 4; i++)
+    {
+      LnAddr a;
+
+      memset (&a, 0, sizeof a);
+      a.family = LN_AF_INET;
+      memset (a.bytes, (int) (i * 37 % 256), 4);
+      a.bytes[i / 256] = (uint8_t) i;
+      assert_format_matches_reference (&a);
+    }
+  g_rand_free (r);
+}
+
+Test (ipaddr, truncate_every_prefix_against_reference)
+{
+  static const char *const seeds[] = {
+    "2002:c633:6407:1234:5678:9abc:def0:1234", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+    "64:ff9b::c633:6407", "::c633:6407", "::1", "::", "::ffff:198.51.100.7",
+    "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    "255.255.255.255", "198.51.100.7", "0.0.0.1",
+  };
+  GRand *r = g_rand_new_with_seed (128);
+  size_t i;
+  unsigned v4, v6, round;
+
+  for (i = 0; i < N_ELEMS (seeds) + 40; i++)
+    for (round = 0; round < 4; round++)
+      {
+        LnAddr base;
+
+        if (i < N_ELEMS (seeds))
+          base = addr_of (seeds[i]);
+        else if (i % 2)
+          random_v6 (r, &base);
+        else
+          random_v4 (r, &base);
+        for (v4 = 0; v4 <= 32; v4++)
+          for (v6 = 0; v6 <= 128; v6 += 1 + round)
+            {
+              LnAddr mine = base, ref = base;
+
+              ipaddr_truncate (&mine, v4, v6);
+              ref_truncate (&ref, v4, v6);
+              cr_assert_eq (mine.family, ref.family);
+              cr_assert_arr_eq (mine.bytes, ref.bytes, 16, "/%u /%u", v4, v6);
+              assert_format_matches_reference (&mine);
+            }
+      }
+  g_rand_free (r);
+}
