@@ -803,6 +803,14 @@ anon_keyed_client (LnAnon *anon, LnSpan token, const char *limit, int64_t epoch,
       return 0;
     }
   family = addr.family;
+  if (anon->geo)
+    {
+      /* looked up as for any record, though a log line has no place for
+       * the country: the database's statistics and errors count it */
+      char code[3];
+
+      geo_lookup (anon->geo, &addr, code);
+    }
   n = address_at (anon, &addr, slot, out);
   wipe_memory (&addr, sizeof addr);
   if (slot)

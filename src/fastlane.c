@@ -5,6 +5,7 @@
 #include "clfscan.h"
 #include "fastlane.h"
 #include "fields.h"
+#include "geo.h"
 #include "residual.h"
 #include "wipe.h"
 
@@ -81,7 +82,7 @@ config_fits (const LnAnon *anon)
          && !c->keep_ident && c->user == LN_USER_DASH
          && (c->user_agent == LN_UA_DROP || c->user_agent == LN_UA_KEEP)
          && c->query.policy == LN_QUERY_KEEP
-         && anon->geo == NULL && anon->visitor_key == NULL && !anon->general_only;
+         && anon->visitor_key == NULL && !anon->general_only;
 }
 
 void
@@ -438,6 +439,13 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
         anon->stats.clients_v6++;
       else
         anon->stats.clients_other++;
+      if (anon->geo)
+        {
+          /* as anon_keyed_client() */
+          char code[3];
+
+          geo_lookup (anon->geo, &addr, code);
+        }
       ipaddr_truncate (&addr, cfg->v4_bits, cfg->v6_bits);
       dst += ipaddr_format (&addr, dst);
     }

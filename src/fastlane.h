@@ -36,7 +36,7 @@ typedef struct {
 /* Decides once, from the compiled formats of @parser and the anonymiser's
  * configuration, which formats' lines the fused path may take.  @log_output:
  * the records go to the log writer and nothing else (no conversion, no
- * aggregate, no file per period, no --geo-db).  Disabled when the
+ * aggregate, no file per period, no --strict geo check).  Disabled when the
  * environment has LOGNYM_NO_FASTLANE (any value): a hidden switch for the
  * tests that compare both paths on whole runs. */
 void fastlane_init (LnFastlane *fl, LnParser *parser, LnAnon *anon,

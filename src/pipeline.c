@@ -288,9 +288,10 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
   if (p->writer.ops->begin && p->output && !output_has_data (p->output))
     p->writer.ops->begin (&p->writer, &p->output->buf);
   /* the fused path writes log lines and nothing else: no aggregate (gone
-   * above), no conversion, no file per period, no geo column */
+   * above), no conversion, no file per period; with --geo-db, not the
+   * --strict check after each line */
   fastlane_init (&p->fastlane, &p->parser, &p->anon,
-                 p->writer.ops == &writer_log_ops && p->geo == NULL
+                 p->writer.ops == &writer_log_ops && !(p->geo != NULL && options->strict)
                  && !(options->output && output_is_pattern (options->output)));
   return start_jobs (p, error);
 }

@@ -10,15 +10,16 @@
 #   - the --stats-file JSON less its "seconds";
 #   - the exit status.
 #
-# Inputs: every log of tests/data/in concatenated (mixed formats, many
-# malformed lines, residual addresses), a 50000-line log from
+# Inputs: every log of tests/data/in and in-geo concatenated (mixed formats,
+# many malformed lines, residual addresses), a 50000-line log from
 # tests/bench/genlog, and a CRLF copy of both.  Modes: the defaults,
-# prefixes, --user-agent=keep --referer=keep, --referer=drop,
-# --residual=off and =malformed, --malformed=redact and =fail, --verbose,
-# -f common and -f combined, --jobs 2, the pseudonym modes (also with
-# keys derived per day, on a log whose lines go back and forth between two
-# days), and modes that never take the fused path (-O csv, -O jsonl) as a
-# control.
+# prefixes, --user-agent=keep --referer=keep, --referer=drop, --residual=off
+# and =malformed, --malformed=redact and =fail, --verbose, -f common and -f
+# combined, --jobs 2, the pseudonym modes (also with keys derived per day,
+# on a log whose lines go back and forth between two days), --geo-db (the
+# lookups count in --stats; a broken database's errors too; --strict is left
+# to the general path), and modes that never take the fused path (-O csv, -O
+# jsonl) as a control.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -29,7 +30,7 @@ cp "$DATA/keys/fixed.key" "$KEY" && chmod 600 "$KEY" || exit 99
 
 GENLOG=${GENLOG:-$(find_built tests/bench/genlog || true)}
 ALL=$WORK/all.log
-cat "$DATA"/in/*.log >"$ALL" || exit 99
+cat "$DATA"/in/*.log "$DATA"/in-geo/*.log >"$ALL" || exit 99
 INPUTS="$ALL"
 if [ -n "$GENLOG" ] && [ -x "$GENLOG" ]; then
   "$GENLOG" -n 50000 >"$WORK/gen.log" || exit 99
@@ -107,6 +108,12 @@ for in in $INPUTS; do
   same "$base truncate+hmac" --ip=truncate+hmac -k "$KEY" "$in"
   same "$base derived keys" --ip=hmac -k "$KEY" --derive daily "$in"
   RUN_STDIN=$in same "$base hmac stdin" --ip=hmac -k "$KEY" -
+  same "$base geo" --geo-db "$DATA/geo/GeoIP2-Country-Test.mmdb" "$in"
+  same "$base geo errors" --geo-db "$DATA/geo/MaxMind-DB-test-broken-pointers-24.mmdb" \
+    --geo-path country/iso_code "$in"
+  same "$base geo hmac" --geo-db "$DATA/geo/tiny-country.mmdb" --ip=hmac -k "$KEY" "$in"
+  same "$base geo strict" --geo-db "$DATA/geo/MaxMind-DB-test-broken-pointers-24.mmdb" \
+    --geo-path country/iso_code --strict "$in"
   same "$base csv" -O csv "$in"
   same "$base jsonl" -O jsonl "$in"
 done

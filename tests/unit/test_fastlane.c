@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "geo.h"
 #include "key.h"
 #include "pipeline.h"
 
@@ -61,6 +62,11 @@ static const Config fused_configs[] = {
   { "hmac-ipv6", { "--ip=hmac-ipv6", "-k", "@KEY@", "--user-agent=keep", NULL } },
   { "truncate+hmac", { "--ip=truncate+hmac", "-k", "@KEY@", "-4", "16", NULL } },
   { "derived daily keys", { "--ip=hmac", "-k", "@KEY@", "--derive", "daily", NULL } },
+  /* "@GEO@": tests/data/geo/MaxMind-DB-test-broken-pointers-24.mmdb, an
+   * IPv4 database: IPv6 lookups fail and count as errors */
+  { "geo", { "--geo-db", "@GEO@", "--geo-path", "country/iso_code", NULL } },
+  { "geo hmac", { "--geo-db", "@GEO@", "--geo-path", "country/iso_code",
+                  "--ip=truncate+hmac", "-k", "@KEY@", NULL } },
 };
 
 /* Option sets it must leave alone: no pipeline of these takes a line. */
@@ -102,8 +108,13 @@ parse_options (const Config *c)
   g_ptr_array_add (owned, g_strdup ("lognym"));
   g_ptr_array_add (owned, g_strdup ("--no-progress"));
   for (i = 0; c->args[i]; i++)
-    g_ptr_array_add (owned, g_strdup (strcmp (c->args[i], "@KEY@") == 0 ? key_file
-                                      : c->args[i]));
+    if (strcmp (c->args[i], "@KEY@") == 0)
+      g_ptr_array_add (owned, g_strdup (key_file));
+    else if (strcmp (c->args[i], "@GEO@") == 0)
+      g_ptr_array_add (owned, g_build_filename (g_getenv ("TESTS_SRCDIR"), "data", "geo",
+                                                "MaxMind-DB-test-broken-pointers-24.mmdb", NULL));
+    else
+      g_ptr_array_add (owned, g_strdup (c->args[i]));
   argv = g_new0 (char *, owned->len + 1);
   for (i = 0; i < owned->len; i++)
     argv[i] = owned->pdata[i];
@@ -186,6 +197,9 @@ expect_same_stats (const Pair *p, LnSpan line)
                      sizeof p->fused.anon.stats) == 0,
              "%s: client or residual counts differ after \"%.*s\"", p->config->name, n,
              line.p);
+  if (p->fused.geo != NULL)
+    cr_assert_eq (geo_error_count (p->fused.geo), geo_error_count (p->general.geo),
+                  "%s: geo error counts differ after \"%.*s\"", p->config->name, n, line.p);
 }
 
 /* One line through both pipelines of @p, on an exact-size heap copy so
