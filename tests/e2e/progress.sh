@@ -121,8 +121,30 @@ if wait_for 20 eval 'screen | grep -q "lines/s"'; then
   else
     fail "terminal: the total is the file's size ($total MB)" "$(cat -A frame1.txt)"
   fi
-  # redrawn in place: later, another frame on the same single line
-  if wait_for 20 eval 'screen >frame2.txt; ! cmp -s frame1.txt frame2.txt && grep -q "lines/s" frame2.txt'; then
+  # redrawn in place: later, another frame on the same single line.  From
+  # here lognym is held stopped and let run a few milliseconds at a time,
+  # with a pause over the redraw interval (a quarter of a second) between:
+  # on a busy machine the windows of the stop/continue loop grow, and a
+  # fast lognym could end between two looks at the screen
+  kill "$SLOWPID" 2>/dev/null
+  wait "$SLOWPID" 2>/dev/null
+  kill -STOP "$LPID" 2>/dev/null
+  step_once () {
+    kill -CONT "$LPID" 2>/dev/null
+    sleep 0.002
+    kill -STOP "$LPID" 2>/dev/null
+    sleep 0.3
+    screen >frame2.txt
+    ! cmp -s frame1.txt frame2.txt && grep -q "lines/s" frame2.txt
+  }
+  got=
+  for step in $(seq 1 40); do
+    if step_once; then
+      got=1
+      break
+    fi
+  done
+  if [ -n "$got" ]; then
     if [ "$(wc -l <frame2.txt)" = 1 ] && grep -q -E "$FRAME" frame2.txt; then
       pass "terminal: redrawn in place (a new frame, still one line)"
     else
