@@ -17,8 +17,9 @@
 # --residual=off and =malformed, --malformed=redact and =fail, --verbose,
 # -f common and -f combined, --jobs 2, the pseudonym modes (also with
 # keys derived per day, on a log whose lines go back and forth between two
-# days), and modes that never take the fused path (-O csv, -O jsonl) as a
-# control.
+# days), and CSV and JSON Lines output (the fused path fills the record for
+# the column writer), with the default columns, --fields lists, other
+# formats, --jobs 2 and the pseudonym modes.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -109,6 +110,16 @@ for in in $INPUTS; do
   RUN_STDIN=$in same "$base hmac stdin" --ip=hmac -k "$KEY" -
   same "$base csv" -O csv "$in"
   same "$base jsonl" -O jsonl "$in"
+  same "$base csv fields" -O csv --fields time,client,request,status,bytes,referer,user_agent \
+    --user-agent=keep "$in"
+  same "$base jsonl fields" -O jsonl \
+    --fields user,method,path,query,protocol,client,vhost,port,duration_us,time "$in"
+  same "$base csv residual malformed" -O csv --residual=malformed "$in"
+  same "$base jsonl keep" -O jsonl --user-agent=keep --referer=keep "$in"
+  same "$base csv common" -O csv -f common "$in"
+  same "$base csv jobs" -O csv --jobs 2 "$in"
+  same "$base csv hmac" -O csv --ip=hmac -k "$KEY" "$in"
+  same "$base jsonl derived keys" -O jsonl --ip=hmac -k "$KEY" --derive daily "$in"
 done
 
 finish
