@@ -12,7 +12,10 @@
  * address, a residual address, a referer with user information, a quote
  * or a backslash in a quoted value, anything malformed) is declined before
  * a byte is committed, and the general path, which stays the reference,
- * processes it as always.  The unit test compares both on every line.
+ * processes it as always.  For CSV and JSON Lines output (-O csv, -O
+ * jsonl) the same checks and privacy code fill the LnRecord the parser and
+ * anonymiser would have made instead, for the column writer.  The unit
+ * test compares both paths on every line, records included.
  */
 #ifndef LN_FASTLANE_H
 #define LN_FASTLANE_H
