@@ -284,10 +284,10 @@ has_quote_avx2 (const char *base, const char *p, const char *end)
 # define HAS_QUOTE(avx2, base, p, end) has_quote ((base), (p), (end))
 #endif
 
-/* The record parser_parse() and anon_record() make of a line this path
- * takes: parse_clf()'s fields (parse.c, set_field) with the "out" spans of
- * anon_field() (anon.c) for the configurations config_fits() lets
- * through.  @client: its text, at the start of @arena. */
+/* One field of the record parser_parse() and anon_record() make of a
+ * line this path takes (fastlane_init_records()): parse_clf()'s field
+ * (parse.c, set_field) with the "out" span anon_field() (anon.c) gives it
+ * under the configurations config_fits() lets through. */
 static LN_ALWAYS_INLINE void
 set_field (LnField *f, LnFieldType type, LnSpan raw, LnSpan out)
 {
