@@ -26,6 +26,13 @@
 
 static const LnSpan dash = { "-", 1 };
 
+/* fastlane_init_records(): a bit of LnFastlane.kind beside the LN_CLF_*
+ * ones (parse.h), so that fastlane_line()'s dispatch for log lines stays
+ * what it was. */
+#define FASTLANE_RECORD 0x80
+G_STATIC_ASSERT (FASTLANE_RECORD > (LN_CLF_ON | LN_CLF_COMBINED | LN_CLF_VHOST
+                                    | LN_CLF_VHOST_PORT | LN_CLF_NO_IDENT));
+
 /* The two bytes at @p are "- " (an empty identd or user field): one
  * load and compare. */
 static LN_ALWAYS_INLINE bool
@@ -113,6 +120,22 @@ fastlane_init (LnFastlane *fl, LnParser *parser, LnAnon *anon, gboolean log_outp
       fl->kind[i] = (uint8_t) kind;
       fl->enabled = TRUE;
     }
+}
+
+void
+fastlane_init_records (LnFastlane *fl, LnParser *parser, LnAnon *anon, gboolean eligible,
+                       LnRecord *record, LnBuf *arena, LnWriter *writer)
+{
+  size_t i;
+
+  /* the same lines as for log output: only what is made of them differs */
+  fastlane_init (fl, parser, anon, eligible);
+  fl->record = record;
+  fl->arena = arena;
+  fl->writer = writer;
+  for (i = 0; i < G_N_ELEMENTS (fl->kind); i++)
+    if (fl->kind[i])
+      fl->kind[i] |= FASTLANE_RECORD;
 }
 
 /* finish_field()'s scan of free text (anon.c), as a yes or no: TRUE when
@@ -262,12 +285,34 @@ has_quote_avx2 (const char *base, const char *p, const char *end)
 # define HAS_QUOTE(avx2, base, p, end) has_quote ((base), (p), (end))
 #endif
 
+/* One field of the record parser_parse() and anon_record() make of a
+ * line this path takes (fastlane_init_records()): parse_clf()'s field
+ * (parse.c, set_field) with the "out" span anon_field() (anon.c) gives it
+ * under the configurations config_fits() lets through. */
+static LN_ALWAYS_INLINE void
+set_field (LnField *f, LnFieldType type, LnSpan raw, LnSpan out)
+{
+  f->type = type;
+  f->raw = raw;
+  f->out = out;
+  f->in_arena = false;
+}
+
+/* ACT_DASH and ACT_USER under --remote-user=dash: a "-" keeps its own
+ * bytes. */
+static LN_ALWAYS_INLINE LnSpan
+dash_out (LnSpan raw)
+{
+  return span_is_dash (raw) ? raw : dash;
+}
+
 /* One line of a format of @kind (a constant in each copy).  The checks up
  * to the first output are parse_clf()'s, in its order: it takes exactly
- * the lines that one takes; see there. */
+ * the lines that one takes; see there.  @to_record (a constant, too): the
+ * line becomes fl->record for fl->writer instead of a log line. */
 static LN_ALWAYS_INLINE gboolean
 fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
-       LnBuf *out, const unsigned kind, const bool avx2)
+       LnBuf *out, const unsigned kind, const bool avx2, const bool to_record)
 {
   const LnAnonConfig *cfg = &anon->config;
   const char *const base = line.p;
@@ -276,6 +321,9 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
   const char *q, *client_end, *stamp, *request, *request_end, *tail_end;
   const bool scan = cfg->residual != LN_RESIDUAL_OFF;
   LnSpan referer = dash, agent = dash;
+  /* to_record only: the fields the log line does not copy as they are */
+  LnSpan ident = dash, user = dash, status = dash, bytes = dash;
+  LnSpan referer_raw = dash, agent_raw = dash;
   LnTime time;
   LnAddr addr;
   char *dst;
@@ -303,6 +351,8 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
           if (q == NULL || q == p)
             return FALSE;
         }
+      if (to_record)
+        ident = span_make (p, (size_t) (q - p));
       p = q + 1;
     }
   /* %u and " [" */
@@ -316,6 +366,8 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
     }
   if (end - q < 2 || q[1] != '[')
     return FALSE;
+  if (to_record)
+    user = span_make (p, (size_t) (q - p));
   p = q + 2;
   /* %t and "] \"": validated as the parser does, and through its cache */
   stamp = p;
@@ -337,6 +389,8 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
   if (end - p < 4 || p[3] != ' ' || (unsigned) (p[0] - '0') > 9
       || (unsigned) (p[1] - '0') > 9 || (unsigned) (p[2] - '0') > 9)
     return FALSE;
+  if (to_record)
+    status = span_make (p, 3);
   p += 4;
   /* %b */
   q = skip_digits (p, end);
@@ -348,6 +402,8 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
     }
   else if (q - p > 20)
     return FALSE;
+  if (to_record)
+    bytes = span_make (p, (size_t) (q - p));
   if (kind & LN_CLF_COMBINED)
     {
       const char *ua;
@@ -366,6 +422,8 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
       if (ua == end || end[-1] != '"' || HAS_QUOTE (avx2, base, ua, end - 1))
         return FALSE;
       agent = span_make (ua, (size_t) (end - 1 - ua));
+      referer_raw = referer;
+      agent_raw = agent;
     }
   else
     {
@@ -415,8 +473,18 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
        * the record's period and the slot anon_look_ahead() located */
       size_t n;
 
-      buf_reserve (out, line.len + LN_ANON_TEXT_MAX + eol.len + 1);
-      dst = out->data + out->len;
+      if (to_record)
+        {
+          /* the client's text in the arena, as anon_record() leaves it */
+          buf_reset (fl->arena);
+          buf_reserve (fl->arena, LN_ANON_TEXT_MAX);
+          dst = fl->arena->data;
+        }
+      else
+        {
+          buf_reserve (out, line.len + LN_ANON_TEXT_MAX + eol.len + 1);
+          dst = out->data + out->len;
+        }
       n = anon_keyed_client (anon, span_make (base, (size_t) (client_end - base)), end,
                              time.epoch, dst);
       if (n == 0)
@@ -431,8 +499,17 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
           return FALSE;
         }
       /* Committed: the line is written. */
-      buf_reserve (out, line.len + LN_ADDR_TEXT_MAX + eol.len + 1);
-      dst = out->data + out->len;
+      if (to_record)
+        {
+          buf_reset (fl->arena);
+          buf_reserve (fl->arena, LN_ADDR_TEXT_MAX);
+          dst = fl->arena->data;
+        }
+      else
+        {
+          buf_reserve (out, line.len + LN_ADDR_TEXT_MAX + eol.len + 1);
+          dst = out->data + out->len;
+        }
       if (addr.family == LN_AF_INET)
         anon->stats.clients_v4++;
       else if (addr.family == LN_AF_INET6)
@@ -448,6 +525,50 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
         }
       ipaddr_truncate (&addr, cfg->v4_bits, cfg->v6_bits);
       dst += ipaddr_format (&addr, dst);
+    }
+  if (to_record)
+    {
+      LnRecord *rec = fl->record;
+      LnField *f = rec->fields;
+
+      fl->arena->len = (size_t) (dst - fl->arena->data);
+      rec->line = line;
+      rec->eol = eol;
+      rec->format_index = (int) parser->last_match;
+      f->type = LN_FIELD_CLIENT;
+      f->raw = span_make (base, (size_t) (client_end - base));
+      f->out = span_make (fl->arena->data, fl->arena->len);
+      f->arena_off = 0;
+      f->in_arena = true;
+      f++;
+      if (!(kind & LN_CLF_NO_IDENT))
+        set_field (f++, LN_FIELD_IDENT, ident, dash_out (ident));
+      set_field (f++, LN_FIELD_USER, user, dash_out (user));
+      set_field (f++, LN_FIELD_TIME, span_make (stamp, LN_CLFTIME_LEN),
+                 span_make (stamp, LN_CLFTIME_LEN));
+      set_field (f++, LN_FIELD_REQUEST, span_make (request, (size_t) (request_end - request)),
+                 span_make (request, (size_t) (request_end - request)));
+      set_field (f++, LN_FIELD_STATUS, status, status);
+      set_field (f++, LN_FIELD_BYTES, bytes, bytes);
+      if (kind & LN_CLF_COMBINED)
+        {
+          /* the referer as fields_referer() left it, the agent kept or
+           * dropped */
+          set_field (f++, LN_FIELD_REFERER, referer_raw,
+                     cfg->referer == LN_REFERER_DROP ? dash_out (referer_raw) : referer);
+          set_field (f++, LN_FIELD_USER_AGENT, agent_raw,
+                     cfg->user_agent == LN_UA_KEEP ? agent_raw : dash_out (agent_raw));
+        }
+      rec->nfields = (size_t) (f - rec->fields);
+      memcpy (rec->first, parser->formats[parser->last_match]->first, sizeof rec->first);
+      rec->has_time = true;
+      rec->time = time;
+      rec->status = (status.p[0] - '0') * 100 + (status.p[1] - '0') * 10 + (status.p[2] - '0');
+      rec->country[0] = '\0';
+      rec->has_visitor = false;
+      fl->writer->ops->write_record (fl->writer, rec, out);
+      fl->accepted++;
+      return TRUE;
     }
   /* The client and "- - [" replace the first fields; everything from the
    * time to the referer is the line's own text (time, request, status,
@@ -492,13 +613,21 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
   attrs static gboolean \
   name (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out) \
   { \
-    return fused (fl, fl->parser, fl->anon, line, eol, out, (kind), false); \
+    return fused (fl, fl->parser, fl->anon, line, eol, out, (kind), false, \
+                  ((kind) & FASTLANE_RECORD) != 0); \
   }
 
 FUSED_COPY (fused_combined, LN_CLF_ON | LN_CLF_COMBINED, LN_NOINLINE)
 FUSED_COPY (fused_common, LN_CLF_ON, LN_NOINLINE)
 FUSED_COPY (fused_nginx_combined, LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, LN_NOINLINE)
 FUSED_COPY (fused_nginx_common, LN_CLF_ON | LN_CLF_NO_IDENT, LN_NOINLINE)
+/* the same for fastlane_init_records() */
+FUSED_COPY (fused_combined_rec, FASTLANE_RECORD | LN_CLF_ON | LN_CLF_COMBINED, LN_NOINLINE)
+FUSED_COPY (fused_common_rec, FASTLANE_RECORD | LN_CLF_ON, LN_NOINLINE)
+FUSED_COPY (fused_nginx_combined_rec,
+            FASTLANE_RECORD | LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, LN_NOINLINE)
+FUSED_COPY (fused_nginx_common_rec, FASTLANE_RECORD | LN_CLF_ON | LN_CLF_NO_IDENT,
+            LN_NOINLINE)
 
 #ifdef FASTLANE_AVX2
 /* The combined formats, the common case, with the quote scans 32 bytes
@@ -507,21 +636,67 @@ FUSED_COPY (fused_nginx_common, LN_CLF_ON | LN_CLF_NO_IDENT, LN_NOINLINE)
 __attribute__ ((target ("avx2"), flatten)) static gboolean
 fused_combined_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
 {
-  return fused (fl, fl->parser, fl->anon, line, eol, out, LN_CLF_ON | LN_CLF_COMBINED, true);
+  return fused (fl, fl->parser, fl->anon, line, eol, out, LN_CLF_ON | LN_CLF_COMBINED, true,
+                false);
 }
 
 __attribute__ ((target ("avx2"), flatten)) static gboolean
 fused_nginx_combined_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
 {
   return fused (fl, fl->parser, fl->anon, line, eol, out,
-                LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, true);
+                LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, true, false);
+}
+
+__attribute__ ((target ("avx2"), flatten)) static gboolean
+fused_combined_rec_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
+{
+  return fused (fl, fl->parser, fl->anon, line, eol, out, LN_CLF_ON | LN_CLF_COMBINED, true,
+                true);
+}
+
+__attribute__ ((target ("avx2"), flatten)) static gboolean
+fused_nginx_combined_rec_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
+{
+  return fused (fl, fl->parser, fl->anon, line, eol, out,
+                LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, true, true);
 }
 #endif
+
+/* fastlane_line() after fastlane_init_records(): out of its switch, and
+ * with its arguments (a tail call, nothing moved), so that the dispatch of
+ * log lines stays as short as it was. */
+static LN_NOINLINE gboolean
+fastlane_record (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
+{
+  switch (fl->kind[fl->parser->last_match])
+    {
+    case FASTLANE_RECORD | LN_CLF_ON | LN_CLF_COMBINED:
+#ifdef FASTLANE_AVX2
+      if (fl->avx2)
+        return fused_combined_rec_avx2 (fl, line, eol, out);
+#endif
+      return fused_combined_rec (fl, line, eol, out);
+    case FASTLANE_RECORD | LN_CLF_ON:
+      return fused_common_rec (fl, line, eol, out);
+    case FASTLANE_RECORD | LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED:
+#ifdef FASTLANE_AVX2
+      if (fl->avx2)
+        return fused_nginx_combined_rec_avx2 (fl, line, eol, out);
+#endif
+      return fused_nginx_combined_rec (fl, line, eol, out);
+    case FASTLANE_RECORD | LN_CLF_ON | LN_CLF_NO_IDENT:
+      return fused_nginx_common_rec (fl, line, eol, out);
+    default:
+      return FALSE;
+    }
+}
 
 gboolean
 fastlane_line (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
 {
-  switch (fl->kind[fl->parser->last_match])
+  unsigned kind = fl->kind[fl->parser->last_match];
+
+  switch (kind)
     {
     case LN_CLF_ON | LN_CLF_COMBINED:
 #ifdef FASTLANE_AVX2
@@ -540,6 +715,8 @@ fastlane_line (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
     case LN_CLF_ON | LN_CLF_NO_IDENT:
       return fused_nginx_common (fl, line, eol, out);
     default:
+      if (G_UNLIKELY (kind & FASTLANE_RECORD))
+        return fastlane_record (fl, line, eol, out);
       return FALSE;
     }
 }

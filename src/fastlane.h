@@ -12,7 +12,10 @@
  * address, a residual address, a referer with user information, a quote
  * or a backslash in a quoted value, anything malformed) is declined before
  * a byte is committed, and the general path, which stays the reference,
- * processes it as always.  The unit test compares both on every line.
+ * processes it as always.  For CSV and JSON Lines output (-O csv, -O
+ * jsonl) the same checks and privacy code fill the LnRecord the parser and
+ * anonymiser would have made instead, for the column writer.  The unit
+ * test compares both paths on every line, records included.
  */
 #ifndef LN_FASTLANE_H
 #define LN_FASTLANE_H
@@ -21,6 +24,8 @@
 #include "anon.h"
 #include "buf.h"
 #include "parse.h"
+#include "record.h"
+#include "writer.h"
 
 typedef struct {
   LnParser *parser;          /* borrowed from the pipeline, as is @anon: */
@@ -31,6 +36,11 @@ typedef struct {
   gboolean avx2;             /* the quote scans 32 bytes wide (x86-64 with
                                 AVX2; the unit test turns it off, too) */
   guint64 accepted;          /* lines taken (the unit test reads it) */
+  /* fastlane_init_records(): the record filled for the writer, the arena
+   * holding its client's text, and the writer (all borrowed) */
+  LnRecord *record;
+  LnBuf *arena;
+  LnWriter *writer;
 } LnFastlane;
 
 /* Decides once, from the compiled formats of @parser and the anonymiser's
@@ -42,10 +52,20 @@ typedef struct {
 void fastlane_init (LnFastlane *fl, LnParser *parser, LnAnon *anon,
                     gboolean log_output);
 
+/* fastlane_init() for a column writer (-O csv, -O jsonl): a line taken is
+ * not written as a log line but as the LnRecord parser_parse() and
+ * anon_record() would have made of it, in @record with its client's text
+ * in @arena, handed to @writer.  @eligible: the records go to @writer and
+ * nothing else (no aggregate, no file per period, no --geo-db). */
+void fastlane_init_records (LnFastlane *fl, LnParser *parser, LnAnon *anon,
+                            gboolean eligible, LnRecord *record, LnBuf *arena,
+                            LnWriter *writer);
+
 /* Takes @line (without its terminator @eol), as the candidate format the
  * parser tries first, appends its anonymised text with the terminator to
- * @out and counts its client in the anonymiser's statistics, exactly as
- * parser, anonymiser and log writer would.  FALSE, with @out and the
+ * @out (or, after fastlane_init_records(), the writer's row) and counts
+ * its client in the anonymiser's statistics, exactly as parser,
+ * anonymiser and writer would.  FALSE, with @out and the
  * statistics untouched, for any line it does not take. */
 gboolean fastlane_line (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out);
 

@@ -287,12 +287,20 @@ pipeline_init (LnPipeline *p, const LnOptions *options, LnOutput *output,
   /* appending to a file that has rows already: no second header */
   if (p->writer.ops->begin && p->output && !output_has_data (p->output))
     p->writer.ops->begin (&p->writer, &p->output->buf);
-  /* the fused path writes log lines and nothing else: no aggregate (gone
-   * above), no conversion, no file per period; with --geo-db, not the
-   * --strict check after each line */
-  fastlane_init (&p->fastlane, &p->parser, &p->anon,
-                 p->writer.ops == &writer_log_ops && !(p->geo != NULL && options->strict)
-                 && !(options->output && output_is_pattern (options->output)));
+  /* the fused path writes log lines, or CSV and JSON Lines rows from the
+   * record it fills, and nothing else: no aggregate (gone above), no
+   * conversion, no file per period; with --geo-db, log lines only (the
+   * records would need the country) and not the --strict check after
+   * each line */
+  if (p->writer.ops == &writer_csv_ops || p->writer.ops == &writer_jsonl_ops)
+    fastlane_init_records (&p->fastlane, &p->parser, &p->anon,
+                           p->geo == NULL
+                           && !(options->output && output_is_pattern (options->output)),
+                           &p->record, &p->arena, &p->writer);
+  else
+    fastlane_init (&p->fastlane, &p->parser, &p->anon,
+                   p->writer.ops == &writer_log_ops && !(p->geo != NULL && options->strict)
+                   && !(options->output && output_is_pattern (options->output)));
   return start_jobs (p, error);
 }
 
@@ -306,8 +314,13 @@ pipeline_init_worker (LnPipeline *w, const LnPipeline *main, GError **error)
     return FALSE;
   w->anon.visitor_key = main->anon.visitor_key;
   w->writer = main->writer;
-  /* the same formats and options: the same decision as @main's */
-  fastlane_init (&w->fastlane, &w->parser, &w->anon, main->fastlane.enabled);
+  /* the same formats and options: the same decision as @main's, with
+   * the worker's own record, arena and writer */
+  if (main->fastlane.writer != NULL)
+    fastlane_init_records (&w->fastlane, &w->parser, &w->anon, main->fastlane.enabled,
+                           &w->record, &w->arena, &w->writer);
+  else
+    fastlane_init (&w->fastlane, &w->parser, &w->anon, main->fastlane.enabled);
   buf_init (&w->arena, 4096);
   return TRUE;
 }

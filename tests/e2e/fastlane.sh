@@ -18,8 +18,9 @@
 # combined, --jobs 2, the pseudonym modes (also with keys derived per day,
 # on a log whose lines go back and forth between two days), --geo-db (the
 # lookups count in --stats; a broken database's errors too; --strict is left
-# to the general path), and modes that never take the fused path (-O csv, -O
-# jsonl) as a control.
+# to the general path), and CSV and JSON Lines output (the fused path fills
+# the record for the column writer), with the default columns, --fields
+# lists, other formats, --jobs 2 and the pseudonym modes.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -116,6 +117,16 @@ for in in $INPUTS; do
     --geo-path country/iso_code --strict "$in"
   same "$base csv" -O csv "$in"
   same "$base jsonl" -O jsonl "$in"
+  same "$base csv fields" -O csv --fields time,client,request,status,bytes,referer,user_agent \
+    --user-agent=keep "$in"
+  same "$base jsonl fields" -O jsonl \
+    --fields user,method,path,query,protocol,client,vhost,port,duration_us,time "$in"
+  same "$base csv residual malformed" -O csv --residual=malformed "$in"
+  same "$base jsonl keep" -O jsonl --user-agent=keep --referer=keep "$in"
+  same "$base csv common" -O csv -f common "$in"
+  same "$base csv jobs" -O csv --jobs 2 "$in"
+  same "$base csv hmac" -O csv --ip=hmac -k "$KEY" "$in"
+  same "$base jsonl derived keys" -O jsonl --ip=hmac -k "$KEY" --derive daily "$in"
 done
 
 finish
