@@ -726,24 +726,37 @@ find (const char *base, const char *p, const char *end, bool lenient,
   return false;
 }
 
+/* find(), and without a match @match->addr wiped: a candidate that failed
+ * to parse ("192.0.2.7.5", "2001:db8::1::") may have left some of its
+ * octets there, in the caller's memory, after the line. */
+static inline bool
+find_wiped (const char *base, const char *p, const char *end, bool lenient,
+            LnResidualMatch *match)
+{
+  if (find (base, p, end, lenient, match))
+    return true;
+  wipe_memory (&match->addr, sizeof match->addr);
+  return false;
+}
+
 bool
 residual_find (const char *p, const char *end, LnResidualMatch *match)
 {
-  return find (p, p, end, false, match);
+  return find_wiped (p, p, end, false, match);
 }
 
 bool
 residual_find_in (const char *base, const char *p, const char *end,
                   LnResidualMatch *match)
 {
-  return find (base, p, end, false, match);
+  return find_wiped (base, p, end, false, match);
 }
 
 bool
 residual_find_lenient (const char *base, const char *p, const char *end,
                        LnResidualMatch *match)
 {
-  return find (base, p, end, true, match);
+  return find_wiped (base, p, end, true, match);
 }
 
 const char *

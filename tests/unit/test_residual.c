@@ -696,3 +696,36 @@ Test (residual, dashed_context_is_the_text_not_the_search)
   cr_assert (residual_find_lenient (text, strstr (text, "198-"), end, &m));
   assert_span_str (m.token, "198-51-198-7");
 }
+
+/* A search that finds nothing leaves no octets of the candidates that
+ * failed to parse in the caller's match (they would outlive the line). */
+Test (residual, miss_leaves_no_octets)
+{
+  static const char *const texts[] = {
+    "x 192.0.2.7.5 y", "2001:db8::1::2", "10.20.30.400", "fe80::1::/64 198.51.100",
+    "1.2.3.4.5.6.7.8", "v1.2.3 2001:db8:::1",
+  };
+  static const uint8_t zero[sizeof (LnAddr)];
+  size_t i;
+
+  for (i = 0; i < N_ELEMS (texts); i++)
+    {
+      const char *t = texts[i];
+      const char *end = t + strlen (t);
+      LnResidualMatch m;
+      int k;
+
+      for (k = 0; k < 3; k++)
+        {
+          bool found;
+
+          memset (&m, 0xaa, sizeof m);
+          found = k == 0 ? residual_find (t, end, &m)
+                  : k == 1 ? residual_find_in (t, t, end, &m)
+                  : residual_find_lenient (t, t, end, &m);
+          if (!found)
+            cr_assert (memcmp (&m.addr, zero, sizeof m.addr) == 0,
+                       "octets left after a miss in \"%s\" (%d)", t, k);
+        }
+    }
+}
