@@ -40,6 +40,24 @@ buf_reserve (LnBuf *buf, size_t extra)
     buf_grow (buf, extra);
 }
 
+/* For writers that fill @buf through a pointer @o (with @lim, the end of
+ * the allocation, in a local: through buf->cap, every byte written via @o
+ * would make the compiler reload it): @o, moved if @buf grew, with room
+ * for @need more bytes after it.  The csv and jsonl writers check the
+ * room once per value. */
+static inline char *
+buf_room_at (LnBuf *buf, char *o, char **lim, size_t need)
+{
+  if ((size_t) (*lim - o) < need)
+    {
+      buf->len = (size_t) (o - buf->data);
+      buf_grow (buf, need);
+      o = buf->data + buf->len;
+      *lim = buf->data + buf->cap;
+    }
+  return o;
+}
+
 static inline void
 buf_reset (LnBuf *buf)
 {

@@ -48,23 +48,6 @@ csv_string_at (char *o, LnSpan s)
   return o + csv_write (o, 2 * s.len + 2, s.p, s.len);
 }
 
-/* @o, in @out, with room for @need more bytes after it before @lim, the
- * end of the allocation: the room is checked per value, as each is
- * written when its column is walked.  @lim is a local, not out->cap,
- * which every byte written through @o would make the compiler reload. */
-static inline char *
-room_at (LnBuf *out, char *o, char **lim, size_t need)
-{
-  if ((size_t) (*lim - o) < need)
-    {
-      out->len = (size_t) (o - out->data);
-      buf_grow (out, need);
-      o = out->data + out->len;
-      *lim = out->data + out->cap;
-    }
-  return o;
-}
-
 static void
 csv_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
 {
@@ -80,7 +63,7 @@ csv_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
 
       /* a comma, the value at worst (every byte a doubled quote, and two
        * more), and the row's CRLF */
-      o = room_at (out, o, &lim, 2 * v.text.len + 5 + LN_COPY_SLACK);
+      o = buf_room_at (out, o, &lim, 2 * v.text.len + 5 + LN_COPY_SLACK);
       *o = ',';
       o += i != 0;
       if (v.kind == LN_VALUE_NUMBER)
@@ -91,7 +74,7 @@ csv_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
       else if (v.kind == LN_VALUE_STRING)
         o = csv_string_at (o, v.text);
     }
-  o = room_at (out, o, &lim, 2);
+  o = buf_room_at (out, o, &lim, 2);
   o[0] = '\r';
   o[1] = '\n';
   out->len = (size_t) (o + 2 - out->data);

@@ -147,23 +147,6 @@ static const char comma_keys[LN_COL__COUNT][16] = {
   [LN_COL_DURATION_US] = ",\"duration_us\":",
 };
 
-/* @o, in @out, with room for @need more bytes after it before @lim, the
- * end of the allocation: the room is checked per value, as each is
- * written when its column is walked.  @lim is a local, not out->cap,
- * which every byte written through @o would make the compiler reload. */
-static inline char *
-room_at (LnBuf *out, char *o, char **lim, size_t need)
-{
-  if ((size_t) (*lim - o) < need)
-    {
-      out->len = (size_t) (o - out->data);
-      buf_grow (out, need);
-      o = out->data + out->len;
-      *lim = out->data + out->cap;
-    }
-  return o;
-}
-
 static void
 jsonl_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
 {
@@ -180,8 +163,9 @@ jsonl_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
       LnValue v = columns_walk_value (&walk, i);
 
       /* the comma and key, the value at worst, and the closing "}\n" */
-      o = room_at (out, o, &lim, sizeof comma_keys[c] + JSON_STRING_MAX (v.text.len) + 4 + 2
-                             + LN_COPY_SLACK);
+      o = buf_room_at (out, o, &lim,
+                       sizeof comma_keys[c] + JSON_STRING_MAX (v.text.len) + 4 + 2
+                       + LN_COPY_SLACK);
       /* one 16-byte move for the comma and the key */
       memcpy (o, comma_keys[c], sizeof comma_keys[c]);
       o += column_json_keys[c].len + 1;
@@ -198,7 +182,7 @@ jsonl_write_record (LnWriter *writer, const LnRecord *rec, LnBuf *out)
           o += 4;
         }
     }
-  o = room_at (out, o, &lim, 3);
+  o = buf_room_at (out, o, &lim, 3);
   if (n == 0)
     *o++ = '{';
   else
