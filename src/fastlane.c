@@ -310,6 +310,22 @@ dash_out (LnSpan raw)
  * to the first output are parse_clf()'s, in its order: it takes exactly
  * the lines that one takes; see there.  @to_record (a constant, too): the
  * line becomes fl->record for fl->writer instead of a log line. */
+/* Where the client's text goes, with room for @client bytes of it: for a
+ * record, the start of the arena, as anon_record() leaves it; for a log
+ * line, the end of @out, with @rest more bytes for the rest of the line. */
+static LN_ALWAYS_INLINE char *
+client_room (LnFastlane *fl, LnBuf *out, size_t rest, size_t client, const bool to_record)
+{
+  if (to_record)
+    {
+      buf_reset (fl->arena);
+      buf_reserve (fl->arena, client);
+      return fl->arena->data;
+    }
+  buf_reserve (out, rest + client);
+  return out->data + out->len;
+}
+
 static LN_ALWAYS_INLINE gboolean
 fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
        LnBuf *out, const unsigned kind, const bool avx2, const bool to_record)
@@ -473,18 +489,7 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
        * the record's period and the slot anon_look_ahead() located */
       size_t n;
 
-      if (to_record)
-        {
-          /* the client's text in the arena, as anon_record() leaves it */
-          buf_reset (fl->arena);
-          buf_reserve (fl->arena, LN_ANON_TEXT_MAX);
-          dst = fl->arena->data;
-        }
-      else
-        {
-          buf_reserve (out, line.len + LN_ANON_TEXT_MAX + eol.len + 1);
-          dst = out->data + out->len;
-        }
+      dst = client_room (fl, out, line.len + eol.len + 1, LN_ANON_TEXT_MAX, to_record);
       n = anon_keyed_client (anon, span_make (base, (size_t) (client_end - base)), end,
                              time.epoch, dst);
       if (n == 0)
@@ -499,17 +504,7 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
           return FALSE;
         }
       /* Committed: the line is written. */
-      if (to_record)
-        {
-          buf_reset (fl->arena);
-          buf_reserve (fl->arena, LN_ADDR_TEXT_MAX);
-          dst = fl->arena->data;
-        }
-      else
-        {
-          buf_reserve (out, line.len + LN_ADDR_TEXT_MAX + eol.len + 1);
-          dst = out->data + out->len;
-        }
+      dst = client_room (fl, out, line.len + eol.len + 1, LN_ADDR_TEXT_MAX, to_record);
       if (addr.family == LN_AF_INET)
         anon->stats.clients_v4++;
       else if (addr.family == LN_AF_INET6)
