@@ -134,4 +134,16 @@ skip_digits (const char *p, const char *end)
   return p;
 }
 
+/* The end of %b at @p, the response size: "-" or 1 to 20 digits; NULL
+ * for anything else.  What follows it is the caller's to check. */
+static inline const char *
+bytes_end (const char *p, const char *end)
+{
+  const char *q = skip_digits (p, end);
+
+  if (q == p)
+    return p != end && *p == '-' ? p + 1 : NULL;
+  return q - p > 20 ? NULL : q;
+}
+
 #endif /* LN_CLFSCAN_H */

@@ -905,14 +905,8 @@ parse_clf (const LnLogFormat *lf, LnParser *parser, LnSpan line, LnRecord *rec,
   p += 4;
 
   /* %b: "-" or 1-20 digits, up to a space (combined) or the end */
-  q = skip_digits (p, end);
-  if (q == p)
-    {
-      if (p == end || *p != '-')
-        return false;
-      q = p + 1;
-    }
-  else if (q - p > 20)
+  q = bytes_end (p, end);
+  if (q == NULL)
     return false;
   set_field (f++, op++, p, q);
   if (kind & FAST_COMBINED)
