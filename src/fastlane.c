@@ -409,14 +409,8 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
     status = span_make (p, 3);
   p += 4;
   /* %b */
-  q = skip_digits (p, end);
-  if (q == p)
-    {
-      if (p == end || *p != '-')
-        return FALSE;
-      q = p + 1;
-    }
-  else if (q - p > 20)
+  q = bytes_end (p, end);
+  if (q == NULL)
     return FALSE;
   if (to_record)
     bytes = span_make (p, (size_t) (q - p));
@@ -604,57 +598,38 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
 
 /* One function per kind, so that fastlane_line() stays a dispatch
  * without the register saves of the whole path. */
-#define FUSED_COPY(name, kind, attrs) \
+#define FUSED_COPY(name, kind, avx2, attrs) \
   attrs static gboolean \
   name (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out) \
   { \
-    return fused (fl, fl->parser, fl->anon, line, eol, out, (kind), false, \
+    return fused (fl, fl->parser, fl->anon, line, eol, out, (kind), (avx2), \
                   ((kind) & FASTLANE_RECORD) != 0); \
   }
 
-FUSED_COPY (fused_combined, LN_CLF_ON | LN_CLF_COMBINED, LN_NOINLINE)
-FUSED_COPY (fused_common, LN_CLF_ON, LN_NOINLINE)
-FUSED_COPY (fused_nginx_combined, LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, LN_NOINLINE)
-FUSED_COPY (fused_nginx_common, LN_CLF_ON | LN_CLF_NO_IDENT, LN_NOINLINE)
+#define CLF_COMBINED (LN_CLF_ON | LN_CLF_COMBINED)
+#define CLF_NGINX (LN_CLF_ON | LN_CLF_NO_IDENT)
+#define CLF_NGINX_COMBINED (LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED)
+
+FUSED_COPY (fused_combined, CLF_COMBINED, false, LN_NOINLINE)
+FUSED_COPY (fused_common, LN_CLF_ON, false, LN_NOINLINE)
+FUSED_COPY (fused_nginx_combined, CLF_NGINX_COMBINED, false, LN_NOINLINE)
+FUSED_COPY (fused_nginx_common, CLF_NGINX, false, LN_NOINLINE)
 /* the same for fastlane_init_records() */
-FUSED_COPY (fused_combined_rec, FASTLANE_RECORD | LN_CLF_ON | LN_CLF_COMBINED, LN_NOINLINE)
-FUSED_COPY (fused_common_rec, FASTLANE_RECORD | LN_CLF_ON, LN_NOINLINE)
-FUSED_COPY (fused_nginx_combined_rec,
-            FASTLANE_RECORD | LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, LN_NOINLINE)
-FUSED_COPY (fused_nginx_common_rec, FASTLANE_RECORD | LN_CLF_ON | LN_CLF_NO_IDENT,
-            LN_NOINLINE)
+FUSED_COPY (fused_combined_rec, FASTLANE_RECORD | CLF_COMBINED, false, LN_NOINLINE)
+FUSED_COPY (fused_common_rec, FASTLANE_RECORD | LN_CLF_ON, false, LN_NOINLINE)
+FUSED_COPY (fused_nginx_combined_rec, FASTLANE_RECORD | CLF_NGINX_COMBINED, false, LN_NOINLINE)
+FUSED_COPY (fused_nginx_common_rec, FASTLANE_RECORD | CLF_NGINX, false, LN_NOINLINE)
 
 #ifdef FASTLANE_AVX2
 /* The combined formats, the common case, with the quote scans 32 bytes
  * wide where the CPU has AVX2 (fastlane_init decides once).  flatten:
  * the AVX2 helpers are inlined only into a function compiled for AVX2. */
-__attribute__ ((target ("avx2"), flatten)) static gboolean
-fused_combined_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
-{
-  return fused (fl, fl->parser, fl->anon, line, eol, out, LN_CLF_ON | LN_CLF_COMBINED, true,
-                false);
-}
-
-__attribute__ ((target ("avx2"), flatten)) static gboolean
-fused_nginx_combined_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
-{
-  return fused (fl, fl->parser, fl->anon, line, eol, out,
-                LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, true, false);
-}
-
-__attribute__ ((target ("avx2"), flatten)) static gboolean
-fused_combined_rec_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
-{
-  return fused (fl, fl->parser, fl->anon, line, eol, out, LN_CLF_ON | LN_CLF_COMBINED, true,
-                true);
-}
-
-__attribute__ ((target ("avx2"), flatten)) static gboolean
-fused_nginx_combined_rec_avx2 (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
-{
-  return fused (fl, fl->parser, fl->anon, line, eol, out,
-                LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED, true, true);
-}
+#define AVX2_COPY __attribute__ ((target ("avx2"), flatten))
+FUSED_COPY (fused_combined_avx2, CLF_COMBINED, true, AVX2_COPY)
+FUSED_COPY (fused_nginx_combined_avx2, CLF_NGINX_COMBINED, true, AVX2_COPY)
+FUSED_COPY (fused_combined_rec_avx2, FASTLANE_RECORD | CLF_COMBINED, true, AVX2_COPY)
+FUSED_COPY (fused_nginx_combined_rec_avx2, FASTLANE_RECORD | CLF_NGINX_COMBINED, true,
+            AVX2_COPY)
 #endif
 
 /* fastlane_line() after fastlane_init_records(): out of its switch, and
