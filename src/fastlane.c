@@ -274,6 +274,83 @@ has_quote_avx2 (const char *base, const char *p, const char *end)
 }
 #endif
 
+#ifdef FASTLANE_AVX2
+/* The bytes of the 32 at @p where residual.c's find() could start a match,
+ * and more: its trigger bytes (a '.' between two digits, a '-' before a
+ * digit, any ':' or '%') with both edge bytes kept as there, and a '.'
+ * after a '6' (the "ip6.arpa" of a reverse name with no digit-dot-digit,
+ * which find() meets only at the edge of one of its blocks).  A superset,
+ * so that no bit means find() has nothing to look at. */
+__attribute__ ((target ("avx2"))) static inline unsigned
+trigger_mask_avx2 (const char *p)
+{
+  /* the byte each low nibble would be if it were one of ". - : %"
+   * (0x2e, 0x2d, 0x3a, 0x25); 0x01 (never equal: a NUL has nibble 0)
+   * elsewhere; bytes from 0x80 shuffle to 0, never equal either */
+  static const char punct[32] __attribute__ ((aligned (32))) = {
+    1, 1, 1, 1, 1, '%', 1, 1, 1, 1, ':', 1, 1, '-', '.', 1,
+    1, 1, 1, 1, 1, '%', 1, 1, 1, 1, ':', 1, 1, '-', '.', 1,
+  };
+  const __m256i v = _mm256_loadu_si256 ((const __m256i *) (const void *) p);
+  const unsigned special = (unsigned) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (
+      _mm256_shuffle_epi8 (_mm256_load_si256 ((const __m256i *) (const void *) punct), v), v));
+  /* v + 0x50 maps '0'...'9' to the ten smallest signed bytes */
+  const unsigned digit = (unsigned) _mm256_movemask_epi8 (_mm256_cmpgt_epi8 (
+      _mm256_set1_epi8 (-128 + 10), _mm256_add_epi8 (v, _mm256_set1_epi8 (0x50))));
+  const unsigned dot = (unsigned) _mm256_movemask_epi8 (
+      _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('.')));
+  const unsigned dash = (unsigned) _mm256_movemask_epi8 (
+      _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('-')));
+  const unsigned six = (unsigned) _mm256_movemask_epi8 (
+      _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('6')));
+  const unsigned digit_after = (digit >> 1) | 0x80000000u;
+
+  /* a dot at either edge is kept: its neighbour outside may be a digit,
+   * or the '6' of "ip6" */
+  return (dot & (((digit | six) << 1) | 1u) & (digit_after | (six << 1) | 1u))
+         | (dash & digit_after) | (special & ~(dot | dash));
+}
+
+/* True when a request line [p, end) gives find() no byte to look at, so
+ * that clean_text() would answer true: most requests ("GET /a/b.css
+ * HTTP/1.1") are settled by one 32-byte block without the call.  The
+ * protocol at the end is left out as find() leaves it out.  The blocks
+ * are taken from the end back, the last one may reach into [base, p). */
+__attribute__ ((target ("avx2"))) static inline bool
+no_trigger_avx2 (const char *base, const char *p, const char *end)
+{
+  const char *block;
+
+  if (end - p >= 8 && end[-2] == '.' && end[-4] == '/' && memcmp (end - 8, "HTTP", 4) == 0
+      && (unsigned) (end[-3] - '0') <= 9 && (unsigned) (end[-1] - '0') <= 9)
+    end -= 8;
+  if (end <= p)
+    return true;
+  if (end - base < 32)
+    return false;
+  block = end;
+  do
+    {
+      unsigned mask;
+
+      block -= 32;
+      if (block < base)
+        block = base;
+      mask = trigger_mask_avx2 (block);
+      /* 0 < p - block <= 31 */
+      if (block < p)
+        mask &= ~0u << (p - block);
+      if (mask)
+        return false;
+    }
+  while (block > p);
+  return true;
+}
+# define NO_TRIGGER(avx2, base, p, end) ((avx2) && no_trigger_avx2 ((base), (p), (end)))
+#else
+# define NO_TRIGGER(avx2, base, p, end) false
+#endif
+
 /* The quote scans, in the copy of fused() for the CPU at hand. */
 #ifdef FASTLANE_AVX2
 # define SCAN_QUOTE(avx2, base, p, end) \
@@ -444,7 +521,8 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
 
   /* The line is the parser's; now what anon_record() would make of it.
    * Free text first: a residual address declines the line. */
-  if (scan && !clean_text (base, request, request_end, false))
+  if (scan && !NO_TRIGGER (avx2, base, request, request_end)
+      && !clean_text (base, request, request_end, false))
     return FALSE;
   if (kind & LN_CLF_COMBINED)
     {

@@ -686,3 +686,40 @@ Test (fastlane, same_as_general_on_mutated_test_data, .timeout = 600)
     }
   g_string_free (s, TRUE);
 }
+
+/* The request's residual pre-check (no_trigger_avx2 in fastlane.c) looks
+ * at 32-byte blocks taken from the end of the request back, find() at
+ * 16-byte blocks from its start: each notation of an address and each
+ * near miss, at every offset against both, and at every length of line
+ * before the request (the last block may reach back into it). */
+Test (fastlane, same_as_general_with_text_at_every_offset, .timeout = 600)
+{
+  static const char *const texts[] = {
+    "192.0.2.7", "2001:db8::1", "198-51-100-7", "7.100.51.198.in-addr.arpa",
+    "f.e.d.c.b.a.f.e.d.c.b.a.f.e.d.c.b.a.f.e.d.c.b.a.f.e.d.c.b.a.f.e.ip6.arpa",
+    "%3A", "2001%3Adb8%3A%3A1", "6.ip6", "x-1", "1.2", ".5", "5.", "a:b", "::", "%",
+    "v1.2.3", "10.0.0.0/8", "6.5.1",
+  };
+  static const char *const users[] = { "-", "frankfurter-feinkost" };
+  GString *s = g_string_new (NULL);
+  unsigned taken = 0;
+  size_t t, u, before, after;
+
+  for (t = 0; t < G_N_ELEMENTS (texts); t++)
+    for (u = 0; u < G_N_ELEMENTS (users); u++)
+      for (before = 0; before < 70; before++)
+        for (after = 0; after < 40; after += 13)
+          {
+            g_string_printf (s, "192.0.2.7 - %s [25/Nov/2026:00:00:00 +0100] \"GET /", users[u]);
+            for (size_t k = 0; k < before; k++)
+              g_string_append_c (s, "abcz/_"[k % 6]);
+            g_string_append (s, texts[t]);
+            for (size_t k = 0; k < after; k++)
+              g_string_append_c (s, "q/_y"[k % 4]);
+            g_string_append (s, " HTTP/1.1\" 200 512 \"-\" \"curl/8.5.0\"");
+            taken += check_line (s->str, s->len, FALSE) > 0;
+          }
+  /* the clean ones ("x-1", "a:b" ...) went the fused way */
+  cr_assert_gt (taken, 1000, "the fused path took %u lines", taken);
+  g_string_free (s, TRUE);
+}
