@@ -275,14 +275,28 @@ has_quote_avx2 (const char *base, const char *p, const char *end)
 #endif
 
 #ifdef FASTLANE_AVX2
-/* The bytes of the 32 at @p where residual.c's find() could start a match,
- * and more: its trigger bytes (a '.' between two digits, a '-' before a
- * digit, any ':' or '%') with both edge bytes kept as there, and a '.'
- * after a '6' (the "ip6.arpa" of a reverse name with no digit-dot-digit,
- * which find() meets only at the edge of one of its blocks).  A superset,
- * so that no bit means find() has nothing to look at. */
+/* x's bits that have another one two to four bits above them: in a mask
+ * of dots (or dashes) between digits, the separators of octets. */
+static inline unsigned
+octet_chain (unsigned x)
+{
+  return x & ((x >> 2) | (x >> 3) | (x >> 4));
+}
+
+/* The bytes of the 32 at @p where residual.c's find() could start a match
+ * that it then takes, or more: every address find() takes shows here.
+ * A dotted quad has three dots between digits, each two to four bytes
+ * after the one before (octets of one to three digits, in lenient mode
+ * too, where only the outer octets may be cut from longer digit runs); a
+ * dashed one ("198-51-100-7") three dashes before digits the same way; a
+ * reverse IPv6 name 32 nibbles each followed by a dot, of which the 32
+ * bytes hold at least 15; IPv6 has colons, escapes a '%'.  (The chains
+ * are taken of dots and dashes together: a superset.)  A chain may go
+ * on in the block after this one: unless @last (the block ends the
+ * text), any of its separators in the top eight bytes is kept.  A byte at
+ * either edge counts its neighbour outside as a digit. */
 __attribute__ ((target ("avx2"))) static inline unsigned
-trigger_mask_avx2 (const char *p)
+trigger_mask_avx2 (const char *p, bool last)
 {
   /* the byte each low nibble would be if it were one of ". - : %"
    * (0x2e, 0x2d, 0x3a, 0x25); 0x01 (never equal: a NUL has nibble 0)
@@ -301,25 +315,29 @@ trigger_mask_avx2 (const char *p)
       _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('.')));
   const unsigned dash = (unsigned) _mm256_movemask_epi8 (
       _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('-')));
-  const unsigned six = (unsigned) _mm256_movemask_epi8 (
-      _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('6')));
   const unsigned digit_after = (digit >> 1) | 0x80000000u;
+  /* dots between digits and dashes before one, together: a chain of
+   * both is no address, but the test is cheaper once than twice */
+  const unsigned separators = (dot & ((digit << 1) | 1u) & digit_after) | (dash & digit_after);
+  const unsigned nibble_dots = dot & (dot >> 2) & (dot >> 4) & (dot >> 6);
+  unsigned mask = nibble_dots | (special & ~(dot | dash));
 
-  /* a dot at either edge is kept: its neighbour outside may be a digit,
-   * or the '6' of "ip6" */
-  return (dot & (((digit | six) << 1) | 1u) & (digit_after | (six << 1) | 1u))
-         | (dash & digit_after) | (special & ~(dot | dash));
+  if (separators)
+    mask |= octet_chain (octet_chain (separators)) | (separators & (last ? 0u : 0xff000000u));
+  return mask;
 }
 
-/* True when a request line [p, end) gives find() no byte to look at, so
- * that clean_text() would answer true: most requests ("GET /a/b.css
- * HTTP/1.1") are settled by one 32-byte block without the call.  The
- * protocol at the end is left out as find() leaves it out.  The blocks
- * are taken from the end back, the last one may reach into [base, p). */
+/* True when a request line [p, end) holds no address find() would take,
+ * so that clean_text() would answer true: most requests ("GET /a/b.css
+ * HTTP/1.1", "GET /style.css?ver=6.5.1 HTTP/1.1") are settled by one
+ * 32-byte block without the call.  The protocol at the end is left out as
+ * find() leaves it out.  The blocks are taken from the end back; the last
+ * one may reach into [base, p). */
 __attribute__ ((target ("avx2"))) static inline bool
 no_trigger_avx2 (const char *base, const char *p, const char *end)
 {
   const char *block;
+  bool last = true;
 
   if (end - p >= 8 && end[-2] == '.' && end[-4] == '/' && memcmp (end - 8, "HTTP", 4) == 0
       && (unsigned) (end[-3] - '0') <= 9 && (unsigned) (end[-1] - '0') <= 9)
@@ -336,7 +354,8 @@ no_trigger_avx2 (const char *base, const char *p, const char *end)
       block -= 32;
       if (block < base)
         block = base;
-      mask = trigger_mask_avx2 (block);
+      mask = trigger_mask_avx2 (block, last);
+      last = false;
       /* 0 < p - block <= 31 */
       if (block < p)
         mask &= ~0u << (p - block);

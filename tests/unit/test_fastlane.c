@@ -698,27 +698,36 @@ Test (fastlane, same_as_general_with_text_at_every_offset, .timeout = 600)
     "192.0.2.7", "2001:db8::1", "198-51-100-7", "7.100.51.198.in-addr.arpa",
     "f.e.d.c.b.a.f.e.d.c.b.a.f.e.d.c.b.a.f.e.d.c.b.a.f.e.d.c.b.a.f.e.ip6.arpa",
     "%3A", "2001%3Adb8%3A%3A1", "6.ip6", "x-1", "1.2", ".5", "5.", "a:b", "::", "%",
-    "v1.2.3", "10.0.0.0/8", "6.5.1",
+    "v1.2.3", "10.0.0.0/8", "6.5.1", "ip-198-51-100-7", "198-51-100-7.example",
+    "203.113.255.254", "curl/8.5.073.50.254.197", "1.2.3.4.5.6",
+    "8.b.d.0.1.0.0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.ip6.arpa",
+    "::ffff:192.0.2.1", "192.0.2.7-x", "x-1-2-3", "1.22.333",
   };
+  static const char *const protocols[] = { " HTTP/1.1", "", " HTTP/2.0x" };
   static const char *const users[] = { "-", "frankfurter-feinkost" };
   GString *s = g_string_new (NULL);
   unsigned taken = 0;
-  size_t t, u, before, after;
+  size_t t, u, v, before, after;
 
   for (t = 0; t < G_N_ELEMENTS (texts); t++)
     for (u = 0; u < G_N_ELEMENTS (users); u++)
-      for (before = 0; before < 70; before++)
-        for (after = 0; after < 40; after += 13)
-          {
-            g_string_printf (s, "192.0.2.7 - %s [25/Nov/2026:00:00:00 +0100] \"GET /", users[u]);
-            for (size_t k = 0; k < before; k++)
-              g_string_append_c (s, "abcz/_"[k % 6]);
-            g_string_append (s, texts[t]);
-            for (size_t k = 0; k < after; k++)
-              g_string_append_c (s, "q/_y"[k % 4]);
-            g_string_append (s, " HTTP/1.1\" 200 512 \"-\" \"curl/8.5.0\"");
-            taken += check_line (s->str, s->len, FALSE) > 0;
-          }
+      for (v = 0; v < G_N_ELEMENTS (protocols); v++)
+        for (before = 0; before < 70; before++)
+          for (after = 0; after < 40; after += 13)
+            {
+              size_t k;
+
+              g_string_printf (s, "192.0.2.7 - %s [25/Nov/2026:00:00:00 +0100] \"GET /",
+                               users[u]);
+              for (k = 0; k < before; k++)
+                g_string_append_c (s, "abcz/_"[k % 6]);
+              g_string_append (s, texts[t]);
+              for (k = 0; k < after; k++)
+                g_string_append_c (s, "q/_y"[k % 4]);
+              g_string_append (s, protocols[v]);
+              g_string_append (s, "\" 200 512 \"-\" \"curl/8.5.0\"");
+              taken += check_line (s->str, s->len, FALSE) > 0;
+            }
   /* the clean ones ("x-1", "a:b" ...) went the fused way */
   cr_assert_gt (taken, 1000, "the fused path took %u lines", taken);
   g_string_free (s, TRUE);
