@@ -108,6 +108,7 @@ anon_init (LnAnon *anon, const LnAnonConfig *config, LnKeyring *keyring,
   memset (anon, 0, sizeof *anon);
   anon->config = *config;
   anon->keyring = keyring;
+  anon->static_key = keyring ? keyring_static_key (keyring) : NULL;
   anon->cache = cache;
   buf_init (&anon->scratch, 512);
   for (t = 0; t < LN_FIELD__COUNT; t++)
@@ -253,6 +254,14 @@ select_key_at (LnAnon *anon, int64_t epoch)
 
   anon->fallback = FALSE;
   anon->key_epoch = epoch;
+  if (anon->static_key)
+    {
+      /* what keyring_lookup() answers for a static keyring, without the
+       * call: one key for every record */
+      anon->key = anon->static_key;
+      anon->period = 0;
+      return TRUE;
+    }
   if (G_UNLIKELY (anon->key_error != NULL))
     g_clear_error (&anon->key_error);
   key = keyring_lookup (anon->keyring, epoch, &anon->period, &anon->key_error);
@@ -778,7 +787,7 @@ anon_keyed_client (LnAnon *anon, LnSpan token, const char *limit, int64_t epoch,
 {
   LnLookAhead *a = &anon->ahead[anon->ahead_turn ^ 1];
   const LnPseudonymSlot *slot = NULL;
-  LnAddr addr;
+  LnAddr own, *addr = &own;
   int family;
   size_t n;
 
@@ -794,27 +803,29 @@ anon_keyed_client (LnAnon *anon, LnSpan token, const char *limit, int64_t epoch,
   if (a->at == token.p && a->len == token.len && a->period == anon->period
       && a->tok.before.len == 0 && a->tok.after.len == 0)
     {
-      addr = a->tok.addr;
+      /* used where it is: forget_ahead() wipes it below */
+      addr = &a->tok.addr;
       slot = &a->slot;
     }
-  else if (!ipaddr_parse_bare_in (token, limit, &addr))
+  else if (!ipaddr_parse_bare_in (token, limit, &own))
     {
-      wipe_memory (&addr, sizeof addr);   /* "192.0.2.7:5678" left octets */
+      wipe_memory (&own, sizeof own);     /* "192.0.2.7:5678" left octets */
       return 0;
     }
-  family = addr.family;
+  family = addr->family;
   if (anon->geo)
     {
       /* looked up as for any record, though a log line has no place for
        * the country: the database's statistics and errors count it */
       char code[3];
 
-      geo_lookup (anon->geo, &addr, code);
+      geo_lookup (anon->geo, addr, code);
     }
-  n = address_at (anon, &addr, slot, out);
-  wipe_memory (&addr, sizeof addr);
+  n = address_at (anon, addr, slot, out);
   if (slot)
     forget_ahead (a);
+  else
+    wipe_memory (&own, sizeof own);
   count_client (anon, family);
   return n;
 }

@@ -98,6 +98,7 @@ typedef struct {
   LnGeo *geo;                /* borrowed; NULL without --geo-db */
   const LnVisitorKey *visitor_key; /* in secure memory, for --aggregate */
   const LnHmacKey *key;      /* the current record's period key */
+  const LnHmacKey *static_key; /* a static keyring's one key, or NULL */
   int64_t period;
   int64_t key_epoch;         /* the instant @key was chosen for */
   gboolean fallback;         /* current record: key erased, truncate */

@@ -734,6 +734,12 @@ keyring_period (const LnKeyring *ring)
   return ring->period;
 }
 
+const LnHmacKey *
+keyring_static_key (const LnKeyring *ring)
+{
+  return ring->kind == RING_STATIC ? ring->slots[0].key : NULL;
+}
+
 void
 keyring_free (LnKeyring *ring)
 {

@@ -70,6 +70,10 @@ const LnHmacKey *keyring_lookup (LnKeyring *ring, int64_t epoch, int64_t *period
 
 LnPeriod keyring_period (const LnKeyring *ring);
 
+/* The one key of a static keyring (--key-file), which keyring_lookup()
+ * answers for every record; NULL for the periodic kinds. */
+const LnHmacKey *keyring_static_key (const LnKeyring *ring);
+
 void keyring_free (LnKeyring *ring);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LnKeyring, keyring_free)

@@ -729,6 +729,8 @@ Test (keyring, static_key)
   k2 = keyring_lookup (ring, -123456789, &period, &error);
   cr_assert_eq (k1, k2, "a static keyring has one key for every record");
   cr_assert_eq (period, 0);
+  /* the anonymiser's shortcut (select_key_at) takes this one */
+  cr_assert_eq (keyring_static_key (ring), k1);
   probe_mac_raw (fixed_key, sizeof fixed_key, want);
   probe_mac (k1, got);
   cr_assert (mac_equal (want, got), "the static key is not the key file's key");
@@ -790,6 +792,7 @@ Test (keyring, derived_matches_documented_hkdf)
   cr_assert_not_null (weekly);
   cr_assert_not_null (monthly);
   cr_assert_eq (keyring_period (daily), LN_PERIOD_DAILY);
+  cr_assert_null (keyring_static_key (daily), "a derived keyring has a key per period");
 
   k = keyring_lookup (daily, now_epoch (), &period, &error);
   cr_assert_not_null (k);
@@ -918,6 +921,7 @@ Test (keyring, rotating_creates_dir_0700)
   cr_assert (S_ISDIR (st.st_mode));
   cr_assert_eq (st.st_mode & 07777, 0700, "mode %04o", (unsigned) (st.st_mode & 07777));
   cr_assert_eq (keyring_period (ring), LN_PERIOD_DAILY);
+  cr_assert_null (keyring_static_key (ring), "a rotating keyring has a key per period");
   /* nothing is created before a record needs it */
   cr_assert_eq (count_entries (dir, "", NULL), 0);
 }
