@@ -311,16 +311,16 @@ trigger_mask_avx2 (const char *p, bool last)
   /* v + 0x50 maps '0'...'9' to the ten smallest signed bytes */
   const unsigned digit = (unsigned) _mm256_movemask_epi8 (_mm256_cmpgt_epi8 (
       _mm256_set1_epi8 (-128 + 10), _mm256_add_epi8 (v, _mm256_set1_epi8 (0x50))));
-  const unsigned dot = (unsigned) _mm256_movemask_epi8 (
+  const unsigned dots = (unsigned) _mm256_movemask_epi8 (
       _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('.')));
-  const unsigned dash = (unsigned) _mm256_movemask_epi8 (
+  const unsigned dashes = (unsigned) _mm256_movemask_epi8 (
       _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('-')));
   const unsigned digit_after = (digit >> 1) | 0x80000000u;
   /* dots between digits and dashes before one, together: a chain of
    * both is no address, but the test is cheaper once than twice */
-  const unsigned separators = (dot & ((digit << 1) | 1u) & digit_after) | (dash & digit_after);
-  const unsigned nibble_dots = dot & (dot >> 2) & (dot >> 4) & (dot >> 6);
-  unsigned mask = nibble_dots | (special & ~(dot | dash));
+  const unsigned separators = (dots & ((digit << 1) | 1u) & digit_after) | (dashes & digit_after);
+  const unsigned nibble_dots = dots & (dots >> 2) & (dots >> 4) & (dots >> 6);
+  unsigned mask = nibble_dots | (special & ~(dots | dashes));
 
   if (separators)
     mask |= octet_chain (octet_chain (separators)) | (separators & (last ? 0u : 0xff000000u));

@@ -69,6 +69,9 @@ void pseudonym_lookup (LnPseudonymCache *cache, const LnHmacKey *key,
 
 /* Encoders; each returns the number of bytes written (no NUL). */
 size_t pseudonym_format_token (const uint8_t digest[LN_PSEUDONYM_BYTES], char *out);
+/* The same without SSSE3, as pseudonym_format_token() runs where the CPU
+ * has none; for the tests of both. */
+size_t pseudonym_format_token_portable (const uint8_t digest[LN_PSEUDONYM_BYTES], char *out);
 size_t pseudonym_format_ipv6 (const uint8_t digest[LN_PSEUDONYM_BYTES], char *out);
 
 /* Cache statistics, for --stats and the benchmark. */
