@@ -275,28 +275,27 @@ has_quote_avx2 (const char *base, const char *p, const char *end)
 #endif
 
 #ifdef FASTLANE_AVX2
-/* x's bits that have another one two to four bits above them: in a mask
- * of dots (or dashes) between digits, the separators of octets. */
-static inline unsigned
-octet_chain (unsigned x)
-{
-  return x & ((x >> 2) | (x >> 3) | (x >> 4));
-}
+/* What the request scan learns from one 32-byte block: where the quotes
+ * and backslashes are (as quote_mask_avx2), and where residual.c's find()
+ * could start a match it then takes, or more, in two parts.  Every address
+ * find() takes shows here: a dotted quad has three dots between digits,
+ * each two to four bytes after the one before (octets of one to three
+ * digits, in lenient mode too, where only the outer octets may be cut
+ * from longer digit runs); a dashed one ("198-51-100-7") three dashes
+ * before digits the same way: those are @separators, whose chains the
+ * caller looks for (dots and dashes together: a superset).  A reverse
+ * IPv6 name is 32 nibbles each followed by a dot, of which any 32 bytes
+ * of it hold at least 15 (@others: four such dots in a row); IPv6 has
+ * colons, escapes a '%' (@others too).  A byte at either edge counts its
+ * neighbour outside as a digit. */
+typedef struct {
+  unsigned quotes;
+  unsigned separators;
+  unsigned others;
+} RequestBlock;
 
-/* The bytes of the 32 at @p where residual.c's find() could start a match
- * that it then takes, or more: every address find() takes shows here.
- * A dotted quad has three dots between digits, each two to four bytes
- * after the one before (octets of one to three digits, in lenient mode
- * too, where only the outer octets may be cut from longer digit runs); a
- * dashed one ("198-51-100-7") three dashes before digits the same way; a
- * reverse IPv6 name 32 nibbles each followed by a dot, of which the 32
- * bytes hold at least 15; IPv6 has colons, escapes a '%'.  (The chains
- * are taken of dots and dashes together: a superset.)  A chain may go
- * on in the block after this one: unless @last (the block ends the
- * text), any of its separators in the top eight bytes is kept.  A byte at
- * either edge counts its neighbour outside as a digit. */
-__attribute__ ((target ("avx2"))) static inline unsigned
-trigger_mask_avx2 (const char *p, bool last)
+__attribute__ ((target ("avx2"))) static inline RequestBlock
+request_block_avx2 (const char *p)
 {
   /* the byte each low nibble would be if it were one of ". - : %"
    * (0x2e, 0x2d, 0x3a, 0x25); 0x01 (never equal: a NUL has nibble 0)
@@ -316,58 +315,86 @@ trigger_mask_avx2 (const char *p, bool last)
   const unsigned dashes = (unsigned) _mm256_movemask_epi8 (
       _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('-')));
   const unsigned digit_after = (digit >> 1) | 0x80000000u;
-  /* dots between digits and dashes before one, together: a chain of
-   * both is no address, but the test is cheaper once than twice */
-  const unsigned separators = (dots & ((digit << 1) | 1u) & digit_after) | (dashes & digit_after);
-  const unsigned nibble_dots = dots & (dots >> 2) & (dots >> 4) & (dots >> 6);
-  unsigned mask = nibble_dots | (special & ~(dots | dashes));
+  RequestBlock b;
 
-  if (separators)
-    mask |= octet_chain (octet_chain (separators)) | (separators & (last ? 0u : 0xff000000u));
-  return mask;
+  b.quotes = (unsigned) _mm256_movemask_epi8 (
+      _mm256_or_si256 (_mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('"')),
+                       _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('\\'))));
+  b.separators = (dots & ((digit << 1) | 1u) & digit_after) | (dashes & digit_after);
+  b.others = (dots & (dots >> 2) & (dots >> 4) & (dots >> 6)) | (special & ~(dots | dashes));
+  return b;
 }
 
-/* True when a request line [p, end) holds no address find() would take,
- * so that clean_text() would answer true: most requests ("GET /a/b.css
- * HTTP/1.1", "GET /style.css?ver=6.5.1 HTTP/1.1") are settled by one
- * 32-byte block without the call.  The protocol at the end is left out as
- * find() leaves it out.  The blocks are taken from the end back; the last
- * one may reach into [base, p). */
-__attribute__ ((target ("avx2"))) static inline bool
-no_trigger_avx2 (const char *base, const char *p, const char *end)
+/* @x's bits that have another one two to four bits above them: applied
+ * twice to separators, the first of three in a row. */
+static inline uint64_t
+octet_chain (uint64_t x)
 {
-  const char *block;
-  bool last = true;
-
-  if (end - p >= 8 && end[-2] == '.' && end[-4] == '/' && memcmp (end - 8, "HTTP", 4) == 0
-      && (unsigned) (end[-3] - '0') <= 9 && (unsigned) (end[-1] - '0') <= 9)
-    end -= 8;
-  if (end <= p)
-    return true;
-  if (end - base < 32)
-    return false;
-  block = end;
-  do
-    {
-      unsigned mask;
-
-      block -= 32;
-      if (block < base)
-        block = base;
-      mask = trigger_mask_avx2 (block, last);
-      last = false;
-      /* 0 < p - block <= 31 */
-      if (block < p)
-        mask &= ~0u << (p - block);
-      if (mask)
-        return false;
-    }
-  while (block > p);
-  return true;
+  return x & ((x >> 2) | (x >> 3) | (x >> 4));
 }
-# define NO_TRIGGER(avx2, base, p, end) ((avx2) && no_trigger_avx2 ((base), (p), (end)))
-#else
-# define NO_TRIGGER(avx2, base, p, end) false
+
+/* True when @x has three bits set or more. */
+static inline bool
+three_bits (uint64_t x)
+{
+  x &= x - 1;
+  return (x & (x - 1)) != 0;
+}
+
+/* scan_quote_avx2() for the request, which also tells in *@clean whether
+ * find() would take nothing in the text before the stop, so that
+ * clean_text() would answer true: most requests ("GET /a/b.css
+ * HTTP/1.1", "GET /style.css?ver=6.5.1 HTTP/1.1") are settled by the
+ * one or two blocks the quote scan loads anyway.  A chain of separators
+ * may go on into the next block: the window is the last 8 bytes of the
+ * block before and this block's 32, and its first 32 bits are settled
+ * when this is not the last block, all of them when it is. */
+__attribute__ ((target ("avx2"))) static inline const char *
+scan_request_avx2 (const char *base, const char *p, const char *end, bool *clean)
+{
+  uint64_t carry = 0;           /* the block before's separators in its last 8 bytes */
+  unsigned found = 0;
+
+  while (end - p >= 32)
+    {
+      RequestBlock b = request_block_avx2 (p);
+      /* in the last block, what comes before its first quote */
+      unsigned before = b.quotes ? (b.quotes & -b.quotes) - 1 : ~0u;
+      uint64_t window = carry | (uint64_t) (b.separators & before) << 8;
+      uint64_t settled = b.quotes ? ~UINT64_C (0) : 0xffffffffu;
+
+      found |= b.others & before;
+      /* a chain takes three separators: most windows hold at most the
+       * one of "HTTP/1.1" */
+      if (three_bits (window) && !found)
+        found = (unsigned) ((octet_chain (octet_chain (window)) & settled) != 0);
+      if (b.quotes)
+        {
+          *clean = found == 0;
+          return p + __builtin_ctz (b.quotes);
+        }
+      carry = window >> 32;
+      p += 32;
+    }
+  if (p < end && end - base >= 32)
+    {
+      const char *tail = end - 32;
+      /* 1 <= p - tail <= 31: bytes before p were scanned already; a chain
+       * carried into this block is taken as found */
+      const unsigned fresh = ~0u << (p - tail);
+      RequestBlock b = request_block_avx2 (tail);
+      unsigned quotes = b.quotes & fresh;
+      unsigned before = quotes ? (quotes & -quotes) - 1 : ~0u;
+
+      found |= (unsigned) (carry != 0)
+               | (unsigned) (octet_chain (octet_chain (b.separators & fresh & before)) != 0)
+               | (b.others & fresh & before);
+      *clean = found == 0;
+      return quotes ? tail + __builtin_ctz (quotes) : NULL;
+    }
+  *clean = false;
+  return scan_quote (base, p, end);
+}
 #endif
 
 /* The quote scans, in the copy of fused() for the CPU at hand. */
@@ -436,6 +463,7 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
   /* to_record only: the fields the log line does not copy as they are */
   LnSpan ident = dash, user = dash, status = dash, bytes = dash;
   LnSpan referer_raw = dash, agent_raw = dash;
+  bool request_clean = false;   /* the request scan saw no address to find */
   LnTime time;
   LnAddr addr;
   char *dst;
@@ -492,7 +520,12 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
   p += LN_CLFTIME_LEN + 3;
   /* %r: the first quote ends it when no backslash comes before it */
   request = p;
-  q = SCAN_QUOTE (avx2, base, p, end);
+#ifdef FASTLANE_AVX2
+  if (avx2 && scan)
+    q = scan_request_avx2 (base, p, end, &request_clean);
+  else
+#endif
+    q = SCAN_QUOTE (avx2, base, p, end);
   if (q == NULL || *q != '"' || end - q < 2 || q[1] != ' ')
     return FALSE;
   request_end = q;
@@ -540,8 +573,7 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
 
   /* The line is the parser's; now what anon_record() would make of it.
    * Free text first: a residual address declines the line. */
-  if (scan && !NO_TRIGGER (avx2, base, request, request_end)
-      && !clean_text (base, request, request_end, false))
+  if (scan && !request_clean && !clean_text (base, request, request_end, false))
     return FALSE;
   if (kind & LN_CLF_COMBINED)
     {
