@@ -730,6 +730,21 @@ Test (fastlane, same_as_general_with_text_at_every_offset, .timeout = 600)
               g_string_append (s, endings[v / G_N_ELEMENTS (protocols)]);
               taken += check_line (s->str, s->len, FALSE) > 0;
             }
+  /* the same texts in a referer's host name: its origin is what the
+   * residual scan (or NONE_POSSIBLE in fastlane.c) looks at */
+  for (t = 0; t < G_N_ELEMENTS (texts); t++)
+    for (before = 0; before < 40; before++)
+      {
+        size_t k;
+
+        g_string_assign (s, "192.0.2.7 - - [25/Nov/2026:00:00:00 +0100] \"GET / HTTP/1.1\" "
+                            "200 512 \"https://h");
+        for (k = 0; k < before; k++)
+          g_string_append_c (s, "abcz.-"[k % 6]);
+        g_string_append (s, texts[t]);
+        g_string_append (s, ".example:/x?y=1\" \"curl/8.5.0\"");
+        taken += check_line (s->str, s->len, FALSE) > 0;
+      }
   /* the clean ones ("x-1", "a:b" ...) went the fused way */
   cr_assert_gt (taken, 1000, "the fused path took %u lines", taken);
   g_string_free (s, TRUE);
