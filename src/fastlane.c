@@ -92,6 +92,8 @@ config_fits (const LnAnon *anon)
          && anon->visitor_key == NULL && !anon->general_only;
 }
 
+static void choose_copies (LnFastlane *fl);
+
 void
 fastlane_init (LnFastlane *fl, LnParser *parser, LnAnon *anon, gboolean log_output)
 {
@@ -100,6 +102,7 @@ fastlane_init (LnFastlane *fl, LnParser *parser, LnAnon *anon, gboolean log_outp
   memset (fl, 0, sizeof *fl);
   fl->parser = parser;
   fl->anon = anon;
+  choose_copies (fl);           /* every format declined, until below */
 #ifdef FASTLANE_AVX2
   fl->avx2 = __builtin_cpu_supports ("avx2");
 #endif
@@ -120,6 +123,7 @@ fastlane_init (LnFastlane *fl, LnParser *parser, LnAnon *anon, gboolean log_outp
       fl->kind[i] = (uint8_t) kind;
       fl->enabled = TRUE;
     }
+  choose_copies (fl);
 }
 
 void
@@ -136,6 +140,7 @@ fastlane_init_records (LnFastlane *fl, LnParser *parser, LnAnon *anon, gboolean 
   for (i = 0; i < G_N_ELEMENTS (fl->kind); i++)
     if (fl->kind[i])
       fl->kind[i] |= FASTLANE_RECORD;
+  choose_copies (fl);
 }
 
 /* finish_field()'s scan of free text (anon.c), as a yes or no: TRUE when
@@ -803,61 +808,73 @@ FUSED_COPY (fused_nginx_combined_rec_avx2, FASTLANE_RECORD | CLF_NGINX_COMBINED,
             AVX2_COPY)
 #endif
 
-/* fastlane_line() after fastlane_init_records(): out of its switch, and
- * with its arguments (a tail call, nothing moved), so that the dispatch of
- * log lines stays as short as it was. */
-static LN_NOINLINE gboolean
-fastlane_record (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
+/* For the formats the fused path does not take. */
+static gboolean
+decline (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
 {
-  switch (fl->kind[fl->parser->last_match])
-    {
-    case FASTLANE_RECORD | LN_CLF_ON | LN_CLF_COMBINED:
-#ifdef FASTLANE_AVX2
-      if (fl->avx2)
-        return fused_combined_rec_avx2 (fl, line, eol, out);
-#endif
-      return fused_combined_rec (fl, line, eol, out);
-    case FASTLANE_RECORD | LN_CLF_ON:
-      return fused_common_rec (fl, line, eol, out);
-    case FASTLANE_RECORD | LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED:
-#ifdef FASTLANE_AVX2
-      if (fl->avx2)
-        return fused_nginx_combined_rec_avx2 (fl, line, eol, out);
-#endif
-      return fused_nginx_combined_rec (fl, line, eol, out);
-    case FASTLANE_RECORD | LN_CLF_ON | LN_CLF_NO_IDENT:
-      return fused_nginx_common_rec (fl, line, eol, out);
-    default:
-      return FALSE;
-    }
+  (void) fl;
+  (void) line;
+  (void) eol;
+  (void) out;
+  return FALSE;
 }
 
-gboolean
-fastlane_line (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
+/* The copy of fused() for @kind (an LnFastlane.kind value), without or
+ * with AVX2. */
+static LnFastlaneFn
+copy_for (unsigned kind, gboolean avx2)
 {
-  unsigned kind = fl->kind[fl->parser->last_match];
-
+#ifndef FASTLANE_AVX2
+  avx2 = FALSE;
+#endif
   switch (kind)
     {
     case LN_CLF_ON | LN_CLF_COMBINED:
 #ifdef FASTLANE_AVX2
-      if (fl->avx2)
-        return fused_combined_avx2 (fl, line, eol, out);
+      if (avx2)
+        return fused_combined_avx2;
 #endif
-      return fused_combined (fl, line, eol, out);
+      return fused_combined;
     case LN_CLF_ON:
-      return fused_common (fl, line, eol, out);
+      return fused_common;
     case LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED:
 #ifdef FASTLANE_AVX2
-      if (fl->avx2)
-        return fused_nginx_combined_avx2 (fl, line, eol, out);
+      if (avx2)
+        return fused_nginx_combined_avx2;
 #endif
-      return fused_nginx_combined (fl, line, eol, out);
+      return fused_nginx_combined;
     case LN_CLF_ON | LN_CLF_NO_IDENT:
-      return fused_nginx_common (fl, line, eol, out);
+      return fused_nginx_common;
+    case FASTLANE_RECORD | LN_CLF_ON | LN_CLF_COMBINED:
+#ifdef FASTLANE_AVX2
+      if (avx2)
+        return fused_combined_rec_avx2;
+#endif
+      return fused_combined_rec;
+    case FASTLANE_RECORD | LN_CLF_ON:
+      return fused_common_rec;
+    case FASTLANE_RECORD | LN_CLF_ON | LN_CLF_NO_IDENT | LN_CLF_COMBINED:
+#ifdef FASTLANE_AVX2
+      if (avx2)
+        return fused_nginx_combined_rec_avx2;
+#endif
+      return fused_nginx_combined_rec;
+    case FASTLANE_RECORD | LN_CLF_ON | LN_CLF_NO_IDENT:
+      return fused_nginx_common_rec;
     default:
-      if (G_UNLIKELY (kind & FASTLANE_RECORD))
-        return fastlane_record (fl, line, eol, out);
-      return FALSE;
+      return decline;
+    }
+}
+
+/* fastlane_line()'s table, from @fl->kind. */
+static void
+choose_copies (LnFastlane *fl)
+{
+  size_t i;
+
+  for (i = 0; i < G_N_ELEMENTS (fl->kind); i++)
+    {
+      fl->take[0][i] = copy_for (fl->kind[i], FALSE);
+      fl->take[1][i] = copy_for (fl->kind[i], TRUE);
     }
 }

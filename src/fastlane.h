@@ -27,7 +27,12 @@
 #include "record.h"
 #include "writer.h"
 
-typedef struct {
+typedef struct LnFastlane LnFastlane;
+
+/* The fused path for one kind of line: fastlane_line()'s contract. */
+typedef gboolean (*LnFastlaneFn) (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out);
+
+struct LnFastlane {
   LnParser *parser;          /* borrowed from the pipeline, as is @anon: */
   LnAnon *anon;              /* fewer arguments for the per-line call */
   gboolean enabled;          /* some candidate format can take the path */
@@ -35,13 +40,16 @@ typedef struct {
                                 when this path does not take its lines */
   gboolean avx2;             /* the quote scans 32 bytes wide (x86-64 with
                                 AVX2; the unit test turns it off, too) */
+  /* per candidate format, without and with AVX2: the copy of the fused
+   * path for its kind, or one that declines every line */
+  LnFastlaneFn take[2][8];
   guint64 accepted;          /* lines taken (the unit test reads it) */
   /* fastlane_init_records(): the record filled for the writer, the arena
    * holding its client's text, and the writer (all borrowed) */
   LnRecord *record;
   LnBuf *arena;
   LnWriter *writer;
-} LnFastlane;
+};
 
 /* Decides once, from the compiled formats of @parser and the anonymiser's
  * configuration, which formats' lines the fused path may take.  @log_output:
@@ -67,6 +75,11 @@ void fastlane_init_records (LnFastlane *fl, LnParser *parser, LnAnon *anon,
  * its client in the anonymiser's statistics, exactly as parser,
  * anonymiser and writer would.  FALSE, with @out and the
  * statistics untouched, for any line it does not take. */
-gboolean fastlane_line (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out);
+static inline gboolean
+fastlane_line (LnFastlane *fl, LnSpan line, LnSpan eol, LnBuf *out)
+{
+  /* chosen by fastlane_init(): one indirect call, no dispatch */
+  return fl->take[fl->avx2 != 0][fl->parser->last_match] (fl, line, eol, out);
+}
 
 #endif /* LN_FASTLANE_H */
