@@ -195,7 +195,7 @@ pseudonym (const LnAnon *anon, const LnAddr *addr, const LnPseudonymSlot *slot,
 
 /* anon_address(), and in the keyed modes with @slot the pseudonym cache
  * slot of @addr already located (prefetch_client). */
-static size_t
+static inline __attribute__ ((__always_inline__)) size_t
 address_at (const LnAnon *anon, LnAddr *addr, const LnPseudonymSlot *slot, char *out)
 {
   uint8_t digest[LN_PSEUDONYM_BYTES];
@@ -247,7 +247,7 @@ anon_address (const LnAnon *anon, LnAddr *addr, char *out)
 
 /* Picks the period key for a record at @epoch.  FALSE when it was erased
  * and the policy is to fail. */
-static gboolean
+static inline __attribute__ ((__always_inline__)) gboolean
 select_key_at (LnAnon *anon, int64_t epoch)
 {
   const LnHmacKey *key;
