@@ -215,6 +215,15 @@ put (char *dst, const char *src, size_t n)
 }
 
 #ifdef FASTLANE_AVX2
+/* One bit per byte of @v that is a decimal digit. */
+__attribute__ ((target ("avx2"))) static inline unsigned
+digit_mask_avx2 (__m256i v)
+{
+  /* v + 0x50 maps '0'...'9' to the ten smallest signed bytes */
+  return (unsigned) _mm256_movemask_epi8 (_mm256_cmpgt_epi8 (
+      _mm256_set1_epi8 (-128 + 10), _mm256_add_epi8 (v, _mm256_set1_epi8 (0x50))));
+}
+
 /* One bit per byte of the 32 at @p that is a '"' or a '\\'. */
 __attribute__ ((target ("avx2"))) static inline unsigned
 quote_mask_avx2 (const char *p)
@@ -311,9 +320,7 @@ request_block_avx2 (const char *p)
   const __m256i v = _mm256_loadu_si256 ((const __m256i *) (const void *) p);
   const unsigned special = (unsigned) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (
       _mm256_shuffle_epi8 (_mm256_load_si256 ((const __m256i *) (const void *) punct), v), v));
-  /* v + 0x50 maps '0'...'9' to the ten smallest signed bytes */
-  const unsigned digit = (unsigned) _mm256_movemask_epi8 (_mm256_cmpgt_epi8 (
-      _mm256_set1_epi8 (-128 + 10), _mm256_add_epi8 (v, _mm256_set1_epi8 (0x50))));
+  const unsigned digit = digit_mask_avx2 (v);
   const unsigned dots = (unsigned) _mm256_movemask_epi8 (
       _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('.')));
   const unsigned dashes = (unsigned) _mm256_movemask_epi8 (
@@ -321,9 +328,7 @@ request_block_avx2 (const char *p)
   const unsigned digit_after = (digit >> 1) | 0x80000000u;
   RequestBlock b;
 
-  b.quotes = (unsigned) _mm256_movemask_epi8 (
-      _mm256_or_si256 (_mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('"')),
-                       _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('\\'))));
+  b.quotes = quote_mask_avx2 (p);     /* the same load: merged */
   b.separators = (dots & ((digit << 1) | 1u) & digit_after) | (dashes & digit_after);
   b.others = (dots & (dots >> 2) & (dots >> 4) & (dots >> 6)) | (special & ~(dots | dashes));
   return b;
@@ -422,9 +427,7 @@ none_possible_avx2 (const char *base, const char *p, const char *end)
           skip = ~0u << (p - block);
         }
       v = _mm256_loadu_si256 ((const __m256i *) (const void *) block);
-      /* v + 0x50 maps '0'...'9' to the ten smallest signed bytes */
-      digit = (unsigned) _mm256_movemask_epi8 (_mm256_cmpgt_epi8 (
-          _mm256_set1_epi8 (-128 + 10), _mm256_add_epi8 (v, _mm256_set1_epi8 (0x50))));
+      digit = digit_mask_avx2 (v);
       colon = (unsigned) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (v, _mm256_set1_epi8 (':')));
       slash = (unsigned) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('/')));
       /* a ':' at the block's end has its '/' outside: not known, kept */

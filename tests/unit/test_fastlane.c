@@ -687,11 +687,12 @@ Test (fastlane, same_as_general_on_mutated_test_data, .timeout = 600)
   g_string_free (s, TRUE);
 }
 
-/* The request's residual pre-check (no_trigger_avx2 in fastlane.c) looks
- * at 32-byte blocks taken from the end of the request back, find() at
- * 16-byte blocks from its start: each notation of an address and each
- * near miss, at every offset against both, and at every length of line
- * before the request (the last block may reach back into it). */
+/* The request's residual pre-check (scan_request_avx2 in fastlane.c)
+ * looks at the 32-byte blocks of the quote scan, carrying chains of
+ * separators from one to the next, find() at 16-byte blocks from the
+ * request's start: each notation of an address and each near miss, at
+ * every offset against both, and at every length of line before the
+ * request (a tail block may reach back into it). */
 Test (fastlane, same_as_general_with_text_at_every_offset, .timeout = 600)
 {
   static const char *const texts[] = {
