@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "i18n.h"
 #include "jobs.h"
+#include "lines.h"
 #include "output.h"
 #include "signals.h"
 #include "wipe.h"
@@ -171,6 +172,11 @@ process_chunk (LnPipeline *p, Worker *w, Chunk *c)
   guint64 hits = 0, misses = 0;
   const char *pos = c->in.data + c->skip;
   const char *end = c->in.data + c->in.len;
+  const size_t in_len = c->in.len;
+  const bool avx2 = lines_have_avx2 ();
+  size_t ends[LN_LINE_ENDS];
+  size_t searched = c->skip;
+  unsigned next_end = 0, nends = 0;
   int i;
 
   if (p->cache)
@@ -195,38 +201,28 @@ process_chunk (LnPipeline *p, Worker *w, Chunk *c)
 
   while (pos < end)
     {
-      const char *nl = memchr (pos, '\n', (size_t) (end - pos));
       LnSpan line, eol;
       LnParseStatus status;
       size_t column;
       LnLineOutcome outcome;
 
       /* the same cuts as reader_next() */
-      if (nl)
+      if (next_end == nends && searched < in_len)
         {
-          size_t len = (size_t) (nl - pos);
+          next_end = 0;
+          nends = lines_find_ends (avx2, c->in.data, searched, in_len, ends,
+                                   LN_LINE_ENDS, &searched);
+        }
+      if (next_end < nends)
+        {
+          const char *nl = c->in.data + ends[next_end++];
 
-          if (len > 0 && nl[-1] == '\r')
-            {
-              line = span_make (pos, len - 1);
-              eol = span_make (nl - 1, 2);
-            }
-          else
-            {
-              line = span_make (pos, len);
-              eol = span_make (nl, 1);
-            }
+          lines_cut (pos, nl, &line, &eol);
           pos = nl + 1;
         }
       else
         {
-          line = span_make (pos, (size_t) (end - pos));
-          eol = span_make (end, 0);
-          if (line.len > 0 && line.p[line.len - 1] == '\r')
-            {
-              line.len--;
-              eol = span_make (line.p + line.len, 1);
-            }
+          lines_cut_last (pos, end, &line, &eol);
           pos = end;
         }
       c->lines++;

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "errors.h"
 #include "i18n.h"
+#include "lines.h"
 #include "reader.h"
 #include "signals.h"
 #include "wipe.h"
@@ -20,14 +21,6 @@
 /* 256 KiB: large enough that read(2) and memchr dominate nothing, small
  * enough that the raw lines in memory at any moment are few. */
 #define READ_BLOCK (256 * 1024)
-
-/* How many line ends one search of the buffer records (see find_ends). */
-#define LINE_ENDS 256
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define LN_TRY_AVX2 1
-#endif
 
 struct LnReader {
   int fd;
@@ -42,10 +35,10 @@ struct LnReader {
   size_t start;           /* first byte not yet handed out */
   size_t end;             /* end of valid data */
   size_t scan;            /* where the search for '\n' resumes */
-  size_t ends[LINE_ENDS]; /* offsets of the newlines found before scan */
+  size_t ends[LN_LINE_ENDS]; /* offsets of the newlines found before scan */
   unsigned next_end;      /* the first of them not handed out yet */
   unsigned nends;
-  gboolean avx2;
+  bool avx2;
   size_t dirty;           /* [end, dirty) holds bytes of lines handed out */
   gboolean eof;
   gint64 stop_deadline;   /* after SIGTERM: until when a cut line may end */
@@ -192,12 +185,7 @@ reader_cut_short (const LnReader *reader)
 void
 reader_set_vector_search (LnReader *reader, gboolean enable)
 {
-#ifdef LN_TRY_AVX2
-  reader->avx2 = enable && __builtin_cpu_supports ("avx2");
-#else
-  (void) reader;
-  (void) enable;
-#endif
+  reader->avx2 = enable && lines_have_avx2 ();
 }
 
 gboolean
@@ -565,78 +553,14 @@ make_room (LnReader *r)
     }
 }
 
-#ifdef LN_TRY_AVX2
-/* find_ends() 64 bytes at a time with AVX2: two compares and a bit mask,
- * then one count of trailing zeros per line, where a memchr call per line
- * spends more in the call than in the search. */
-__attribute__ ((target ("avx2"))) static void
-find_ends_avx2 (LnReader *r)
-{
-  const __m256i nl = _mm256_set1_epi8 ('\n');
-  const char *buf = r->buf;
-  size_t pos = r->scan, end = r->end;
-  unsigned n = 0;
-
-  while (end - pos >= 64)
-    {
-      __m256i a = _mm256_loadu_si256 ((const __m256i *) (const void *) (buf + pos));
-      __m256i b = _mm256_loadu_si256 ((const __m256i *) (const void *) (buf + pos + 32));
-      uint64_t mask = (uint64_t) (uint32_t) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (a, nl))
-                      | (uint64_t) (uint32_t) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (b, nl)) << 32;
-
-      while (mask)
-        {
-          if (n == LINE_ENDS)
-            {
-              r->scan = r->ends[n - 1] + 1;
-              r->nends = n;
-              return;
-            }
-          r->ends[n++] = pos + (size_t) __builtin_ctzll (mask);
-          mask &= mask - 1;
-        }
-      pos += 64;
-    }
-  for (; pos < end; pos++)
-    if (buf[pos] == '\n')
-      {
-        if (n == LINE_ENDS)
-          break;
-        r->ends[n++] = pos;
-      }
-  r->scan = pos;
-  r->nends = n;
-}
-#endif
-
-/* Records the newlines from r->scan on, up to LINE_ENDS of them, in
- * r->ends and moves r->scan past the last byte searched. */
+/* Records the newlines from r->scan on in r->ends and moves r->scan past
+ * the last byte searched. */
 static void
 find_ends (LnReader *r)
 {
-  unsigned n = 0;
-
   r->next_end = 0;
-#ifdef LN_TRY_AVX2
-  if (r->avx2)
-    {
-      find_ends_avx2 (r);
-      return;
-    }
-#endif
-  while (n < LINE_ENDS)
-    {
-      const char *nl = memchr (r->buf + r->scan, '\n', r->end - r->scan);
-
-      if (nl == NULL)
-        {
-          r->scan = r->end;
-          break;
-        }
-      r->scan = (size_t) (nl - r->buf) + 1;
-      r->ends[n++] = (size_t) (nl - r->buf);
-    }
-  r->nends = n;
+  r->nends = lines_find_ends (r->avx2, r->buf, r->scan, r->end, r->ends,
+                              LN_LINE_ENDS, &r->scan);
 }
 
 /* Hands out the line that ends at the next newline find_ends() recorded. */
@@ -644,18 +568,8 @@ static inline int
 hand_out (LnReader *r, LnSpan *line, LnSpan *eol)
 {
   char *nl = r->buf + r->ends[r->next_end++];
-  size_t len = (size_t) (nl - (r->buf + r->start));
 
-  if (len > 0 && nl[-1] == '\r')
-    {
-      *line = span_make (r->buf + r->start, len - 1);
-      *eol = span_make (nl - 1, 2);
-    }
-  else
-    {
-      *line = span_make (r->buf + r->start, len);
-      *eol = span_make (nl, 1);
-    }
+  lines_cut (r->buf + r->start, nl, line, eol);
   r->start = (size_t) (nl - r->buf) + 1;
   r->line_no++;
   return 1;
@@ -680,13 +594,7 @@ next_slow (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
         {
           if (r->start == r->end)
             return 0;
-          *line = span_make (r->buf + r->start, r->end - r->start);
-          *eol = span_make (r->buf + r->end, 0);
-          if (line->len > 0 && line->p[line->len - 1] == '\r')
-            {
-              line->len--;
-              *eol = span_make (line->p + line->len, 1);
-            }
+          lines_cut_last (r->buf + r->start, r->buf + r->end, line, eol);
           r->start = r->scan = r->end;
           r->line_no++;
           return 1;
