@@ -419,6 +419,8 @@ worker_main (gpointer data)
        * without a second pass over every byte), at once for a pipe once
        * the chunk is written. */
       c->dirty = MAX (c->dirty, c->in.len);
+      /* and the wait for the next chunk may last: the registers go too */
+      wipe_vector_registers ();
       pthread_mutex_lock (&j->lock);
       c->done = TRUE;
       pthread_cond_broadcast (&j->done);

@@ -306,6 +306,7 @@ wait_readable (LnReader *r, GError **error)
         }
       if (r->idle && !r->idle (r->idle_data, error))
         return -1;
+      wipe_vector_registers ();
       /* draining after a stop signal: only until the deadline */
       timeout = -1;
       if (r->drain_deadline > 0)

@@ -8,6 +8,12 @@
 /* Overwrites @len bytes at @p with zeros; never optimised away. */
 void wipe_memory_call (void *p, size_t len);
 
+/* Zeroes the vector registers (x86-64; nothing elsewhere).  Before a wait
+ * that may last: they still hold bytes of the last lines scanned, and a
+ * core image of the waiting process holds its registers.  The System V
+ * ABI saves none of them across a call, so no caller loses a value. */
+void wipe_vector_registers (void);
+
 #if defined(__GNUC__)
 /* Inline, so that wiping a 17-byte address is two stores instead of a call
  * into explicit_bzero and memset (three per line in the keyed modes, 2% of

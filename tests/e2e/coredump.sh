@@ -29,7 +29,8 @@
 # --allow-core-dumps is given (seen as a non-root user: /proc/PID files of
 # a non-dumpable process belong to root).
 #
-# Runs twice: --ip=hmac with a key, and the default truncate mode.
+# Runs three times: --ip=hmac with a key, the default truncate mode, and
+# that with --jobs 2.
 # Needs root (gcore attaches with ptrace to a non-dumpable process) and gdb;
 # installs gdb with apt-get when missing.  Skips (77) where that is not
 # possible or ptrace is not permitted.  The counts are printed as "# ..."
@@ -797,7 +798,7 @@ run_paused () {
   # blocks on the empty FIFO)
   prev=-1 stable=0
   for _ in $(seq 1 300); do
-    cur=$(wc -l <"$out" 2>/dev/null || echo 0)
+    cur=$(wc -l 2>/dev/null <"$out" || echo 0)
     if [ "$cur" = "$prev" ]; then stable=$((stable + 1)); else stable=0; fi
     prev=$cur
     if [ "$cur" -ge "$NFED" ] && [ "$stable" -ge 2 ]; then break; fi
@@ -941,6 +942,14 @@ keep hmac
 run_paused truncate
 scan truncate
 keep truncate
+
+# ---------------------------------------------- --jobs 2: the worker threads
+
+# The workers wait for the next chunk as the reader waits for input: what
+# they scanned must be gone from their memory and registers too.
+run_paused jobs --jobs 2
+scan jobs
+keep jobs
 
 # ------------------------------------------------------- PR_SET_DUMPABLE
 
