@@ -266,9 +266,10 @@ static const uint32_t v4_check[81] = {
 };
 
 /* The whole of the @n bytes at @p, 7 <= @n < 16 (16 may be read), as a
- * dotted quad: accepts exactly what parse_v4() accepts. */
+ * dotted quad: accepts exactly what parse_v4() accepts.  @dots gets the
+ * offsets of its three dots. */
 __attribute__ ((__target__ ("ssse3"), __always_inline__)) static inline bool
-whole_v4_ssse3 (const char *p, unsigned n, uint8_t out[4])
+whole_v4_ssse3 (const char *p, unsigned n, uint8_t out[4], unsigned dots[3])
 {
   __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) p);
   __m128i x = _mm_sub_epi8 (v, _mm_set1_epi8 ('0'));
@@ -293,6 +294,9 @@ whole_v4_ssse3 (const char *p, unsigned n, uint8_t out[4])
   i = 18 * d1 + 6 * d2 + 2 * d3 + n - 53;
   if (i >= 81 || (v4_check[i] & 0xffff) != (dot | end) || (v4_check[i] >> 16 & zero) != 0)
     return false;
+  dots[0] = d1;
+  dots[1] = d2;
+  dots[2] = d3;
   val = _mm_shuffle_epi8 (x, _mm_load_si128 ((const __m128i *) (const void *) v4_shuffle[i]));
   /* 100 h + 10 t and u + 0 per 16 bits, then their sum per 32 bits */
   val = _mm_madd_epi16 (_mm_maddubs_epi16 (val, _mm_set1_epi32 (0x00010a64)),
@@ -316,7 +320,9 @@ whole_v4_ssse3 (const char *p, unsigned n, uint8_t out[4])
 __attribute__ ((__target__ ("ssse3"))) static bool
 host_in_ssse3 (LnSpan token, LnHostToken *out)
 {
-  if (!whole_v4_ssse3 (token.p, (unsigned) token.len, out->addr.bytes))
+  unsigned dots[3];
+
+  if (!whole_v4_ssse3 (token.p, (unsigned) token.len, out->addr.bytes, dots))
     return ipaddr_parse_host (token, out);
   memset (out->addr.bytes + 4, 0, 12);
   out->addr.family = LN_AF_INET;
@@ -332,11 +338,63 @@ bare_in_ssse3 (LnSpan token, LnAddr *out)
   /* ipaddr_parse_host() takes a bare IPv4 address as parse_v4() does, and
    * a token with a ':' that is no IPv4 address with a port (which
    * ipaddr_parse() refuses) as ipaddr_parse() does */
-  if (!whole_v4_ssse3 (token.p, (unsigned) token.len, out->bytes))
+  unsigned dots[3];
+
+  if (!whole_v4_ssse3 (token.p, (unsigned) token.len, out->bytes, dots))
     return ipaddr_parse (token.p, token.len, out);
   memset (out->bytes + 4, 0, 12);
   out->family = LN_AF_INET;
   return true;
+}
+
+bool
+ipaddr_have_ssse3 (void)
+{
+  return __builtin_cpu_supports ("ssse3");
+}
+
+__attribute__ ((__target__ ("ssse3"))) size_t
+ipaddr_truncate_v4_text_ssse3 (LnSpan token, const char *limit, unsigned v4_bits,
+                               char *out)
+{
+  /* 16 bytes over the kept octets' text: what lies past the first
+   * @v4_bits / 8 octets, the dropped ones included, is overwritten */
+  static const char zeros[16] = ".0.0.0.0";
+  unsigned keep = v4_bits / 8, dots[3], cut;
+  uint8_t octets[4];
+
+  if (token.len < 7 || token.len >= 16 || limit - token.p < 16 || v4_bits % 8 != 0
+      || !whole_v4_ssse3 (token.p, (unsigned) token.len, octets, dots))
+    return 0;
+  if (keep == 4)
+    cut = (unsigned) token.len;
+  else if (keep == 0)
+    {
+      memcpy (out, zeros + 1, 16 - 1);
+      return 7;
+    }
+  else
+    cut = dots[keep - 1];
+  memcpy (out, token.p, 16);
+  memcpy (out + cut, zeros, 16);
+  return cut + 2 * (4 - keep);
+}
+#else
+bool
+ipaddr_have_ssse3 (void)
+{
+  return false;
+}
+
+size_t
+ipaddr_truncate_v4_text_ssse3 (LnSpan token, const char *limit, unsigned v4_bits,
+                               char *out)
+{
+  (void) token;
+  (void) limit;
+  (void) v4_bits;
+  (void) out;
+  return 0;
 }
 #endif
 

@@ -73,6 +73,19 @@ void ipaddr_truncate (LnAddr *addr, unsigned v4_bits, unsigned v6_bits);
  * Returns the number of bytes written; no NUL is added. */
 size_t ipaddr_format (const LnAddr *addr, char *out);
 
+/* True when the CPU runs the *_ssse3() functions below. */
+bool ipaddr_have_ssse3 (void);
+
+/* ipaddr_parse_bare_in(), ipaddr_truncate() and ipaddr_format() at once
+ * for a bare dotted quad (the common client field) and @v4_bits a
+ * multiple of 8: its first @v4_bits / 8 octets as they are (a dotted quad
+ * that parses is in canonical form) and ".0" for each of the others.
+ * @out must hold LN_ADDR_TEXT_MAX bytes.  Returns the length written, or
+ * 0 for any other token or prefix, which then needs the three calls.
+ * Only where ipaddr_have_ssse3(). */
+size_t ipaddr_truncate_v4_text_ssse3 (LnSpan token, const char *limit,
+                                      unsigned v4_bits, char *out);
+
 /* The 16-byte form used for keyed digests: IPv4 as IPv4-mapped IPv6, so
  * that 192.0.2.7 and ::ffff:192.0.2.7 agree. */
 void ipaddr_to_v6_bytes (const LnAddr *addr, uint8_t out[16]);

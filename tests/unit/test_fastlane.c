@@ -38,6 +38,9 @@ static const Config fused_configs[] = {
   { "default", { NULL } },
   { "prefixes", { "-4", "16", "-6", "32", NULL } },
   { "short prefixes", { "-4", "8", "-6", "0", NULL } },
+  /* whole octets kept or dropped as text (ipaddr_truncate_v4_text_ssse3) */
+  { "no IPv4 bits", { "-4", "0", NULL } },
+  { "all IPv4 bits", { "-4", "32", "-6", "128", NULL } },
   { "keep ua+referer", { "--user-agent=keep", "--referer=keep", NULL } },
   { "strip-query", { "--referer=strip-query", NULL } },
   { "referer drop", { "--referer=drop", NULL } },

@@ -1138,6 +1138,50 @@ octet_form (char *out, unsigned i)
 
 #define OCTET_FORMS 1110
 
+/* ipaddr_truncate_v4_text_ssse3() on the token at @line, the line running
+ * @tail bytes past it: for a dotted quad with 16 bytes to read, the text
+ * of the truncated reference address @ref for each prefix of whole
+ * octets, and past that text nothing of the dropped octets; 0 for any
+ * other token and for other prefixes. */
+static void
+assert_text_truncation (const char *line, size_t len, size_t tail, const LnAddr *ref,
+                        bool ok_ref)
+{
+  static const unsigned prefixes[] = { 0, 8, 16, 24, 32, 20, 31 };
+  bool quad = ok_ref && ref->family == LN_AF_INET;
+  size_t i, k;
+
+  if (!ipaddr_have_ssse3 ())
+    return;
+  for (i = 0; i < N_ELEMS (prefixes); i++)
+    {
+      unsigned bits = prefixes[i];
+      char out[LN_ADDR_TEXT_MAX + 8], want[LN_ADDR_TEXT_MAX];
+      LnAddr cut = *ref;
+      size_t n, want_len;
+
+      memset (out, 'Z', sizeof out);
+      n = ipaddr_truncate_v4_text_ssse3 (span_make (line, len), line + len + tail, bits, out);
+      if (!quad || bits % 8 != 0 || len + tail < 16)
+        {
+          cr_assert_eq (n, 0, "\"%.*s\" + %zu, /%u: %zu bytes written", (int) len, line,
+                        tail, bits, n);
+          continue;
+        }
+      ipaddr_truncate (&cut, bits, 128);
+      want_len = ipaddr_format (&cut, want);
+      cr_assert_eq (n, want_len, "\"%.*s\" + %zu, /%u: %zu bytes, want \"%.*s\"",
+                    (int) len, line, tail, bits, n, (int) want_len, want);
+      cr_assert (memcmp (out, want, n) == 0, "\"%.*s\" /%u: \"%.*s\", want \"%.*s\"",
+                 (int) len, line, bits, (int) n, out, (int) want_len, want);
+      for (k = n; k < sizeof out; k++)
+        cr_assert (out[k] == '.' || out[k] == '0' || out[k] == '\0' || out[k] == 'Z',
+                   "\"%.*s\" /%u: byte %zu past the text is '%c'", (int) len, line,
+                   bits, k, out[k]);
+      cr_assert_eq (out[LN_ADDR_TEXT_MAX], 'Z', "wrote past LN_ADDR_TEXT_MAX");
+    }
+}
+
 /* @text (@len bytes) through every parser entry against the reference:
  * ipaddr_parse on an exact copy; ipaddr_parse_bare_in and
  * ipaddr_parse_host_in with the line running 32 bytes past the token
@@ -1172,6 +1216,7 @@ assert_parsers_match_reference (const char *text, size_t len, char after)
                     (int) len, text, tail, ok_mine, ok_ref);
       if (ok_ref)
         cr_assert_arr_eq (mine.bytes, ref.bytes, 16, "\"%.*s\"", (int) len, text);
+      assert_text_truncation (line, len, tail, &ref, ok_ref);
     }
 }
 
