@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "span.h"
 
 #define LN_CLFTIME_LEN 26   /* "dd/Mon/yyyy:HH:MM:SS +zzzz" */
@@ -40,14 +43,25 @@ bool clftime_parse_cached (LnTimeCache *cache, LnSpan text, LnTime *out);
 
 /* The common case of clftime_parse_cached() inline: the LN_CLFTIME_LEN
  * bytes at @p are the stamp @cache saw last (neighbouring lines mostly
- * share their second).  Four overlapping 8-byte compares instead of a
- * memcmp call. */
+ * share their second).  Two overlapping 16-byte compares with SSE2, four
+ * 8-byte ones elsewhere, instead of a memcmp call. */
 #if defined (__GNUC__)
 __attribute__ ((__always_inline__))
 #endif
 static inline bool
 clftime_cache_last (const LnTimeCache *cache, const char *p, LnTime *out)
 {
+#ifdef __SSE2__
+  const char *last = cache->last;
+  __m128i same = _mm_and_si128 (
+      _mm_cmpeq_epi8 (_mm_loadu_si128 ((const __m128i *) (const void *) p),
+                      _mm_loadu_si128 ((const __m128i *) (const void *) last)),
+      _mm_cmpeq_epi8 (_mm_loadu_si128 ((const __m128i *) (const void *) (p + LN_CLFTIME_LEN - 16)),
+                      _mm_loadu_si128 ((const __m128i *) (const void *) (last + LN_CLFTIME_LEN - 16))));
+
+  if (!cache->valid || _mm_movemask_epi8 (same) != 0xffff)
+    return false;
+#else
   uint64_t a[4], b[4];
 
   memcpy (&a[0], p, 8);
@@ -60,12 +74,12 @@ clftime_cache_last (const LnTimeCache *cache, const char *p, LnTime *out)
   memcpy (&b[3], cache->last + LN_CLFTIME_LEN - 8, 8);
   if (!cache->valid || ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) != 0)
     return false;
+#endif
   out->epoch = cache->last_epoch;
   out->utc_offset = cache->utc_offset;
   return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t clftime_days_from_civil (int64_t y, unsigned m, unsigned d);
 
 /* The inverse: the date of day @days since 1970-01-01. */

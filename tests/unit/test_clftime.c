@@ -364,6 +364,38 @@ Test (clftime, cache_not_stale)
   cr_assert (!clftime_parse_cached (&cache, span_make (buf, LN_CLFTIME_LEN), &t));
 }
 
+/* A stamp that differs from the cached one in any single byte is not
+ * answered from the cache: the inline compare covers all 26 bytes. */
+Test (clftime, cache_sees_every_byte)
+{
+  static const char stamp[] = "10/Oct/2000:13:55:36 -0700";
+  static const char other[] = "21/Nov/2011:02:44:47 +0100";
+  size_t i;
+
+  for (i = 0; i < LN_CLFTIME_LEN; i++)
+    {
+      LnTimeCache cache;
+      char text[LN_CLFTIME_LEN + 1];
+      LnTime direct, cached;
+      bool ok;
+
+      memset (&cache, 0, sizeof cache);
+      cr_assert (clftime_parse_cached (&cache, LN_SPAN_LIT (stamp), &cached));
+      memcpy (text, stamp, sizeof text);
+      text[i] = other[i] != stamp[i] ? other[i] : 'x';
+      ok = clftime_parse (span_make (text, LN_CLFTIME_LEN), &direct);
+      cr_assert_eq (clftime_cache_last (&cache, text, &cached), false, "byte %zu", i);
+      cr_assert_eq (clftime_parse_cached (&cache, span_make (text, LN_CLFTIME_LEN), &cached),
+                    ok, "\"%s\"", text);
+      if (ok)
+        cr_assert_eq (cached.epoch, direct.epoch, "\"%s\"", text);
+      /* and the cached one still answers inline */
+      cr_assert (clftime_parse_cached (&cache, LN_SPAN_LIT (stamp), &cached));
+      cr_assert (clftime_cache_last (&cache, stamp, &cached));
+      cr_assert_eq (cached.epoch, 971211336);
+    }
+}
+
 Test (clftime, cache_same_day_other_times)
 {
   /* Lines of one day share the date and zone: every answer must still be
