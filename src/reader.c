@@ -23,21 +23,16 @@
 #define READ_BLOCK (256 * 1024)
 
 struct LnReader {
+  LnReaderLines l;        /* first: reader_next() in reader.h reads it */
   int fd;
   gboolean close_fd;
   gboolean may_block;     /* pipe, terminal, socket */
   char *name;
-  uint64_t line_no;
   uint64_t bytes;         /* read(2) so far */
 
-  char *buf;
   size_t cap;
-  size_t start;           /* first byte not yet handed out */
   size_t end;             /* end of valid data */
   size_t scan;            /* where the search for '\n' resumes */
-  size_t ends[LN_LINE_ENDS]; /* offsets of the newlines found before scan */
-  unsigned next_end;      /* the first of them not handed out yet */
-  unsigned nends;
   bool avx2;
   size_t dirty;           /* [end, dirty) holds bytes of lines handed out */
   gboolean eof;
@@ -97,7 +92,7 @@ reader_new (int fd, const char *name, gboolean close_fd)
   r->close_fd = close_fd;
   r->name = g_strdup (name);
   r->cap = READ_BLOCK;
-  r->buf = g_malloc (r->cap);
+  r->l.buf = g_malloc (r->cap);
   reader_set_vector_search (r, TRUE);
   if (fstat (fd, &r->st) == 0)
     {
@@ -203,7 +198,7 @@ reader_bytes (const LnReader *reader)
 uint64_t
 reader_line_number (const LnReader *reader)
 {
-  return reader->line_no;
+  return reader->l.line_no;
 }
 
 const char *
@@ -259,7 +254,7 @@ static ssize_t
 end_at_stop (LnReader *r, void *dst, GError **error)
 {
   r->cut_short = TRUE;
-  return !r->gzip && r->end > r->start ? rest_of_line (r, dst, error) : 0;
+  return !r->gzip && r->end > r->l.start ? rest_of_line (r, dst, error) : 0;
 }
 
 /* Waits until the descriptor of a reader that may block is readable (or at
@@ -301,7 +296,7 @@ wait_readable (LnReader *r, GError **error)
        * SIGHUP */
       if (r->dirty > r->end)
         {
-          wipe_memory (r->buf + r->end, r->dirty - r->end);
+          wipe_memory (r->l.buf + r->end, r->dirty - r->end);
           r->dirty = r->end;
         }
       if (r->idle && !r->idle (r->idle_data, error))
@@ -476,7 +471,7 @@ gzip_read (LnReader *r, void *dst, size_t len, GError **error)
 static ssize_t
 fill (LnReader *r, GError **error)
 {
-  char *dst = r->buf + r->end;
+  char *dst = r->l.buf + r->end;
   size_t space = r->cap - r->end;
 
   if (r->gzip)
@@ -491,18 +486,18 @@ sniff (LnReader *r, GError **error)
 {
   while (r->end < 2 && !r->eof)
     {
-      ssize_t n = raw_read (r, r->buf + r->end, r->cap - r->end, error);
+      ssize_t n = raw_read (r, r->l.buf + r->end, r->cap - r->end, error);
       if (n < 0)
         return FALSE;
       if (n == 0)
         r->eof = TRUE;
       r->end += (size_t) n;
     }
-  if (r->end >= 2 && (unsigned char) r->buf[0] == 0x1f
-      && (unsigned char) r->buf[1] == 0x8b)
+  if (r->end >= 2 && (unsigned char) r->l.buf[0] == 0x1f
+      && (unsigned char) r->l.buf[1] == 0x8b)
     {
       r->zin = g_malloc (READ_BLOCK > r->end ? READ_BLOCK : r->end);
-      memcpy (r->zin, r->buf, r->end);
+      memcpy (r->zin, r->l.buf, r->end);
       memset (&r->zs, 0, sizeof r->zs);
       if (inflateInit2 (&r->zs, 15 + 16) != Z_OK)
         {
@@ -527,77 +522,65 @@ sniff (LnReader *r, GError **error)
 static void
 make_room (LnReader *r)
 {
-  if (r->start > 0)
+  if (r->l.start > 0)
     {
-      size_t tail = r->end - r->start;
+      size_t tail = r->end - r->l.start;
 
-      memmove (r->buf, r->buf + r->start, tail);
+      memmove (r->l.buf, r->l.buf + r->l.start, tail);
       if (r->dirty < r->end)
         r->dirty = r->end;
       /* from a pipe, the lines already handed out are wiped before a read
        * that blocks (wait_readable); one that does not overwrites them */
-      r->scan -= r->start;
+      r->scan -= r->l.start;
       r->end = tail;
-      r->start = 0;
+      r->l.start = 0;
     }
   if (r->end == r->cap)
     {
       size_t cap = r->cap * 2;
       char *bigger = g_malloc (cap);
 
-      memcpy (bigger, r->buf, r->end);
-      wipe_memory (r->buf, r->cap);
+      memcpy (bigger, r->l.buf, r->end);
+      wipe_memory (r->l.buf, r->cap);
       r->dirty = r->end;
-      g_free (r->buf);
-      r->buf = bigger;
+      g_free (r->l.buf);
+      r->l.buf = bigger;
       r->cap = cap;
     }
 }
 
-/* Records the newlines from r->scan on in r->ends and moves r->scan past
+/* Records the newlines from r->scan on in r->l.ends and moves r->scan past
  * the last byte searched. */
 static void
 find_ends (LnReader *r)
 {
-  r->next_end = 0;
-  r->nends = lines_find_ends (r->avx2, r->buf, r->scan, r->end, r->ends,
+  r->l.next_end = 0;
+  r->l.nends = lines_find_ends (r->avx2, r->l.buf, r->scan, r->end, r->l.ends,
                               LN_LINE_ENDS, &r->scan);
 }
 
-/* Hands out the line that ends at the next newline find_ends() recorded. */
-static inline int
-hand_out (LnReader *r, LnSpan *line, LnSpan *eol)
-{
-  char *nl = r->buf + r->ends[r->next_end++];
-
-  lines_cut (r->buf + r->start, nl, line, eol);
-  r->start = (size_t) (nl - r->buf) + 1;
-  r->line_no++;
-  return 1;
-}
-
 /* reader_next() when no newline is recorded: searches on, reads, or ends
- * the input.  Apart, so that the common case saves no registers. */
-static G_NO_INLINE int
-next_slow (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
+ * the input. */
+int
+reader_next_slow (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
 {
-  if (r->line_no == 0 && r->end == 0 && !r->gzip && !r->eof)
+  if (r->l.line_no == 0 && r->end == 0 && !r->gzip && !r->eof)
     if (!sniff (r, error))
       return -1;
 
   for (;;)
     {
-      if (r->next_end == r->nends && r->scan < r->end)
+      if (r->l.next_end == r->l.nends && r->scan < r->end)
         find_ends (r);
-      if (r->next_end < r->nends)
-        return hand_out (r, line, eol);
+      if (r->l.next_end < r->l.nends)
+        return reader_next (r, line, eol, error);
       if (r->eof)
         {
-          if (r->start == r->end)
+          if (r->l.start == r->end)
             return 0;
-          lines_cut_last (r->buf + r->start, r->buf + r->end, line, eol);
-          r->start = r->scan = r->end;
-          r->line_no++;
+          lines_cut_last (r->l.buf + r->l.start, r->l.buf + r->end, line, eol);
+          r->l.start = r->scan = r->end;
+          r->l.line_no++;
           return 1;
         }
       make_room (r);
@@ -611,27 +594,19 @@ next_slow (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
         r->end += (size_t) n;
         if (r->dirty > r->end)
           {
-            wipe_memory (r->buf + r->end, r->dirty - r->end);
+            wipe_memory (r->l.buf + r->end, r->dirty - r->end);
             r->dirty = r->end;
           }
       }
     }
 }
 
-int
-reader_next (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
-{
-  if (G_LIKELY (r->next_end < r->nends))
-    return hand_out (r, line, eol);
-  return next_slow (r, line, eol, error);
-}
-
 LnSpan
 reader_ahead (const LnReader *r)
 {
-  if (r->start >= r->end)
+  if (r->l.start >= r->end)
     return span_make (NULL, 0);
-  return span_make (r->buf + r->start, r->end - r->start);
+  return span_make (r->l.buf + r->l.start, r->end - r->l.start);
 }
 
 gboolean
@@ -660,15 +635,15 @@ keep_tail (LnReader *r, LnBuf *block, size_t keep)
 
   if (tail > r->cap)
     {
-      wipe_memory (r->buf, r->cap);
-      g_free (r->buf);
+      wipe_memory (r->l.buf, r->cap);
+      g_free (r->l.buf);
       r->cap = tail;
-      r->buf = g_malloc (r->cap);
+      r->l.buf = g_malloc (r->cap);
     }
-  memcpy (r->buf, block->data + keep, tail);
+  memcpy (r->l.buf, block->data + keep, tail);
   wipe_memory (block->data + keep, tail);
-  r->start = r->scan = 0;
-  r->next_end = r->nends = 0;
+  r->l.start = r->scan = 0;
+  r->l.next_end = r->l.nends = 0;
   r->end = tail;
   block->len = keep;
 }
@@ -678,19 +653,19 @@ reader_next_block (LnReader *r, size_t want, LnBuf *block, GError **error)
 {
   size_t scan = 0;     /* where the search for the last '\n' resumes */
 
-  if (r->line_no == 0 && r->end == 0 && !r->gzip && !r->eof && r->bytes == 0)
+  if (r->l.line_no == 0 && r->end == 0 && !r->gzip && !r->eof && r->bytes == 0)
     if (!sniff (r, error))
       return -1;
   buf_reset (block);
   /* what is buffered here goes first: the sniffed bytes, or the start of a
    * line that the last block cut off */
-  if (r->end > r->start)
+  if (r->end > r->l.start)
     {
-      buf_append (block, r->buf + r->start, r->end - r->start);
-      wipe_memory (r->buf + r->start, r->end - r->start);
+      buf_append (block, r->l.buf + r->l.start, r->end - r->l.start);
+      wipe_memory (r->l.buf + r->l.start, r->end - r->l.start);
     }
-  r->start = r->end = r->scan = 0;
-  r->next_end = r->nends = 0;
+  r->l.start = r->end = r->scan = 0;
+  r->l.next_end = r->l.nends = 0;
   if (block->len > want)
     {
       /* the first read (sniffing for gzip) may hold many blocks */
@@ -808,8 +783,8 @@ reader_free (LnReader *reader)
 {
   if (reader == NULL)
     return;
-  wipe_memory (reader->buf, reader->cap);
-  g_free (reader->buf);
+  wipe_memory (reader->l.buf, reader->cap);
+  g_free (reader->l.buf);
   if (reader->gzip)
     {
       inflateEnd (&reader->zs);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "buf.h"
+#include "lines.h"
 #include "span.h"
 
 typedef struct LnReader LnReader;
@@ -32,11 +33,43 @@ LnReader *reader_new_fd (int fd, const char *name);
 
 void reader_set_idle_func (LnReader *reader, LnReaderIdleFunc func, void *data);
 
+/* The lines a reader has found in its buffer and not handed out yet: the
+ * head of every LnReader, so that reader_next() hands them out inline.
+ * Nothing else reads or writes it. */
+typedef struct {
+  char *buf;
+  size_t start;           /* first byte not yet handed out */
+  uint64_t line_no;
+  unsigned next_end;      /* the first of ends not handed out yet */
+  unsigned nends;
+  size_t ends[LN_LINE_ENDS]; /* offsets of the newlines found */
+} LnReaderLines;
+
+/* reader_next() when no line is found ahead: searches on, reads, or ends
+ * the input. */
+int reader_next_slow (LnReader *reader, LnSpan *line, LnSpan *eol, GError **error);
+
 /* Returns the next line in @line (without terminator) and its terminator in
  * @eol ("\n", "\r\n", or empty for an unterminated last line).  The spans
  * are valid until the next call.  Returns 1 for a line, 0 at end of input,
- * -1 on error (@error set, LN_ERROR_IO, naming the file). */
-int reader_next (LnReader *reader, LnSpan *line, LnSpan *eol, GError **error);
+ * -1 on error (@error set, LN_ERROR_IO, naming the file).  Inline: the
+ * common case is a few loads and stores. */
+static inline int
+reader_next (LnReader *reader, LnSpan *line, LnSpan *eol, GError **error)
+{
+  LnReaderLines *l = (LnReaderLines *) (void *) reader;
+
+  if (G_LIKELY (l->next_end < l->nends))
+    {
+      char *nl = l->buf + l->ends[l->next_end++];
+
+      lines_cut (l->buf + l->start, nl, line, eol);
+      l->start = (size_t) (nl - l->buf) + 1;
+      l->line_no++;
+      return 1;
+    }
+  return reader_next_slow (reader, line, eol, error);
+}
 
 /* The bytes buffered after the line reader_next() returned last: the
  * start of the next line, possibly cut short, possibly empty.  Valid until
