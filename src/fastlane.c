@@ -443,6 +443,36 @@ none_possible_avx2 (const char *base, const char *p, const char *end)
 # define NONE_POSSIBLE(avx2, base, p, end) residual_none_possible ((base), (p), (end))
 #endif
 
+#ifdef FASTLANE_AVX2
+/* put() 32 bytes a register: the text from the time to the referer is
+ * some 150 bytes. */
+__attribute__ ((target ("avx2"))) static inline char *
+put_avx2 (char *dst, const char *src, size_t n)
+{
+  size_t i;
+
+  if (n < 32)
+    return put (dst, src, n);
+  for (i = 0; i + 64 < n; i += 64)
+    {
+      __m256i a = _mm256_loadu_si256 ((const __m256i *) (const void *) (src + i));
+      __m256i b = _mm256_loadu_si256 ((const __m256i *) (const void *) (src + i + 32));
+
+      _mm256_storeu_si256 ((__m256i *) (void *) (dst + i), a);
+      _mm256_storeu_si256 ((__m256i *) (void *) (dst + i + 32), b);
+    }
+  if (i + 32 < n)
+    _mm256_storeu_si256 ((__m256i *) (void *) (dst + i),
+                         _mm256_loadu_si256 ((const __m256i *) (const void *) (src + i)));
+  _mm256_storeu_si256 ((__m256i *) (void *) (dst + n - 32),
+                       _mm256_loadu_si256 ((const __m256i *) (const void *) (src + n - 32)));
+  return dst + n;
+}
+# define PUT(avx2, dst, src, n) ((avx2) ? put_avx2 ((dst), (src), (n)) : put ((dst), (src), (n)))
+#else
+# define PUT(avx2, dst, src, n) put ((dst), (src), (n))
+#endif
+
 /* The quote scans, in the copy of fused() for the CPU at hand. */
 #ifdef FASTLANE_AVX2
 # define SCAN_QUOTE(avx2, base, p, end) \
@@ -761,10 +791,10 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
    * bytes), then referer and agent. */
   memcpy (dst, " - - [", 6);
   dst += 6;
-  dst = put (dst, stamp, (size_t) (tail_end - stamp));
+  dst = PUT (avx2, dst, stamp, (size_t) (tail_end - stamp));
   if (kind & LN_CLF_COMBINED)
     {
-      dst = put (dst, referer.p, referer.len);
+      dst = PUT (avx2, dst, referer.p, referer.len);
       if (agent.p == dash.p)
         {
           /* the default, --user-agent=drop: one constant */
@@ -775,7 +805,7 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
         {
           memcpy (dst, "\" \"", 3);
           dst += 3;
-          dst = put (dst, agent.p, agent.len);
+          dst = PUT (avx2, dst, agent.p, agent.len);
           *dst++ = '"';
         }
     }
