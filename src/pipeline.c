@@ -529,6 +529,7 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
   const LnOptions *o = p->options;
   LnSpan line, eol;
   gboolean plain, look_ahead;
+  const volatile sig_atomic_t *reopen;
   int got;
 
   p->stats.files++;
@@ -544,6 +545,7 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
     return jobs_process (p->jobs, reader, error);
   plain = plain_lines (p);
   look_ahead = anon_wants_look_ahead (&p->anon);
+  reopen = signals_reopen_flag ();
   while ((got = reader_next (reader, &line, &eol, error)) > 0)
     {
       LnParseStatus status;
@@ -568,7 +570,7 @@ pipeline_process (LnPipeline *p, LnReader *reader, GError **error)
         }
       if (!output_maybe_flush (p->output, error))
         return FALSE;
-      if (G_UNLIKELY (signals_take_reopen ()) && !output_reopen (p->output, error))
+      if (G_UNLIKELY (*reopen) && signals_take_reopen () && !output_reopen (p->output, error))
         return FALSE;
       if (G_UNLIKELY ((p->stats.lines_read & 0x3fff) == 0) && p->progress.enabled)
         progress_update (&p->progress, reader_bytes (reader), p->stats.lines_read);

@@ -83,6 +83,12 @@ signals_stop_repeated (void)
   return stop_requested > 1;
 }
 
+const volatile sig_atomic_t *
+signals_reopen_flag (void)
+{
+  return &reopen_requested;
+}
+
 gboolean
 signals_take_reopen (void)
 {

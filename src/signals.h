@@ -13,6 +13,7 @@
 #define LN_SIGNALS_H
 
 #include <glib.h>
+#include <signal.h>
 
 void signals_install (void);
 
@@ -26,6 +27,10 @@ gboolean signals_stop_repeated (void);
 
 /* TRUE (once per signal) when SIGHUP or SIGUSR1 asked to reopen -o. */
 gboolean signals_take_reopen (void);
+
+/* The flag behind signals_take_reopen(), nonzero while a reopen is
+ * pending: a loop reads it per line instead of calling. */
+const volatile sig_atomic_t *signals_reopen_flag (void);
 
 /* The read end of the self-pipe (non-blocking), readable once a signal
  * came since the last signals_drain(); -1 before signals_install(). */
