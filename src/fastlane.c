@@ -473,6 +473,60 @@ put_avx2 (char *dst, const char *src, size_t n)
 # define PUT(avx2, dst, src, n) put ((dst), (src), (n))
 #endif
 
+#ifdef FASTLANE_AVX2
+/* fields_referer() (fields.c) under --referer=origin, inline for the
+ * common URL: "https://" or "http://" and a host that ends within the 32
+ * bytes after it, where 32 bytes may be read before @end.  Sets *@origin,
+ * and *@clean when the residual scan could find nothing in it (no digit,
+ * no ':' but the scheme's: residual_none_possible()), and returns true;
+ * false for any other URL, user information ("user@host") included,
+ * which fields_referer() then takes. */
+__attribute__ ((target ("avx2"))) static inline bool
+origin_avx2 (LnSpan url, const char *end, LnSpan *origin, bool *clean)
+{
+  const char *host;
+  size_t scheme, rest;
+  unsigned stops, ats, digit, colon, within;
+  __m256i v;
+
+  if (url.len > 8 && memcmp (url.p, "https://", 8) == 0)
+    scheme = 8;
+  else if (url.len > 7 && memcmp (url.p, "http://", 7) == 0)
+    scheme = 7;
+  else
+    return false;
+  host = url.p + scheme;
+  rest = url.len - scheme;
+  if (end - host < 32)
+    return false;
+  v = _mm256_loadu_si256 ((const __m256i *) (const void *) host);
+  within = rest >= 32 ? ~0u : (1u << rest) - 1;
+  stops = (unsigned) _mm256_movemask_epi8 (_mm256_or_si256 (
+              _mm256_or_si256 (_mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('/')),
+                               _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('?'))),
+              _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('#')))) & within;
+  if (stops)
+    within = (stops & -stops) - 1;      /* the host: bytes before the stop */
+  else if (rest > 32)
+    return false;                       /* a host of 32 bytes or more */
+  ats = (unsigned) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('@')));
+  if (ats & within)
+    return false;
+  digit = digit_mask_avx2 (v);
+  colon = (unsigned) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (v, _mm256_set1_epi8 (':')));
+  /* residual_none_possible() of the origin: the scheme has no digit and
+   * its ':' is followed by '/'; any ':' in the host counts (a port has
+   * digits anyway) */
+  *clean = ((digit | colon) & within) == 0;
+  *origin = span_make (url.p, scheme + (size_t) __builtin_popcount (within));
+  return true;
+}
+# define ORIGIN(avx2, url, end, origin, clean) \
+  ((avx2) && origin_avx2 ((url), (end), (origin), (clean)))
+#else
+# define ORIGIN(avx2, url, end, origin, clean) false
+#endif
+
 /* The quote scans, in the copy of fused() for the CPU at hand. */
 #ifdef FASTLANE_AVX2
 # define SCAN_QUOTE(avx2, base, p, end) \
@@ -659,23 +713,31 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
         referer = dash;
       else if (!span_is_dash (referer))
         {
-          bool in_scratch;
+          bool in_scratch, clean;
 
-          referer = fields_referer (cfg->referer, referer, &anon->scratch, &in_scratch);
-          if (in_scratch)
+          if (cfg->referer == LN_REFERER_ORIGIN && ORIGIN (avx2, referer, end, &referer, &clean))
             {
-              /* user information taken out: the general path's case, and
-               * the scratch held it */
-              buf_wipe (&anon->scratch);
-              return FALSE;
+              if (scan && !clean && !clean_text (base, referer.p, referer.p + referer.len))
+                return FALSE;
             }
-          /* an origin mostly has no digit: no scan then (a test that
-           * is a loss where digits are common, as in requests) */
-          if (scan
-              && !(cfg->referer == LN_REFERER_ORIGIN
-                   && NONE_POSSIBLE (avx2, base, referer.p, referer.p + referer.len))
-              && !clean_text (base, referer.p, referer.p + referer.len))
-            return FALSE;
+          else
+            {
+              referer = fields_referer (cfg->referer, referer, &anon->scratch, &in_scratch);
+              if (in_scratch)
+                {
+                  /* user information taken out: the general path's case,
+                   * and the scratch held it */
+                  buf_wipe (&anon->scratch);
+                  return FALSE;
+                }
+              /* an origin mostly has no digit: no scan then (a test that
+               * is a loss where digits are common, as in requests) */
+              if (scan
+                  && !(cfg->referer == LN_REFERER_ORIGIN
+                       && NONE_POSSIBLE (avx2, base, referer.p, referer.p + referer.len))
+                  && !clean_text (base, referer.p, referer.p + referer.len))
+                return FALSE;
+            }
         }
       if (cfg->user_agent == LN_UA_KEEP)
         {

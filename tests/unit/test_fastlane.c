@@ -690,6 +690,45 @@ Test (fastlane, same_as_general_on_mutated_test_data, .timeout = 600)
   g_string_free (s, TRUE);
 }
 
+/* The referer's origin (origin_avx2 in fastlane.c, fields_referer()
+ * elsewhere): a host of every length around the 32-byte load, ended by
+ * each stop or by the URL's end, with user information, a port, a digit
+ * or a ':' at every place in it, and agents short and long, so that the
+ * load fits before the line's end or not. */
+Test (fastlane, same_as_general_on_referer_origins, .timeout = 600)
+{
+  static const char *const schemes[] = { "https://", "http://", "HTTPS://", "ftp://", "https:/" };
+  static const char *const ends[] = { "", "/", "/a/b?c=1", "?q", "#f", ":8080/x", "@h/" };
+  static const char *const agents[] = { "-", "curl/8", "Mozilla/5.0 (X11; Linux x86_64) Gecko" };
+  static const char marks[] = "a.-@:7/?#";
+  GString *s = g_string_new (NULL);
+  unsigned taken = 0;
+  size_t sc, len, e, a, at, m;
+
+  for (sc = 0; sc < G_N_ELEMENTS (schemes); sc++)
+    for (len = 0; len <= 40; len++)
+      for (e = 0; e < G_N_ELEMENTS (ends); e++)
+        for (a = 0; a < G_N_ELEMENTS (agents); a++)
+          for (at = 0; at <= len; at += len < 8 ? 1 : 5)
+            for (m = 0; m < sizeof marks - 1; m += (sc == 0 ? 1 : 4))
+              {
+                size_t k;
+
+                g_string_assign (s, "192.0.2.7 - - [25/Nov/2026:00:00:00 +0100] "
+                                    "\"GET / HTTP/1.1\" 200 512 \"");
+                g_string_append (s, schemes[sc]);
+                for (k = 0; k < len; k++)
+                  g_string_append_c (s, k == at ? marks[m] : "wexample"[k % 8]);
+                g_string_append (s, ends[e]);
+                g_string_append (s, "\" \"");
+                g_string_append (s, agents[a]);
+                g_string_append_c (s, '"');
+                taken += check_line (s->str, s->len, FALSE) > 0;
+              }
+  cr_assert_gt (taken, 1000, "the fused path took %u lines", taken);
+  g_string_free (s, TRUE);
+}
+
 /* The request's residual pre-check (scan_request_avx2 in fastlane.c)
  * looks at the 32-byte blocks of the quote scan, carrying chains of
  * separators from one to the next, find() at 16-byte blocks from the
