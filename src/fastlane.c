@@ -766,11 +766,11 @@ fused (LnFastlane *fl, LnParser *parser, LnAnon *anon, LnSpan line, LnSpan eol,
       const LnSpan client = span_make (base, (size_t) (client_end - base));
       size_t n = 0;
 
-      if (avx2 && !to_record && !anon->geo)
+      if (avx2 && !anon->geo)
         {
           /* the common case, a dotted quad, truncated as text (AVX2
            * implies SSSE3) */
-          dst = client_room (fl, out, line.len + eol.len + 1, LN_ADDR_TEXT_MAX, false);
+          dst = client_room (fl, out, line.len + eol.len + 1, LN_ADDR_TEXT_MAX, to_record);
           n = ipaddr_truncate_v4_text_ssse3 (client, end, cfg->v4_bits, dst);
         }
       if (n != 0)
