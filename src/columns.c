@@ -222,6 +222,9 @@ scaled_micros (LnSpan s, guint64 scale, char *o)
 }
 
 /* columns_split_request(), inlined into the per-record path. */
+#if defined (__GNUC__)
+__attribute__ ((__always_inline__))
+#endif
 static inline void
 split_request (LnSpan r, LnSpan *method, LnSpan *target, LnSpan *protocol)
 {
