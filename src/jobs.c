@@ -172,7 +172,6 @@ process_chunk (LnPipeline *p, Worker *w, Chunk *c)
   guint64 hits = 0, misses = 0;
   const char *pos = c->in.data + c->skip;
   const char *end = c->in.data + c->in.len;
-  const size_t in_len = c->in.len;
   const bool avx2 = lines_have_avx2 ();
   size_t ends[LN_LINE_ENDS];
   size_t searched = c->skip;
@@ -207,10 +206,10 @@ process_chunk (LnPipeline *p, Worker *w, Chunk *c)
       LnLineOutcome outcome;
 
       /* the same cuts as reader_next() */
-      if (next_end == nends && searched < in_len)
+      if (next_end == nends && searched < c->in.len)
         {
           next_end = 0;
-          nends = lines_find_ends (avx2, c->in.data, searched, in_len, ends,
+          nends = lines_find_ends (avx2, c->in.data, searched, c->in.len, ends,
                                    LN_LINE_ENDS, &searched);
         }
       if (next_end < nends)

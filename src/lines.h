@@ -16,7 +16,7 @@
  * is set up once per few dozen KiB, few enough for the stack. */
 #define LN_LINE_ENDS 256
 
-/* TRUE when lines_find_ends() may use AVX2 on this CPU. */
+/* True when lines_find_ends() may use AVX2 on this CPU. */
 bool lines_have_avx2 (void);
 
 /* Records in @ends the offsets from @buf of the newlines in [@from, @end),
