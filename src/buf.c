@@ -24,6 +24,16 @@ buf_clear (LnBuf *buf)
 }
 
 void
+buf_clear_used (LnBuf *buf, size_t used)
+{
+  if (buf->data)
+    wipe_memory (buf->data, MIN (used, buf->cap));
+  g_free (buf->data);
+  buf->data = NULL;
+  buf->len = buf->cap = 0;
+}
+
+void
 buf_grow (LnBuf *buf, size_t extra)
 {
   size_t need = buf->len + extra;

@@ -26,6 +26,12 @@ void buf_init (LnBuf *buf, size_t cap);
 /* Wipes the whole allocation (it may have held raw addresses) and frees it. */
 void buf_clear (LnBuf *buf);
 
+/* buf_clear() for a buffer whose owner knows that only its first @used
+ * bytes ever held data: wipes those and frees it, without touching pages
+ * that were never written (a wipe of the whole allocation would fault
+ * each of them in just to clear it). */
+void buf_clear_used (LnBuf *buf, size_t used);
+
 /* Makes room for at least @extra more bytes; out of line because rare. */
 void buf_grow (LnBuf *buf, size_t extra);
 

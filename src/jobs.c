@@ -915,7 +915,10 @@ jobs_free (LnJobs *j)
     {
       Chunk *c = &j->ring[i];
 
-      buf_clear (&c->in);
+      /* raw bytes were only ever in the first MAX (len, dirty) of a slot
+       * (see read_range and process_chunk); a small input leaves most of
+       * the ring's 2N MiB untouched */
+      buf_clear_used (&c->in, MAX (c->in.len, c->dirty));
       buf_clear (&c->out);
       g_array_free (c->reports, TRUE);
       agg_free (c->agg);
