@@ -121,8 +121,10 @@ forget_ahead (LnLookAhead *a)
 {
   if (a->at != NULL)
     {
-      wipe_memory (&a->tok.addr, sizeof a->tok.addr);
+      if (!a->quad)
+        wipe_memory (&a->tok.addr, sizeof a->tok.addr);
       a->at = NULL;
+      a->quad = FALSE;
     }
 }
 
@@ -154,6 +156,20 @@ anon_look_ahead (LnAnon *anon, LnSpan ahead)
   end = scan_byte2_in (ahead.p, ahead.p, ahead.p + n, ' ', ',');
   if (end == NULL || end == ahead.p)
     return;
+  /* A dotted quad, where the output is the digest alone: located as text,
+   * with no parse (pseudonym_locate_quad).  The modes that also write the
+   * address truncated, and a geo lookup, need the address anyway. */
+  if ((anon->config.ip_mode == LN_IP_HMAC || anon->config.ip_mode == LN_IP_HMAC_IPV6)
+      && anon->geo == NULL && ahead.len >= 16
+      && pseudonym_locate_quad (anon->cache, anon->period, ahead.p,
+                                (size_t) (end - ahead.p), &a->slot))
+    {
+      a->quad = TRUE;
+      a->at = ahead.p;
+      a->len = (size_t) (end - ahead.p);
+      a->period = anon->period;
+      return;
+    }
   /* (a token running into the next line is no address: refused below) */
   if (!ipaddr_parse_host_in (span_make (ahead.p, (size_t) (end - ahead.p)),
                              ahead.p + ahead.len, &a->tok))
@@ -523,6 +539,25 @@ prefetch_client (LnAnon *anon, const LnField *f)
    * before the place looked at, or in a new buffer (allocated while the
    * old one was still in use). */
   if (a->at == f->raw.p && a->at == anon->line && a->len == hop
+      && a->period == anon->period && a->quad)
+    {
+      /* located as text: the hop is that text, so its address, if it
+       * parses, is the one the text's slot stands for */
+      anon->client_early = &anon->client_tok;
+      if (parse_host (anon, span_make (f->raw.p, hop), &anon->client_tok))
+        {
+          anon->client_tok_at = f->raw.p;
+          if (anon->client_tok.before.len == 0 && anon->client_tok.after.len == 0)
+            anon->client_slot = a->slot;
+          else
+            pseudonym_locate (anon->cache, anon->period, &anon->client_tok.addr,
+                              &anon->client_slot);
+        }
+      a->at = NULL;
+      a->quad = FALSE;
+      return true;
+    }
+  if (a->at == f->raw.p && a->at == anon->line && a->len == hop
       && a->period == anon->period)
     {
       anon->client_early = &a->tok;
@@ -799,9 +834,35 @@ anon_keyed_client (LnAnon *anon, LnSpan token, const char *limit, int64_t epoch,
       anon->stats.expired_truncated--;
       return 0;
     }
+  if (a->at == token.p && a->len == token.len && a->period == anon->period && a->quad)
+    {
+      /* located as text a line ago: a hit needs no parse; a miss parses
+       * the text, and only an address is remembered under its slot */
+      uint8_t digest[LN_PSEUDONYM_BYTES];
+
+      a->at = NULL;
+      a->quad = FALSE;
+      family = LN_AF_INET;
+      if (!pseudonym_probe (anon->cache, &a->slot, digest))
+        {
+          if (!ipaddr_parse_bare_in (token, limit, &own))
+            {
+              wipe_memory (&own, sizeof own);
+              return 0;
+            }
+          family = own.family;
+          pseudonym_insert (anon->cache, anon->key, &a->slot, &own, digest);
+          wipe_memory (&own, sizeof own);
+        }
+      /* the look-ahead made a quad slot only in these two modes */
+      n = anon->config.ip_mode == LN_IP_HMAC ? pseudonym_format_token (digest, out)
+                                             : pseudonym_format_ipv6 (digest, out);
+      count_client (anon, family);
+      return n;
+    }
   /* as prefetch_client(), for a line that starts with its client */
   if (a->at == token.p && a->len == token.len && a->period == anon->period
-      && a->tok.before.len == 0 && a->tok.after.len == 0)
+      && !a->quad && a->tok.before.len == 0 && a->tok.after.len == 0)
     {
       /* used where it is: forget_ahead() wipes it below */
       addr = &a->tok.addr;

@@ -81,13 +81,16 @@ typedef struct {
   guint64 expired_truncated; /* records truncated because their key was erased */
 } LnAnonStats;
 
-/* A line's first token, parsed before the line is processed. */
+/* A line's first token, parsed before the line is processed; or, for a
+ * dotted quad in the modes whose output is the digest alone, only located
+ * as text (pseudonym_locate_quad): a cache hit then needs no parse. */
 typedef struct {
-  LnHostToken tok;
+  LnHostToken tok;           /* unused for a quad */
   const char *at;            /* where it starts in the reader's buffer, or NULL */
   size_t len;
   int64_t period;            /* the period @slot was located for */
   LnPseudonymSlot slot;
+  gboolean quad;             /* @slot is the text's, @tok unparsed */
 } LnLookAhead;
 
 typedef struct {

@@ -38,10 +38,12 @@ typedef struct {
    * whitening W = AES(K, period block) */
   uint8_t rk[16 * LN_AES128_ROUND_KEYS];
   uint8_t period_mask[16];
+  uint8_t quad_mask[16];      /* the same for a dotted quad's text */
   /* SipHash fallback: a random key, and the current period's key
    * SipHash-2-4-128(key, period) */
   uint8_t sip[16];
   uint8_t sip_period[16];
+  uint8_t sip_quad[16];       /* the same for a dotted quad's text */
 } SlotKeys;
 
 struct LnPseudonymCache {
@@ -132,34 +134,43 @@ pseudonym_cache_uses_aes (const LnPseudonymCache *cache)
 
 /* The slot digest must separate periods (an entry holds the token under
  * one period's key), so each period gets its own digest key.  Records
- * arrive in time order, so this runs about once per period. */
+ * arrive in time order, so this runs about once per period.  A dotted
+ * quad's text (pseudonym_locate_quad) gets a key of its own as well: its
+ * 16-byte block could be some address's bytes too. */
 static void G_GNUC_NO_INLINE
 set_period (LnPseudonymCache *cache, int64_t period)
 {
+  static const char domains[2][9] = { "lognym-p", "lognym-q" };
+  uint8_t *const masks[2] = { cache->keys->period_mask, cache->keys->quad_mask };
+  uint8_t *const sips[2] = { cache->keys->sip_period, cache->keys->sip_quad };
   uint8_t block[16];
-  size_t i;
+  size_t i, d;
 
-  /* the period, and a constant that no 8-byte period prefix makes
-   * ambiguous */
-  for (i = 0; i < 8; i++)
-    block[i] = (uint8_t) ((uint64_t) period >> (8 * i));
-  memcpy (block + 8, "lognym-p", 8);
-  if (cache->aes)
+  for (d = 0; d < 2; d++)
     {
-      /* AES(K, a XOR W) with W = AES(K, period block): a keyed permutation
-       * of the address within one period, and two periods' digests of any
-       * two addresses agree only if a1 ^ a2 == W1 ^ W2, which nobody can
-       * aim at without K. */
-      aes128_encrypt (cache->keys->rk, block, cache->keys->period_mask);
-    }
-  else
-    {
-      uint64_t hi, lo = siphash24_128 (cache->keys->sip, block, 8, &hi);
-
+      /* the period, and a constant that no 8-byte period prefix makes
+       * ambiguous */
       for (i = 0; i < 8; i++)
+        block[i] = (uint8_t) ((uint64_t) period >> (8 * i));
+      memcpy (block + 8, domains[d], 8);
+      if (cache->aes)
         {
-          cache->keys->sip_period[i] = (uint8_t) (lo >> (8 * i));
-          cache->keys->sip_period[8 + i] = (uint8_t) (hi >> (8 * i));
+          /* AES(K, a XOR W) with W = AES(K, period block): a keyed
+           * permutation of the address within one period, and two
+           * periods' digests of any two addresses agree only if a1 ^ a2
+           * == W1 ^ W2, which nobody can aim at without K. */
+          aes128_encrypt (cache->keys->rk, block, masks[d]);
+        }
+      else
+        {
+          /* the addresses' key hashes the period alone, as it always has */
+          uint64_t hi, lo = siphash24_128 (cache->keys->sip, block, d ? 16 : 8, &hi);
+
+          for (i = 0; i < 8; i++)
+            {
+              sips[d][i] = (uint8_t) (lo >> (8 * i));
+              sips[d][8 + i] = (uint8_t) (hi >> (8 * i));
+            }
         }
     }
   wipe_memory (block, sizeof block);
@@ -224,11 +235,27 @@ digest_aes (const LnPseudonymCache *cache, const LnAddr *addr, LnPseudonymSlot *
 }
 #endif
 
+/* Starts loading @slot's entry (a 20-byte entry may straddle two cache
+ * lines).  Not __builtin_prefetch: GCC counts it as no side effect and
+ * may drop it with the digest it depends on. */
+static inline void
+start_loading (const LnPseudonymCache *cache, const LnPseudonymSlot *slot)
+{
+  const Entry *e = &cache->slots[slot->index & cache->mask];
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  __asm__ __volatile__ ("prefetcht0 %0" : : "m" (*(const char *) e));
+  __asm__ __volatile__ ("prefetcht0 %0" : : "m" (((const char *) e)[sizeof *e - 1]));
+#else
+  __builtin_prefetch (e);
+  __builtin_prefetch ((const char *) e + sizeof *e - 1);
+#endif
+}
+
 void
 pseudonym_locate (LnPseudonymCache *cache, int64_t period, const LnAddr *addr,
                   LnPseudonymSlot *slot)
 {
-  const Entry *e;
 
   if (G_UNLIKELY (!cache->have_period || cache->period != period))
     set_period (cache, period);
@@ -245,22 +272,96 @@ pseudonym_locate (LnPseudonymCache *cache, int64_t period, const LnAddr *addr,
       slot->tag |= 1;
       wipe_memory (input, sizeof input);
     }
-  /* Start loading the slot (a 20-byte entry may straddle two cache
-   * lines).  Not __builtin_prefetch: GCC counts it as no side effect and
-   * may drop it with the digest it depends on. */
-  e = &cache->slots[slot->index & cache->mask];
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  __asm__ __volatile__ ("prefetcht0 %0" : : "m" (*(const char *) e));
-  __asm__ __volatile__ ("prefetcht0 %0" : : "m" (((const char *) e)[sizeof *e - 1]));
-#else
-  __builtin_prefetch (e);
-  __builtin_prefetch ((const char *) e + sizeof *e - 1);
-#endif
+  start_loading (cache, slot);
 }
 
-void
-pseudonym_lookup (LnPseudonymCache *cache, const LnHmacKey *key, const LnPseudonymSlot *slot,
-                  const LnAddr *addr, uint8_t out[LN_PSEUDONYM_BYTES])
+/* A dotted quad's text as a block: its bytes, zeros, and its length in the
+ * last byte (so that no two texts share one).  FALSE unless @len is 1 to
+ * 15 and every byte a digit or a dot. */
+static inline gboolean
+quad_block_portable (const char *text, size_t len, uint8_t block[16])
+{
+  size_t i;
+
+  if (len == 0 || len > 15)
+    return FALSE;
+  memset (block, 0, 16);
+  for (i = 0; i < len; i++)
+    {
+      if ((text[i] < '0' || text[i] > '9') && text[i] != '.')
+        return FALSE;
+      block[i] = (uint8_t) text[i];
+    }
+  block[15] = (uint8_t) len;
+  return TRUE;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* quad_block_portable() in a register, from one load, and its slot: the
+ * text is never stored, so there is nothing to wipe. */
+__attribute__ ((target ("aes,sse4.1")))
+static gboolean
+locate_quad_aes (const LnPseudonymCache *cache, const char *text, size_t len,
+                 LnPseudonymSlot *slot)
+{
+  const __m128i *rk = (const __m128i *) (const void *) cache->keys->rk;
+  const __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) text);
+  const __m128i iota = _mm_setr_epi8 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m128i in_text, ok, d;
+
+  if (len - 1 >= 15)
+    return FALSE;
+  in_text = _mm_cmpgt_epi8 (_mm_set1_epi8 ((char) len), iota);
+  /* '0'..'9' (bytes of 0x80 and up compare as negative) or '.' */
+  ok = _mm_or_si128 (_mm_and_si128 (_mm_cmpgt_epi8 (v, _mm_set1_epi8 ('0' - 1)),
+                                    _mm_cmpgt_epi8 (_mm_set1_epi8 ('9' + 1), v)),
+                     _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('.')));
+  if ((_mm_movemask_epi8 (_mm_and_si128 (ok, in_text)) ^ _mm_movemask_epi8 (in_text)) != 0)
+    return FALSE;
+  d = _mm_insert_epi8 (_mm_and_si128 (v, in_text), (int) len, 15);
+  d = _mm_xor_si128 (d, _mm_load_si128 ((const __m128i *) (const void *)
+                                        cache->keys->quad_mask));
+  d = aes128_encrypt_block (rk, d);
+  slot->index = (uint64_t) _mm_cvtsi128_si64 (d);
+  slot->tag = (uint64_t) _mm_extract_epi64 (d, 1) | 1;
+  return TRUE;
+}
+#endif
+
+gboolean
+pseudonym_locate_quad (LnPseudonymCache *cache, int64_t period, const char *text, size_t len,
+                       LnPseudonymSlot *slot)
+{
+  if (G_UNLIKELY (!cache->have_period || cache->period != period))
+    set_period (cache, period);
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (cache->aes)
+    {
+      if (!locate_quad_aes (cache, text, len, slot))
+        return FALSE;
+    }
+  else
+#endif
+    {
+      uint8_t block[16];
+      gboolean ok = quad_block_portable (text, len, block);
+
+      if (ok)
+        {
+          slot->index = siphash13_128 (cache->keys->sip_quad, block, sizeof block, &slot->tag);
+          slot->tag |= 1;
+        }
+      wipe_memory (block, sizeof block);
+      if (!ok)
+        return FALSE;
+    }
+  start_loading (cache, slot);
+  return TRUE;
+}
+
+gboolean
+pseudonym_probe (LnPseudonymCache *cache, const LnPseudonymSlot *slot,
+                 uint8_t out[LN_PSEUDONYM_BYTES])
 {
   size_t i;
 
@@ -272,12 +373,26 @@ pseudonym_lookup (LnPseudonymCache *cache, const LnHmacKey *key, const LnPseudon
         {
           cache->hits++;
           memcpy (out, e->value, LN_PSEUDONYM_BYTES);
-          return;
+          return TRUE;
         }
       if (e->tag == 0)
-        break;
+        return FALSE;
     }
+}
+
+void
+pseudonym_insert (LnPseudonymCache *cache, const LnHmacKey *key, const LnPseudonymSlot *slot,
+                  const LnAddr *addr, uint8_t out[LN_PSEUDONYM_BYTES])
+{
   compute_and_insert (cache, key, addr, slot->index, slot->tag, out);
+}
+
+void
+pseudonym_lookup (LnPseudonymCache *cache, const LnHmacKey *key, const LnPseudonymSlot *slot,
+                  const LnAddr *addr, uint8_t out[LN_PSEUDONYM_BYTES])
+{
+  if (!pseudonym_probe (cache, slot, out))
+    compute_and_insert (cache, key, addr, slot->index, slot->tag, out);
 }
 
 void

@@ -67,6 +67,27 @@ void pseudonym_lookup (LnPseudonymCache *cache, const LnHmacKey *key,
                        const LnPseudonymSlot *slot, const LnAddr *addr,
                        uint8_t out[LN_PSEUDONYM_BYTES]);
 
+/* pseudonym_locate() for a dotted quad still in text form, so that a hit
+ * needs no parse: @len bytes at @text (16 bytes there must be readable),
+ * 1 to 15 of them, digits and dots only; FALSE for any other text.  Its
+ * slot is keyed apart from the addresses' slots, so an address met both
+ * as text and parsed has two entries, each with its HMAC.  The caller
+ * must probe it with pseudonym_probe() and, on a miss, parse the text
+ * and give the result to pseudonym_insert(), only if it is an address:
+ * then an entry under a text's slot always holds the HMAC of that text's
+ * address. */
+gboolean pseudonym_locate_quad (LnPseudonymCache *cache, int64_t period, const char *text,
+                                size_t len, LnPseudonymSlot *slot);
+
+/* pseudonym_lookup() in two steps: the digest at @slot into @out, TRUE on
+ * a hit; after a miss, pseudonym_insert() computes it for @addr and
+ * remembers it at @slot. */
+gboolean pseudonym_probe (LnPseudonymCache *cache, const LnPseudonymSlot *slot,
+                          uint8_t out[LN_PSEUDONYM_BYTES]);
+void pseudonym_insert (LnPseudonymCache *cache, const LnHmacKey *key,
+                       const LnPseudonymSlot *slot, const LnAddr *addr,
+                       uint8_t out[LN_PSEUDONYM_BYTES]);
+
 /* Encoders; each returns the number of bytes written (no NUL). */
 size_t pseudonym_format_token (const uint8_t digest[LN_PSEUDONYM_BYTES], char *out);
 /* The same without SSSE3, as pseudonym_format_token() runs where the CPU

@@ -748,6 +748,116 @@ Test (slot_digest, locate_ahead, .timeout = 10)
     }
 }
 
+/* ---------------------------------------- a dotted quad's text (pseudonym_locate_quad) */
+
+/* @text in a buffer of exactly max (16, its length) bytes: the locate may
+ * read 16, and a sanitizer catches one more. */
+static gboolean
+locate_text (LnPseudonymCache *cache, int64_t period, const char *text, LnPseudonymSlot *slot)
+{
+  size_t len = strlen (text);
+  g_autofree char *buf = g_malloc0 (MAX (len, 16));
+
+  memcpy (buf, text, len);
+  return pseudonym_locate_quad (cache, period, buf, len, slot);
+}
+
+/* Exactly the texts of 1 to 15 digits and dots are taken, with the same
+ * answer on both slot digests; a text's entry, made after its parse,
+ * answers with its address's HMAC; the slot depends on every byte, the
+ * length and the period, and is keyed apart from the addresses' slots,
+ * even from the address whose 16 bytes are the text's block. */
+static void
+check_quad (gboolean allow_aes)
+{
+  g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
+  g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new_full (64, allow_aes, NULL);
+  static const char *const taken[] = {
+    "192.0.2.7", "1.2.3.4", "255.255.255.255", "0", "1", "....", "999.999.999.99",
+    "01.02.03.04",
+  };
+  static const char *const refused[] = {
+    "", "2001:db8::1", "192.0.2.7:80", "1.2.3.4a", "1.2.3.4 ", "-", "1.2.3.4/8",
+    "255.255.255.2555", "1234567890123456", "1.2.3.\xb4",
+  };
+  LnPseudonymSlot slot, again, other;
+  size_t i, j;
+
+  for (i = 0; i < G_N_ELEMENTS (taken); i++)
+    cr_assert (locate_text (cache, 1, taken[i], &slot), "refused \"%s\"", taken[i]);
+  for (i = 0; i < G_N_ELEMENTS (refused); i++)
+    cr_assert (!locate_text (cache, 1, refused[i], &slot), "took \"%s\"", refused[i]);
+  /* every byte but a dot or a digit, at every place */
+  for (i = 0; i < 9; i++)
+    for (j = 0; j < 256; j++)
+      {
+        char text[10] = "192.0.2.7";
+
+        if ((j >= '0' && j <= '9') || j == '.' || j == 0)
+          continue;
+        text[i] = (char) j;
+        cr_assert (!locate_text (cache, 1, text, &slot), "took byte %zu at %zu", j, i);
+      }
+
+  /* a miss, the insert after the parse, then a hit: the address's HMAC */
+  {
+    LnAddr a = parse ("192.0.2.7");
+    uint8_t got[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES], v6[16];
+    guint64 hits, misses;
+
+    cr_assert (locate_text (cache, 1, "192.0.2.7", &slot));
+    cr_assert (!pseudonym_probe (cache, &slot, got), "a hit in an empty cache");
+    pseudonym_insert (cache, key, &slot, &a, got);
+    v6_form (&a, v6);
+    glib_digest (test_key, sizeof test_key, v6, want);
+    cr_assert (memcmp (got, want, sizeof got) == 0);
+    memset (got, 0, sizeof got);
+    cr_assert (locate_text (cache, 1, "192.0.2.7", &again));
+    cr_assert (again.index == slot.index && again.tag == slot.tag);
+    cr_assert (pseudonym_probe (cache, &again, got), "no hit for the same text");
+    cr_assert (memcmp (got, want, sizeof got) == 0);
+    pseudonym_cache_counts (cache, &hits, &misses);
+    cr_assert (hits == 1 && misses == 1, "hits %" G_GUINT64_FORMAT ", misses %"
+               G_GUINT64_FORMAT, hits, misses);
+    /* no hit for another text of the same address, another period, or
+     * another text with the same bytes before the cut */
+    cr_assert (locate_text (cache, 1, "192.000.2.7", &other));
+    cr_assert (other.tag != slot.tag);
+    cr_assert (locate_text (cache, 2, "192.0.2.7", &other));
+    cr_assert (other.tag != slot.tag, "the period is not in the text's slot");
+    cr_assert (locate_text (cache, 1, "192.0.2.77", &other));
+    cr_assert (other.tag != slot.tag);
+    cr_assert (locate_text (cache, 1, "192.0.2.", &other));
+    cr_assert (other.tag != slot.tag, "the length is not in the text's slot");
+  }
+
+  /* the address whose bytes are the text's block ("1.2.3.4", zeros, its
+   * length): another slot */
+  {
+    LnAddr a;
+
+    memset (&a, 0, sizeof a);
+    a.family = LN_AF_INET6;
+    memcpy (a.bytes, "1.2.3.4", 7);
+    a.bytes[15] = 7;
+    cr_assert (locate_text (cache, 1, "1.2.3.4", &slot));
+    pseudonym_locate (cache, 1, &a, &other);
+    cr_assert (other.tag != slot.tag, "a text and an address share a slot digest");
+  }
+}
+
+Test (quad, aes, .timeout = 10)
+{
+  if (!aes128_available ())
+    cr_skip_test ("no AES-NI on this CPU");
+  check_quad (TRUE);
+}
+
+Test (quad, siphash, .timeout = 10)
+{
+  check_quad (FALSE);
+}
+
 /* The base32 encoder, every 5-bit value at every position. */
 Test (token, every_group_value_at_every_position)
 {
