@@ -528,6 +528,7 @@ prefetch_client (LnAnon *anon, const LnField *f)
 
   LnLookAhead *a = &anon->ahead[anon->ahead_turn ^ 1];
   size_t hop;
+  bool here;
 
   if (anon->key == NULL || anon->fallback || anon->cache == NULL)
     return false;
@@ -538,8 +539,9 @@ prefetch_client (LnAnon *anon, const LnField *f)
    * line moved by the reader starts elsewhere: at the start of the buffer,
    * before the place looked at, or in a new buffer (allocated while the
    * old one was still in use). */
-  if (a->at == f->raw.p && a->at == anon->line && a->len == hop
-      && a->period == anon->period && a->quad)
+  here = a->at == f->raw.p && a->at == anon->line && a->len == hop
+         && a->period == anon->period;
+  if (here && a->quad)
     {
       /* located as text: the hop is that text, so its address, if it
        * parses, is the one the text's slot stands for */
@@ -557,8 +559,7 @@ prefetch_client (LnAnon *anon, const LnField *f)
       a->quad = FALSE;
       return true;
     }
-  if (a->at == f->raw.p && a->at == anon->line && a->len == hop
-      && a->period == anon->period)
+  if (here)
     {
       anon->client_early = &a->tok;
       anon->client_slot = a->slot;
@@ -824,6 +825,7 @@ anon_keyed_client (LnAnon *anon, LnSpan token, const char *limit, int64_t epoch,
   const LnPseudonymSlot *slot = NULL;
   LnAddr own, *addr = &own;
   int family;
+  bool here;
   size_t n;
 
   if (!select_key_at (anon, epoch))
@@ -834,7 +836,8 @@ anon_keyed_client (LnAnon *anon, LnSpan token, const char *limit, int64_t epoch,
       anon->stats.expired_truncated--;
       return 0;
     }
-  if (a->at == token.p && a->len == token.len && a->period == anon->period && a->quad)
+  here = a->at == token.p && a->len == token.len && a->period == anon->period;
+  if (here && a->quad)
     {
       /* located as text a line ago: a hit needs no parse; a miss parses
        * the text, and only an address is remembered under its slot */
@@ -861,8 +864,7 @@ anon_keyed_client (LnAnon *anon, LnSpan token, const char *limit, int64_t epoch,
       return n;
     }
   /* as prefetch_client(), for a line that starts with its client */
-  if (a->at == token.p && a->len == token.len && a->period == anon->period
-      && !a->quad && a->tok.before.len == 0 && a->tok.after.len == 0)
+  if (here && a->tok.before.len == 0 && a->tok.after.len == 0)
     {
       /* used where it is: forget_ahead() wipes it below */
       addr = &a->tok.addr;

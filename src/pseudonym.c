@@ -256,7 +256,6 @@ void
 pseudonym_locate (LnPseudonymCache *cache, int64_t period, const LnAddr *addr,
                   LnPseudonymSlot *slot)
 {
-
   if (G_UNLIKELY (!cache->have_period || cache->period != period))
     set_period (cache, period);
 #if defined(__x86_64__) && defined(__GNUC__)
