@@ -80,8 +80,14 @@ typedef struct {
 
 struct LnJobs {
   LnPipeline *main;
-  guint n;
+  guint n;                      /* worker threads */
   Worker *workers;
+  /* Without a key to carry (see carry_in), this thread is one of the
+   * --jobs N workers too: it processes the next chunk instead of waiting
+   * for the oldest, so N threads run on N cores and no finished chunk's
+   * wake-up preempts one of them. */
+  gboolean helping;
+  Worker helper;
   Chunk *ring;
   guint nslots;
   size_t chunk_bytes;
@@ -389,6 +395,32 @@ read_range (LnJobs *j, Chunk *c)
   c->end_offset = from + (c->in.len - base);
 }
 
+/* Takes chunk @c, which the caller just counted as taken under the lock,
+ * does it, and marks it done; called and returns with the lock held. */
+static void
+work_on (Worker *w, Chunk *c)
+{
+  LnJobs *j = w->jobs;
+  gboolean cancel = j->cancel;
+
+  pthread_mutex_unlock (&j->lock);
+  if (!cancel && c->positional)
+    read_range (j, c);
+  if (!cancel && c->read_error == NULL)
+    process_chunk (&w->pipeline, w, c);
+  /* Raw lines do not outlive their block: the next block read into this
+   * slot overwrites them, and the reading thread (or the worker reading
+   * the next range) wipes what it does not (as reader.c does, without a
+   * second pass over every byte), at once for a pipe once the chunk is
+   * written. */
+  c->dirty = MAX (c->dirty, c->in.len);
+  /* and the wait for the next chunk may last: the registers go too */
+  wipe_vector_registers ();
+  pthread_mutex_lock (&j->lock);
+  c->done = TRUE;
+  pthread_cond_broadcast (&j->done);
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -398,31 +430,11 @@ worker_main (gpointer data)
   pthread_mutex_lock (&j->lock);
   for (;;)
     {
-      Chunk *c;
-      gboolean cancel;
-
       while (j->taken == j->submitted && !j->quit)
         pthread_cond_wait (&j->work, &j->lock);
       if (j->quit)
         break;
-      c = &j->ring[j->taken++ % j->nslots];
-      cancel = j->cancel;
-      pthread_mutex_unlock (&j->lock);
-      if (!cancel && c->positional)
-        read_range (j, c);
-      if (!cancel && c->read_error == NULL)
-        process_chunk (&w->pipeline, w, c);
-      /* Raw lines do not outlive their block: the next block read into
-       * this slot overwrites them, and the reading thread (or the worker
-       * reading the next range) wipes what it does not (as reader.c does,
-       * without a second pass over every byte), at once for a pipe once
-       * the chunk is written. */
-      c->dirty = MAX (c->dirty, c->in.len);
-      /* and the wait for the next chunk may last: the registers go too */
-      wipe_vector_registers ();
-      pthread_mutex_lock (&j->lock);
-      c->done = TRUE;
-      pthread_cond_broadcast (&j->done);
+      work_on (w, &j->ring[j->taken++ % j->nslots]);
     }
   pthread_mutex_unlock (&j->lock);
   return NULL;
@@ -464,7 +476,12 @@ emit_next (LnJobs *j, gboolean wait, GError **error)
 
   pthread_mutex_lock (&j->lock);
   while (wait && !c->done)
-    pthread_cond_wait (&j->done, &j->lock);
+    {
+      if (j->helping && j->taken < j->submitted)
+        work_on (&j->helper, &j->ring[j->taken++ % j->nslots]);
+      else
+        pthread_cond_wait (&j->done, &j->lock);
+    }
   if (!c->done)
     {
       pthread_mutex_unlock (&j->lock);
@@ -582,7 +599,12 @@ drop_in_flight (LnJobs *j)
       Chunk *c = &j->ring[seq % j->nslots];
 
       while (!c->done)
-        pthread_cond_wait (&j->done, &j->lock);
+        {
+          if (j->helping && j->taken < j->submitted)
+            work_on (&j->helper, &j->ring[j->taken++ % j->nslots]);  /* skipped */
+          else
+            pthread_cond_wait (&j->done, &j->lock);
+        }
       g_clear_pointer (&c->agg, agg_free);
       g_clear_pointer (&c->stop_detail, g_free);
       g_clear_error (&c->read_error);
@@ -823,7 +845,10 @@ jobs_new (LnPipeline *main, guint n, GError **error)
   guint i;
 
   j->main = main;
-  j->n = n;
+  /* a worker waiting in carry_in() for the chunks before to be written
+   * must not be this thread, which writes them */
+  j->helping = !carry;
+  j->n = j->helping ? n - 1 : n;
   j->nslots = 2 * n;
   j->chunk_bytes = CHUNK_BYTES;
   if (env && *env)
@@ -852,8 +877,18 @@ jobs_new (LnPipeline *main, guint n, GError **error)
       main->carry_in = carry_in_main;
       main->carry_data = j;
     }
-  j->workers = g_new0 (Worker, n);
-  for (i = 0; i < n; i++)
+  j->workers = g_new0 (Worker, MAX (j->n, 1));
+  if (j->helping)
+    {
+      j->helper.jobs = j;
+      if (!pipeline_init_worker (&j->helper.pipeline, main, error))
+        {
+          jobs_free (j);
+          return NULL;
+        }
+      j->helper.ready = TRUE;
+    }
+  for (i = 0; i < j->n; i++)
     {
       Worker *w = &j->workers[i];
 
@@ -874,7 +909,7 @@ jobs_new (LnPipeline *main, guint n, GError **error)
    * so the workers never take them */
   sigfillset (&all);
   pthread_sigmask (SIG_BLOCK, &all, &old);
-  for (i = 0; i < n; i++)
+  for (i = 0; i < j->n; i++)
     {
       Worker *w = &j->workers[i];
 
@@ -883,7 +918,7 @@ jobs_new (LnPipeline *main, guint n, GError **error)
         break;
     }
   pthread_sigmask (SIG_SETMASK, &old, NULL);
-  if (i < n)
+  if (i < j->n)
     {
       jobs_free (j);
       return NULL;
@@ -911,6 +946,8 @@ jobs_free (LnJobs *j)
       if (w->ready)
         pipeline_clear (&w->pipeline);
     }
+  if (j->helper.ready)
+    pipeline_clear (&j->helper.pipeline);
   for (i = 0; i < j->nslots; i++)
     {
       Chunk *c = &j->ring[i];

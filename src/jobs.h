@@ -2,10 +2,10 @@
  *
  * The reading thread (the caller's) cuts the input into blocks of whole
  * lines (about 1 MiB, reader_next_block) and queues them.  A regular file
- * named on the command line is not read by it: it queues chunk numbers,
- * and the worker that takes one reads that range of the file itself with
- * pread(2) (the lines that start in it), so that reading is spread over
- * the workers and this thread has only the writing to do; what follows
+ * named on the command line is not read in order: it queues chunk
+ * numbers, and the worker that takes one reads that range of the file
+ * itself with pread(2) (the lines that start in it), so that reading is
+ * spread over the workers; what follows
  * the file's last newline is read in order afterwards.  Each worker has a
  * pipeline of its own (parser, anonymiser, keyring, pseudonym cache, geo
  * handle) and turns a chunk into output in the chunk's own buffer, noting
@@ -14,6 +14,13 @@
  * lines with file name and line number, and adds their counts to the main
  * pipeline's, so output, messages and --stats are those of one thread.  At
  * most 2N chunks are in flight, so memory stays bounded.
+ *
+ * The reading thread is one of the N: where it would wait for the oldest
+ * chunk, it takes the next queued one instead (with a pipeline of its
+ * own), so N threads share N cores and no finished chunk wakes a thread
+ * that preempts a worker.  Not where a worker may wait for the chunks
+ * before its own to be written (the key carry below): N workers run
+ * besides it then.
  *
  * A chunk's output depends on two things before it: the key of the last
  * record (a malformed line redacted before any record of the chunk uses
@@ -37,7 +44,8 @@
 #include "pipeline.h"
 #include "reader.h"
 
-/* Starts @n workers for @main (borrowed; it must outlive the result).
+/* Starts the workers of --jobs @n for @main (borrowed; it must outlive the
+ * result): @n - 1 threads and the caller's, or @n threads (see above).
  * NULL with @error when a worker's pipeline cannot be set up. */
 LnJobs *jobs_new (LnPipeline *main, guint n, GError **error);
 

@@ -324,6 +324,10 @@ exec 3>"$R/fifo"
 cat "$R/part1" >&3
 check_true "piped, --jobs 2: the first lines are written without waiting for more" \
   "piped.log does not have the 3000 lines of part 1" wait_for 10 lines_in "$R/piped.log" 3000
+# --jobs N runs N threads: the reading one works on chunks too, besides
+# N - 1 workers (counted by name: a sanitizer may run a thread of its own)
+workers () { cat /proc/"$1"/task/*/comm | grep -c '^lognym-job$'; }
+check_value "piped, --jobs 2: one worker besides the reading thread" 1 "$(workers "$pid")"
 mv "$R/piped.log" "$R/piped.log.1"
 kill -HUP "$pid"
 sleep 0.2
@@ -338,6 +342,21 @@ cat "$R/part1" "$R/part2" | "$LOGNYM" --jobs 1 >"$R/piped.expected" 2>/dev/null
 cat "$R/piped.log.1" "$R/piped.log" >"$R/piped.all"
 check_files "piped, --jobs 2: both files together are the output of --jobs 1" \
   "$R/piped.expected" "$R/piped.all"
+
+# ... except where a worker may wait for the chunks before to be written
+# (a key to carry into a malformed line: --malformed=redact with period
+# keys): then the reading thread only writes, and N workers run besides
+mkfifo "$R/fifo2" || exit 99
+"$LOGNYM" --jobs 2 --ip=hmac -k "$KEY" --derive daily --malformed=redact \
+  -o "$R/carry.log" "$R/fifo2" 2>/dev/null &
+pid=$!
+exec 3>"$R/fifo2"
+cat "$R/part1" >&3
+check_true "piped, --jobs 2, a key to carry: the first lines are written" \
+  "carry.log does not have the 3000 lines of part 1" wait_for 10 lines_in "$R/carry.log" 3000
+check_value "piped, --jobs 2, a key to carry: two workers" 2 "$(workers "$pid")"
+exec 3>&-
+wait "$pid"
 
 # ------------------------------------------------------ the option itself
 run_lognym "$R/opt1" --jobs 1 "$ALL"
