@@ -184,10 +184,16 @@ anon_look_ahead (LnAnon *anon, LnSpan ahead)
 }
 
 void
-anon_clear (LnAnon *anon)
+anon_forget_look_ahead (LnAnon *anon)
 {
   forget_ahead (&anon->ahead[0]);
   forget_ahead (&anon->ahead[1]);
+}
+
+void
+anon_clear (LnAnon *anon)
+{
+  anon_forget_look_ahead (anon);
   g_clear_error (&anon->key_error);
   if (anon->scratch.data)
     buf_clear (&anon->scratch);

@@ -157,6 +157,10 @@ gboolean anon_wants_look_ahead (const LnAnon *anon);
  * next record's client field starts at that very byte. */
 void anon_look_ahead (LnAnon *anon, LnSpan ahead);
 
+/* Forgets (and wipes) the look-ahead: before lines from another buffer,
+ * whose tokens could start at the same address as a stale one. */
+void anon_forget_look_ahead (LnAnon *anon);
+
 /* For the fused line path (fastlane.c), in a keyed --ip mode: @token, the
  * whole client field at the very start of its line, as one bare address,
  * anonymised with the key for @epoch (the record's time) into @out

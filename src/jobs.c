@@ -179,6 +179,7 @@ process_chunk (LnPipeline *p, Worker *w, Chunk *c)
   const char *pos = c->in.data + c->skip;
   const char *end = c->in.data + c->in.len;
   const bool avx2 = lines_have_avx2 ();
+  const gboolean look_ahead = anon_wants_look_ahead (&p->anon);
   size_t ends[LN_LINE_ENDS];
   size_t searched = c->skip;
   unsigned next_end = 0, nends = 0;
@@ -201,6 +202,9 @@ process_chunk (LnPipeline *p, Worker *w, Chunk *c)
    * before this chunk: carry_in() finds that when it is needed */
   p->anon.key = NULL;
   p->anon.fallback = FALSE;
+  /* a stopped chunk's look-ahead points into a buffer that may be this
+   * chunk's now */
+  anon_forget_look_ahead (&p->anon);
   if (w)
     w->chunk = c;
 
@@ -231,6 +235,10 @@ process_chunk (LnPipeline *p, Worker *w, Chunk *c)
           pos = end;
         }
       c->lines++;
+      /* as pipeline_process() does: the next line's client slot starts
+       * loading now */
+      if (look_ahead)
+        anon_look_ahead (&p->anon, span_make (pos, (size_t) (end - pos)));
       outcome = pipeline_line (p, line, eol, &c->out, &status, &column, NULL);
       if (status != LN_PARSE_OK && status != LN_PARSE_KEY_ERASED
           && (o->verbose || c->reports->len < REPORT_KEEP))
