@@ -687,7 +687,7 @@ reader_next_block (LnReader *r, size_t want, LnBuf *block, GError **error)
 
       if (r->eof)
         return block->len > 0;
-      /* a piped logger's lines go out as they come, not when 1 MiB has */
+      /* a piped logger's lines go out as they come, not when a whole block has */
       if (block->len >= want || (block->len > 0 && r->may_block && !input_ready (r)))
         {
           const char *nl = memrchr (block->data + scan, '\n', block->len - scan);
