@@ -431,6 +431,17 @@ work_on (Worker *w, Chunk *c)
   pthread_cond_broadcast (&j->done);
 }
 
+/* The reading thread, under the lock, until a chunk is done: it does the
+ * next queued one itself where it helps, or else waits. */
+static void
+help_or_wait (LnJobs *j)
+{
+  if (j->helping && j->taken < j->submitted)
+    work_on (&j->helper, &j->ring[j->taken++ % j->nslots]);
+  else
+    pthread_cond_wait (&j->done, &j->lock);
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -486,12 +497,7 @@ emit_next (LnJobs *j, gboolean wait, GError **error)
 
   pthread_mutex_lock (&j->lock);
   while (wait && !c->done)
-    {
-      if (j->helping && j->taken < j->submitted)
-        work_on (&j->helper, &j->ring[j->taken++ % j->nslots]);
-      else
-        pthread_cond_wait (&j->done, &j->lock);
-    }
+    help_or_wait (j);
   if (!c->done)
     {
       pthread_mutex_unlock (&j->lock);
@@ -609,12 +615,7 @@ drop_in_flight (LnJobs *j)
       Chunk *c = &j->ring[seq % j->nslots];
 
       while (!c->done)
-        {
-          if (j->helping && j->taken < j->submitted)
-            work_on (&j->helper, &j->ring[j->taken++ % j->nslots]);  /* skipped */
-          else
-            pthread_cond_wait (&j->done, &j->lock);
-        }
+        help_or_wait (j);         /* a chunk this thread takes is skipped */
       g_clear_pointer (&c->agg, agg_free);
       g_clear_pointer (&c->stop_detail, g_free);
       g_clear_error (&c->read_error);
