@@ -8,8 +8,8 @@
 # --no-progress, or with standard error not the terminal, nothing shows.
 #
 # lognym reads some 5 million lines a second, so it is slowed down by the
-# test: stopped and continued (SIGSTOP/SIGCONT) in a loop, so that it runs
-# a millisecond or two in every 100.  The run therefore takes seconds, and a
+# test: it starts stopped, then is continued and stopped (SIGCONT/SIGSTOP)
+# in a loop, so that it runs a millisecond or two in every 100.  The run therefore takes seconds, and a
 # frame can be captured mid-run.  Skips (77) only when tmux is missing.
 
 . "$(dirname "$0")/lib.sh"
@@ -69,11 +69,17 @@ start () {
   rm -f pid
   printf -v args ' %q' "$@"
   $T new-session -d -x 120 -y 10 -s lognym \
-    "sh -c 'echo \$\$ >pid; exec $(printf %q "$LOGNYM")$args big.log >/dev/null ${REDIR:-}'; echo rc=\$?; exec sleep 600" \
+    "sh -c 'echo \$\$ >pid; kill -STOP \$\$; exec $(printf %q "$LOGNYM")$args big.log >/dev/null ${REDIR:-}'; echo rc=\$?; exec sleep 600" \
     || { echo "cannot start tmux"; exit 99; }
   wait_for 10 test -s pid || { fail "start: lognym did not start in the pane"; return 1; }
   LPID=$(cat pid)
   PIDS="$PIDS $LPID"
+  # The pane's shell stops itself before it becomes lognym, and runs on
+  # only under the loop below: a lognym that ran at full speed until this
+  # script had read the pid could finish 600 000 lines (under 0.1 s on a
+  # fast machine) before the first frame.
+  wait_for 10 eval 'grep -q "^[0-9]* ([^)]*) T" "/proc/$LPID/stat"' \
+    || { fail "start: the pane's shell did not stop itself"; return 1; }
   # the pauses are bash's own "read -t" on a FIFO nobody writes, not
   # sleep(1): a fork and exec per pause made lognym's running windows
   # long and uneven on a busy machine, and a fast lognym finished before
