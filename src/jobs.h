@@ -1,7 +1,7 @@
 /* jobs.h - --jobs N: chunks of input processed by N threads, written in order.
  *
  * The reading thread (the caller's) cuts the input into blocks of whole
- * lines (about 512 KiB, reader_next_block) and queues them.  A regular file
+ * lines (about 256 KiB, reader_next_block) and queues them.  A regular file
  * named on the command line is not read in order: it queues chunk
  * numbers, and the worker that takes one reads that range of the file
  * itself with pread(2) (the lines that start in it), so that reading is

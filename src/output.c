@@ -232,6 +232,17 @@ output_flush (LnOutput *out, GError **error)
 }
 
 gboolean
+output_write_direct (LnOutput *out, const char *data, size_t len, GError **error)
+{
+  if (!output_flush (out, error))
+    return FALSE;
+  if (len == 0)
+    return TRUE;
+  return out->gzip ? write_gzip (out, data, len, Z_NO_FLUSH, error)
+                   : write_all (out, data, len, error);
+}
+
+gboolean
 output_select (LnOutput *out, int64_t epoch, int32_t offset, GError **error)
 {
   int64_t minute = (epoch + offset) / 60;

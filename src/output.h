@@ -55,6 +55,10 @@ gboolean output_sync (LnOutput *out, GError **error);
  * error; the error is sticky. */
 gboolean output_flush (LnOutput *out, GError **error);
 
+/* Writes what is buffered, then @len bytes at @data straight from there,
+ * not copied into the buffer.  Errors as output_flush(). */
+gboolean output_write_direct (LnOutput *out, const char *data, size_t len, GError **error);
+
 static inline gboolean
 output_maybe_flush (LnOutput *out, GError **error)
 {

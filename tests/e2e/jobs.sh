@@ -15,7 +15,7 @@
 #
 # Inputs: every log of tests/data (in, in-geo, keys) concatenated (mixed
 # formats, so many malformed lines), a 200000-line log from
-# tests/bench/genlog (about 47 MB: many 512 KiB chunks), the same gzip'ed and
+# tests/bench/genlog (about 47 MB: many 256 KiB chunks), the same gzip'ed and
 # on a pipe, and tiny ones: empty, one line, no final newline, a final "\r"
 # without "\n", CRLF, a 1 MiB line.  LOGNYM_CHUNK_BYTES (the chunk size,
 # for tests) cuts the small inputs into many chunks, also in the middle of
@@ -251,7 +251,7 @@ printf 'no newline at all from 192.0.2.55' >"$R/noline.log"
 printf '\n\n\n' >"$R/newlines.log"
 { head -n 2 "$DATA/in/combined.log"; printf '\n'; head -n 1 "$DATA/in/combined.log";
   printf 'junk 203.0.113.5\n\n'; } >"$R/blank.log"
-# a line of 5 MiB (several chunks of the default 512 KiB), malformed lines
+# a line of 5 MiB (several chunks of the default 256 KiB), malformed lines
 # around it, and no final newline
 { head -n 1 "$DATA/in/combined.log"; echo 'junk before'
   printf '198.51.100.77 - - %s "GET /' "$CLF_TIME"
