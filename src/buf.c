@@ -34,6 +34,14 @@ buf_clear_used (LnBuf *buf, size_t used)
 }
 
 void
+buf_release (LnBuf *buf)
+{
+  g_free (buf->data);
+  buf->data = NULL;
+  buf->len = buf->cap = 0;
+}
+
+void
 buf_grow (LnBuf *buf, size_t extra)
 {
   size_t need = buf->len + extra;

@@ -32,6 +32,11 @@ void buf_clear (LnBuf *buf);
  * each of them in just to clear it). */
 void buf_clear_used (LnBuf *buf, size_t used);
 
+/* Frees @buf without wiping it: only for a buffer that never holds
+ * anything but output, which is written out anyway.  (A wipe of its whole
+ * capacity touches pages a short run never used.) */
+void buf_release (LnBuf *buf);
+
 /* Makes room for at least @extra more bytes; out of line because rare. */
 void buf_grow (LnBuf *buf, size_t extra);
 

@@ -972,7 +972,7 @@ jobs_free (LnJobs *j)
        * (see read_range and process_chunk); a small input leaves most of
        * the ring's 2N MiB untouched */
       buf_clear_used (&c->in, MAX (c->in.len, c->dirty));
-      buf_clear (&c->out);
+      buf_release (&c->out);      /* output only */
       g_array_free (c->reports, TRUE);
       agg_free (c->agg);
       g_free (c->stop_detail);

@@ -378,7 +378,7 @@ output_free (LnOutput *out)
     return;
   if (out->close_fd)
     close (out->fd);
-  buf_clear (&out->buf);
+  buf_release (&out->buf);        /* output only */
   if (out->z_open)
     deflateEnd (&out->zs);
   g_free (out->zbuf);

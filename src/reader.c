@@ -35,6 +35,7 @@ struct LnReader {
   size_t scan;            /* where the search for '\n' resumes */
   bool avx2;
   size_t dirty;           /* [end, dirty) holds bytes of lines handed out */
+  size_t touched;         /* l.buf has held data in [0, touched) only */
   gboolean eof;
   gint64 stop_deadline;   /* after SIGTERM: until when a cut line may end */
   gboolean unshared;      /* a pipe or socket nobody else reads (drained) */
@@ -492,6 +493,7 @@ sniff (LnReader *r, GError **error)
       if (n == 0)
         r->eof = TRUE;
       r->end += (size_t) n;
+      r->touched = MAX (r->touched, r->end);
     }
   if (r->end >= 2 && (unsigned char) r->l.buf[0] == 0x1f
       && (unsigned char) r->l.buf[1] == 0x8b)
@@ -546,6 +548,7 @@ make_room (LnReader *r)
       g_free (r->l.buf);
       r->l.buf = bigger;
       r->cap = cap;
+      r->touched = r->end;
     }
 }
 
@@ -592,6 +595,7 @@ reader_next_slow (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
         if (n == 0)
           r->eof = TRUE;
         r->end += (size_t) n;
+        r->touched = MAX (r->touched, r->end);
         if (r->dirty > r->end)
           {
             wipe_memory (r->l.buf + r->end, r->dirty - r->end);
@@ -639,8 +643,10 @@ keep_tail (LnReader *r, LnBuf *block, size_t keep)
       g_free (r->l.buf);
       r->cap = tail;
       r->l.buf = g_malloc (r->cap);
+      r->touched = 0;
     }
   memcpy (r->l.buf, block->data + keep, tail);
+  r->touched = MAX (r->touched, tail);
   wipe_memory (block->data + keep, tail);
   r->l.start = r->scan = 0;
   r->l.next_end = r->l.nends = 0;
@@ -783,7 +789,9 @@ reader_free (LnReader *reader)
 {
   if (reader == NULL)
     return;
-  wipe_memory (reader->l.buf, reader->cap);
+  /* not the whole buffer: a short input leaves most of its pages
+   * untouched, and a wipe would fault them in (1 ms on a VM) */
+  wipe_memory (reader->l.buf, MIN (reader->touched, reader->cap));
   g_free (reader->l.buf);
   if (reader->gzip)
     {
