@@ -884,7 +884,10 @@ jobs_new (LnPipeline *main, guint n, GError **error)
        * twice that: buf_clear() wipes all of it, touching pages otherwise
        * never used */
       buf_init (&j->ring[i].in, j->chunk_bytes + READ_AHEAD + 2 * ALIGN);
-      buf_init (&j->ring[i].out, 0);
+      /* room for a chunk's output from the start (twice its input, for
+       * -O jsonl): growing it copied it into new pages, each a page fault
+       * on first touch; pages never written cost nothing */
+      buf_init (&j->ring[i].out, 2 * j->chunk_bytes);
       j->ring[i].reports = g_array_new (FALSE, FALSE, sizeof (Report));
       j->ring[i].done = TRUE;
     }
