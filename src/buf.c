@@ -11,6 +11,27 @@ buf_init (LnBuf *buf, size_t cap)
   buf->data = g_malloc (cap ? cap : 1);
   buf->len = 0;
   buf->cap = cap ? cap : 1;
+  buf->borrowed = false;
+}
+
+void
+buf_borrow (LnBuf *buf, char *data, size_t cap)
+{
+  buf->data = data;
+  buf->len = 0;
+  buf->cap = cap;
+  buf->borrowed = true;
+}
+
+/* Frees what @buf owns and empties it. */
+static void
+drop (LnBuf *buf)
+{
+  if (!buf->borrowed)
+    g_free (buf->data);
+  buf->data = NULL;
+  buf->len = buf->cap = 0;
+  buf->borrowed = false;
 }
 
 void
@@ -18,9 +39,7 @@ buf_clear (LnBuf *buf)
 {
   if (buf->data)
     wipe_memory (buf->data, buf->cap);
-  g_free (buf->data);
-  buf->data = NULL;
-  buf->len = buf->cap = 0;
+  drop (buf);
 }
 
 void
@@ -28,17 +47,13 @@ buf_clear_used (LnBuf *buf, size_t used)
 {
   if (buf->data)
     wipe_memory (buf->data, MIN (used, buf->cap));
-  g_free (buf->data);
-  buf->data = NULL;
-  buf->len = buf->cap = 0;
+  drop (buf);
 }
 
 void
 buf_release (LnBuf *buf)
 {
-  g_free (buf->data);
-  buf->data = NULL;
-  buf->len = buf->cap = 0;
+  drop (buf);
 }
 
 void
@@ -59,8 +74,9 @@ buf_grow (LnBuf *buf, size_t extra)
     memcpy (bigger, buf->data, buf->len);
   if (buf->data)
     wipe_memory (buf->data, buf->cap);
-  g_free (buf->data);
+  drop (buf);                   /* empties it */
   buf->data = bigger;
+  buf->len = need - extra;      /* what it held */
   buf->cap = cap;
 }
 

@@ -9,6 +9,7 @@
 #ifndef LN_BUF_H
 #define LN_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include "bytescan.h"
@@ -18,10 +19,16 @@ typedef struct {
   char *data;
   size_t len;
   size_t cap;
+  bool borrowed;          /* data is part of the caller's memory: not freed */
 } LnBuf;
 
 /* Initialises @buf with room for @cap bytes (g_malloc: aborts on OOM). */
 void buf_init (LnBuf *buf, size_t cap);
+
+/* Initialises @buf on @cap bytes at @data, which the caller owns and
+ * frees: the functions below wipe them as for any buffer, but never free
+ * them; a buffer that grows moves to memory of its own. */
+void buf_borrow (LnBuf *buf, char *data, size_t cap);
 
 /* Wipes the whole allocation (it may have held raw addresses) and frees it. */
 void buf_clear (LnBuf *buf);
