@@ -15,10 +15,10 @@
 #include "wipe.h"
 
 /* 256 KiB, about 1100 lines: the queue lock is taken once per chunk, and
- * the 2N chunks of input and output stay within a few MiB.  On an AMD EPYC
- * VM whose cores share no L2 cache, --jobs 2 took 6-8% less time than
- * with 512 KiB (median of 31 runs, 79 vs 86 ms for 1 M lines), 64 KiB
- * and less were slower again (a wake-up per chunk).  LOGNYM_CHUNK_BYTES
+ * the 2N chunks of input and output stay within a few MiB.  On a 2-vCPU
+ * AMD EPYC (Zen 5) VM, --jobs 2 took 6-8% less time than with 512 KiB
+ * (median of 31 runs, 79 vs 86 ms for 1 M lines); 64 KiB and less were
+ * slower again (a wake-up per chunk).  LOGNYM_CHUNK_BYTES
  * overrides it so that the tests can cut small inputs into many chunks. */
 #define CHUNK_BYTES (256 * 1024)
 
