@@ -25,11 +25,11 @@
 /* A regular file's chunks are read with this many bytes more, where the
  * last line mostly ends (see read_range); and aligned to a cache line. */
 #define READ_AHEAD 4096
+#define ALIGN 64
 
 /* A chunk's output of this many bytes or more is written by itself (a
  * chunk of CHUNK_BYTES of log lines makes some 200 KiB). */
 #define DIRECT_BYTES (32 * 1024)
-#define ALIGN 64
 
 /* A chunk keeps the first this many malformed lines to report: the run
  * reports no more than that without --verbose (pipeline.c). */
@@ -981,7 +981,7 @@ jobs_free (LnJobs *j)
 
       /* raw bytes were only ever in the first MAX (len, dirty) of a slot
        * (see read_range and process_chunk); a small input leaves most of
-       * the ring's 2N MiB untouched */
+       * the ring untouched */
       buf_clear_used (&c->in, MAX (c->in.len, c->dirty));
       buf_release (&c->out);      /* output only */
       g_array_free (c->reports, TRUE);

@@ -119,7 +119,7 @@ pseudonym_cache_free (LnPseudonymCache *cache)
   /* The table is freed unwiped: it holds tags, digests under the slot keys
    * wiped below (which nobody can test a guess against without them), and
    * pseudonyms, which are output.  Its wipe touched every page of the
-   * 2.6 MiB however few a run had used: 7 ms on a VM for a 10-line log,
+   * 2.5 MiB however few a run had used: 7 ms on a VM for a 10-line log,
    * and three tables under --jobs 2. */
   hugemem_free (cache->slots, (cache->mask + 1) * sizeof (Entry));
   wipe_memory (cache->keys, sizeof *cache->keys);
