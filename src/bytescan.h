@@ -150,6 +150,64 @@ copy_bytes (char *dst, const char *src, size_t n)
   memcpy (dst, src, n);
 }
 
+/* The @n <= 8 bytes at @src in the low bytes of a word (byte i of the
+ * text in bits 8i to 8i+7), the rest zero; reads only [src, src + n).
+ * Made in registers from two overlapping loads: a word read back from a
+ * buffer just written in smaller pieces (copy_short()) waits until the
+ * stores are done, the processor's store-to-load forwarding failing, and
+ * that stall cost more than the rest of a short value's handling.
+ * Little-endian only (LN_LOAD_SHORT). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+# define LN_LOAD_SHORT 1
+static inline uint64_t
+load_short_word (const char *src, size_t n)
+{
+  if (n >= 4)
+    {
+      uint32_t a, b;
+
+      /* the overlap holds the same bytes in both: or-ing keeps them */
+      memcpy (&a, src, 4);
+      memcpy (&b, src + n - 4, 4);
+      return (uint64_t) a | (uint64_t) b << (8 * (n - 4));
+    }
+  if (n >= 2)
+    {
+      uint16_t a, b;
+
+      memcpy (&a, src, 2);
+      memcpy (&b, src + n - 2, 2);
+      return (uint64_t) a | (uint64_t) b << (8 * (n - 2));
+    }
+  return n ? (unsigned char) src[0] : 0;
+}
+#endif
+
+#ifdef LN_HAVE_SSE2
+/* The @n <= 16 bytes at @src in a vector, the rest zero; reads only
+ * [src, src + n).  Made in registers, as load_short_word(). */
+static inline __m128i
+load_short_vector (const char *src, size_t n)
+{
+  uint64_t lo, hi;
+
+  if (n < 8)
+    return _mm_cvtsi64_si128 ((long long) load_short_word (src, n));
+  memcpy (&lo, src, 8);
+  memcpy (&hi, src + n - 8, 8);
+  /* bytes 8 to n-1 are the last n-8 of the second load */
+  hi = n > 8 ? hi >> (8 * (16 - n)) : 0;
+  return _mm_set_epi64x ((long long) hi, (long long) lo);
+}
+
+/* The bits of a 16-byte movemask for bytes 0 to @n-1 (@n <= 16). */
+static inline unsigned
+mask_below (size_t n)
+{
+  return (1u << n) - 1;
+}
+#endif
+
 /* First byte in [p, end) that a JSON string cannot hold as it is, or may
  * not (a '"', a '\\', a control byte or any byte from 0x80 up), or @end.
  * Plain ASCII is the common case of a log's text: 16 bytes per step. */
@@ -176,20 +234,16 @@ scan_json_special (const char *p, const char *end)
     }
   if (p < end)
     {
-      /* the few bytes left, padded with plain ones: one more test instead
-       * of a loop over the short values that most fields are */
-      char tmp[16];
+      /* the few bytes left in one more test instead of a loop over the
+       * short values that most fields are */
       size_t n = (size_t) (end - p);
-      __m128i v, hit;
+      __m128i v = load_short_vector (p, n), hit;
       unsigned mask;
 
-      _mm_storeu_si128 ((__m128i *) (void *) tmp, _mm_set1_epi8 ('a'));
-      copy_short (tmp, p, n);
-      v = _mm_loadu_si128 ((const __m128i *) (const void *) tmp);
       hit = _mm_or_si128 (_mm_cmplt_epi8 (v, space),
                           _mm_or_si128 (_mm_cmpeq_epi8 (v, quote),
                                         _mm_cmpeq_epi8 (v, backslash)));
-      mask = (unsigned) _mm_movemask_epi8 (hit) & ((1u << n) - 1);
+      mask = (unsigned) _mm_movemask_epi8 (hit) & mask_below (n);
       return mask ? p + __builtin_ctz (mask) : end;
     }
   return end;
@@ -225,15 +279,11 @@ scan_byte_padded (const char *p, const char *end, char c)
     }
   if (p < end)
     {
-      char tmp[16];
       size_t n = (size_t) (end - p);
       unsigned mask;
 
-      _mm_storeu_si128 ((__m128i *) (void *) tmp, _mm_setzero_si128 ());
-      copy_short (tmp, p, n);
-      mask = (unsigned) _mm_movemask_epi8 (
-          _mm_cmpeq_epi8 (_mm_loadu_si128 ((const __m128i *) (const void *) tmp), needle));
-      mask &= (1u << n) - 1;
+      mask = (unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (load_short_vector (p, n), needle));
+      mask &= mask_below (n);
       return mask ? p + __builtin_ctz (mask) : NULL;
     }
   return NULL;
@@ -260,17 +310,6 @@ json_special_mask (__m128i v)
                        _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\\')));
 }
 
-/* The @n <= 16 bytes at @src in a vector, the rest @pad: reads nothing
- * outside [src, src + n). */
-static inline __m128i
-load_short (const char *src, size_t n, char pad)
-{
-  char tmp[16];
-
-  _mm_storeu_si128 ((__m128i *) (void *) tmp, _mm_set1_epi8 (pad));
-  copy_short (tmp, src, n);
-  return _mm_loadu_si128 ((const __m128i *) (const void *) tmp);
-}
 #endif
 
 /* Copies the @n bytes at @src to @dst and tells whether @c is among them:
@@ -287,9 +326,9 @@ copy_find_byte (char *dst, const char *src, size_t n, char c)
 
   if (n <= 16)
     {
-      v = load_short (src, n, (char) (c ^ 1));
+      v = load_short_vector (src, n);
       _mm_storeu_si128 ((__m128i *) (void *) dst, v);
-      return _mm_movemask_epi8 (_mm_cmpeq_epi8 (v, needle)) != 0;
+      return ((unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (v, needle)) & mask_below (n)) != 0;
     }
   hit = _mm_setzero_si128 ();
   for (i = 0; i + 16 < n; i += 16)
@@ -321,9 +360,9 @@ copy_find_json_special (char *dst, const char *src, size_t n)
 
   if (n <= 16)
     {
-      v = load_short (src, n, 'a');
+      v = load_short_vector (src, n);
       _mm_storeu_si128 ((__m128i *) (void *) dst, v);
-      return _mm_movemask_epi8 (json_special_mask (v)) != 0;
+      return ((unsigned) _mm_movemask_epi8 (json_special_mask (v)) & mask_below (n)) != 0;
     }
   hit = _mm_setzero_si128 ();
   for (i = 0; i + 16 < n; i += 16)

@@ -145,7 +145,13 @@ columns_number_kind (LnSpan s)
 
   if (s.len - 1 >= 8)           /* empty or long */
     return columns_number_kind_slow (s);
+#ifdef LN_LOAD_SHORT
+  /* in registers: see load_short_word() */
+  w = load_short_word (s.p, s.len)
+      | (s.len == 8 ? 0 : w & ~UINT64_C (0) << (8 * s.len));
+#else
   copy_short ((char *) &w, s.p, s.len);
+#endif
   /* every byte 0x30-0x39: high nibble 3, and adding 6 leaves it 3 */
   if ((w & 0xf0 * ones) != 0x30 * ones || ((w + 6 * ones) & 0xf0 * ones) != 0x30 * ones)
     return span_is_dash (s) ? LN_VALUE_NULL : LN_VALUE_STRING;

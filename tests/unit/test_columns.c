@@ -1023,3 +1023,30 @@ Test (columns, scanners_match_byte_loops)
                         specials[k], pos);
         }
 }
+
+/* columns_number_kind() tests up to 8 bytes at once, padded in registers:
+ * it must agree with number_or_null() (columns_number_kind_slow) for every
+ * length with each kind of byte at each place, and read nothing after the
+ * value (ASan: each value ends a block of its own). */
+Test (columns, number_kind_matches_number_or_null)
+{
+  static const char bytes[] = { '0', '7', '9', '/', ':', '-', ' ', 'a', '\0' };
+  size_t len, pos, k, fill;
+
+  for (len = 0; len <= 10; len++)
+    for (fill = 0; fill < 2; fill++)
+      for (pos = 0; pos <= len; pos++)
+        for (k = 0; k < N_ELEMS (bytes); k++)
+          {
+            char *text = g_malloc (len ? len : 1);
+            LnSpan s = { text, len };
+
+            memset (text, fill ? '5' : '0', len);
+            if (pos < len)
+              text[pos] = bytes[k];
+            cr_assert_eq (columns_number_kind (s), columns_number_kind_slow (s),
+                          "length %zu, fill %zu, 0x%02x at %zu", len, fill,
+                          (unsigned char) bytes[k], pos);
+            g_free (text);
+          }
+}
