@@ -177,6 +177,24 @@ check_files "EOF: the last line is written" expected out.log
 grep -v 'warning: running as root' logger.err >err.txt
 check_empty "no message on stderr during all this (but the root warning)" err.txt
 
+# --- a FIFO named on the command line, before its writer ---------------------
+# lognym opens it itself (non-blocking) and must wait for the first writer,
+# as open(2) would, not take the empty FIFO for the end of its input
+rm -f named.fifo named.out
+mkfifo named.fifo || exit 99
+"$LOGNYM" named.fifo >named.out 2>named.err &
+NPID=$!
+PIDS="$PIDS $NPID"
+sleep 0.3
+waiting=no
+running "$NPID" && waiting=yes
+check_value "named FIFO: lognym waits for its first writer" yes "$waiting"
+{ line 21; line 22; } >named.fifo
+wait_exit "$NPID" 10
+check_status "named FIFO: exit status 0 at the writer's EOF" 0 "$RC"
+{ anon 21; anon 22; } >expected
+check_files "named FIFO: the writer's lines" expected named.out
+
 # --- SIGTERM and SIGINT, quiet pipe -------------------------------------------
 for sig in TERM INT; do
   rm -f out.log
