@@ -185,7 +185,8 @@ load_short_word (const char *src, size_t n)
 
 #ifdef LN_HAVE_SSE2
 /* The @n <= 16 bytes at @src in a vector, the rest zero; reads only
- * [src, src + n).  Made in registers, as load_short_word(). */
+ * [src, src + n).  Made in registers, as load_short_word() (x86: little
+ * endian, so LN_LOAD_SHORT). */
 static inline __m128i
 load_short_vector (const char *src, size_t n)
 {
@@ -309,7 +310,6 @@ json_special_mask (__m128i v)
                                        _mm_set1_epi8 (0x21)),
                        _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\\')));
 }
-
 #endif
 
 /* Copies the @n bytes at @src to @dst and tells whether @c is among them:

@@ -146,7 +146,8 @@ columns_number_kind (LnSpan s)
   if (s.len - 1 >= 8)           /* empty or long */
     return columns_number_kind_slow (s);
 #ifdef LN_LOAD_SHORT
-  /* in registers: see load_short_word() */
+  /* in registers (see load_short_word()); the bytes above the value
+   * stay '0' */
   w = load_short_word (s.p, s.len)
       | (s.len == 8 ? 0 : w & ~UINT64_C (0) << (8 * s.len));
 #else
