@@ -801,9 +801,19 @@ ipaddr_to_v6_bytes (const LnAddr *addr, uint8_t out[16])
 {
   if (addr->family == LN_AF_INET)
     {
+#ifdef LN_HAVE_SSE2
+      /* one 16-byte store: the HMAC reads the block with one 16-byte
+       * load, which cannot be forwarded from several smaller stores */
+      uint32_t v4;
+
+      memcpy (&v4, addr->bytes, 4);
+      _mm_storeu_si128 ((__m128i *) (void *) out,
+                        _mm_set_epi32 ((int) v4, (int) 0xffff0000u, 0, 0));
+#else
       memset (out, 0, 10);
       out[10] = out[11] = 0xff;
       memcpy (out + 12, addr->bytes, 4);
+#endif
     }
   else
     memcpy (out, addr->bytes, 16);
