@@ -113,6 +113,7 @@ anon_init (LnAnon *anon, const LnAnonConfig *config, LnKeyring *keyring,
   buf_init (&anon->scratch, 512);
   for (t = 0; t < LN_FIELD__COUNT; t++)
     anon->action[t] = field_action (config, (LnFieldType) t);
+  anon->quad_ahead = (config->ip_mode == LN_IP_HMAC || config->ip_mode == LN_IP_HMAC_IPV6);
 }
 
 /* Wipes a look-ahead token and marks it unused. */
@@ -135,6 +136,25 @@ anon_wants_look_ahead (const LnAnon *anon)
          && !anon->general_only;
 }
 
+/* anon_look_ahead() for a first hop that was not located as a dotted
+ * quad's text: parsed, then located.  The hop is at a->at, a->len bytes,
+ * in bytes that end at a->limit. */
+static void G_GNUC_NO_INLINE
+look_ahead_parsed (LnAnon *anon)
+{
+  LnLookAhead *a = &anon->ahead[anon->ahead_turn];
+
+  a->quad = FALSE;
+  /* (a token running into the next line is no address: refused below) */
+  if (!ipaddr_parse_host_in (span_make (a->at, a->len), a->limit, &a->tok))
+    {
+      wipe_memory (&a->tok.addr, sizeof a->tok.addr);
+      a->at = NULL;
+      return;
+    }
+  pseudonym_locate (anon->cache, a->period, &a->tok.addr, &a->slot);
+}
+
 void
 anon_look_ahead (LnAnon *anon, LnSpan ahead)
 {
@@ -145,7 +165,8 @@ anon_look_ahead (LnAnon *anon, LnSpan ahead)
   anon->ahead_turn ^= 1;
   a = &anon->ahead[anon->ahead_turn];
   /* the token for the line before the current one, if it was not taken */
-  forget_ahead (a);
+  if (G_UNLIKELY (a->at != NULL))
+    forget_ahead (a);
   /* the key and period of the last record: the next one's in all but the
    * first line of a period, where the slot is located again */
   if (anon->key == NULL || anon->fallback)
@@ -156,31 +177,20 @@ anon_look_ahead (LnAnon *anon, LnSpan ahead)
   end = scan_byte2_in (ahead.p, ahead.p, ahead.p + n, ' ', ',');
   if (end == NULL || end == ahead.p)
     return;
+  /* filled in before the slot is located, so that nothing need be kept
+   * across the call: this runs once a line */
+  a->at = ahead.p;
+  a->len = (size_t) (end - ahead.p);
+  a->limit = ahead.p + ahead.len;
+  a->period = anon->period;
+  a->quad = TRUE;
   /* A dotted quad, where the output is the digest alone: located as text,
    * with no parse (pseudonym_locate_quad).  The modes that also write the
    * address truncated, and a geo lookup, need the address anyway. */
-  if ((anon->config.ip_mode == LN_IP_HMAC || anon->config.ip_mode == LN_IP_HMAC_IPV6)
-      && anon->geo == NULL && ahead.len >= 16
-      && pseudonym_locate_quad (anon->cache, anon->period, ahead.p,
-                                (size_t) (end - ahead.p), &a->slot))
-    {
-      a->quad = TRUE;
-      a->at = ahead.p;
-      a->len = (size_t) (end - ahead.p);
-      a->period = anon->period;
-      return;
-    }
-  /* (a token running into the next line is no address: refused below) */
-  if (!ipaddr_parse_host_in (span_make (ahead.p, (size_t) (end - ahead.p)),
-                             ahead.p + ahead.len, &a->tok))
-    {
-      wipe_memory (&a->tok.addr, sizeof a->tok.addr);
-      return;
-    }
-  a->at = ahead.p;
-  a->len = (size_t) (end - ahead.p);
-  a->period = anon->period;
-  pseudonym_locate (anon->cache, anon->period, &a->tok.addr, &a->slot);
+  if (!(anon->quad_ahead && anon->geo == NULL && ahead.len >= 16
+        && pseudonym_locate_quad (anon->cache, anon->period, ahead.p,
+                                  (size_t) (end - ahead.p), &a->slot)))
+    look_ahead_parsed (anon);
 }
 
 void

@@ -88,6 +88,7 @@ typedef struct {
   LnHostToken tok;           /* unused for a quad */
   const char *at;            /* where it starts in the reader's buffer, or NULL */
   size_t len;
+  const char *limit;         /* the end of the bytes it was looked for in */
   int64_t period;            /* the period @slot was located for */
   LnPseudonymSlot slot;
   gboolean quad;             /* @slot is the text's, @tok unparsed */
@@ -125,6 +126,8 @@ typedef struct {
    * taken, when replaced and by anon_clear */
   LnLookAhead ahead[2];
   unsigned ahead_turn;       /* ahead[ahead_turn ^ 1]: the current line's */
+  gboolean quad_ahead;       /* the output is the digest alone: a dotted
+                              * quad ahead is located as text */
   gboolean general_only;     /* tests: no fast paths, only the general
                                 ones they are compared with */
 } LnAnon;

@@ -330,39 +330,46 @@ locate_quad_aes (const LnPseudonymCache *cache, const char *text, size_t len,
   d = aes128_encrypt_block (rk, d);
   slot->index = (uint64_t) _mm_cvtsi128_si64 (d);
   slot->tag = (uint64_t) _mm_extract_epi64 (d, 1) | 1;
+  start_loading (cache, slot);
   return TRUE;
 }
 #endif
+
+/* pseudonym_locate_quad() in full. */
+static gboolean G_GNUC_NO_INLINE
+locate_quad_slow (LnPseudonymCache *cache, int64_t period, const char *text, size_t len,
+                  LnPseudonymSlot *slot)
+{
+  uint8_t block[16];
+  gboolean ok;
+
+  if (!cache->have_period || cache->period != period)
+    set_period (cache, period);
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (cache->aes)
+    return locate_quad_aes (cache, text, len, slot);
+#endif
+  ok = quad_block_portable (text, len, block);
+  if (ok)
+    {
+      slot->index = siphash13_128 (cache->keys->sip_quad, block, sizeof block, &slot->tag);
+      slot->tag |= 1;
+      start_loading (cache, slot);
+    }
+  wipe_memory (block, sizeof block);
+  return ok;
+}
 
 gboolean
 pseudonym_locate_quad (LnPseudonymCache *cache, int64_t period, const char *text, size_t len,
                        LnPseudonymSlot *slot)
 {
-  if (G_UNLIKELY (!cache->have_period || cache->period != period))
-    set_period (cache, period);
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (cache->aes)
-    {
-      if (!locate_quad_aes (cache, text, len, slot))
-        return FALSE;
-    }
-  else
+  /* once a line: a tail call, without the register saves of the rest */
+  if (G_LIKELY (cache->aes && cache->have_period && cache->period == period))
+    return locate_quad_aes (cache, text, len, slot);
 #endif
-    {
-      uint8_t block[16];
-      gboolean ok = quad_block_portable (text, len, block);
-
-      if (ok)
-        {
-          slot->index = siphash13_128 (cache->keys->sip_quad, block, sizeof block, &slot->tag);
-          slot->tag |= 1;
-        }
-      wipe_memory (block, sizeof block);
-      if (!ok)
-        return FALSE;
-    }
-  start_loading (cache, slot);
-  return TRUE;
+  return locate_quad_slow (cache, period, text, len, slot);
 }
 
 gboolean
