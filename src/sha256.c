@@ -174,24 +174,48 @@ hmac_16_ni (const LnHmacKey *key, const uint8_t data[16], uint8_t out[LN_SHA256_
   _mm_storeu_si128 ((__m128i *) (void *) (out + 16), swap_words (efgh));
 }
 
+/* -1 until known; then whether compress() and hmac_sha256_16() use
+ * SHA-NI.  The answer never changes but through sha256_use_hardware(), so
+ * threads racing to work it out only repeat it (atomic, so that the race
+ * is not undefined behaviour). */
+static _Atomic int sha_ni_in_use = -1;
+
+static int
+cpu_has_sha_ni (void)
+{
+  unsigned a, b, c, d;
+
+  return __get_cpuid_count (7, 0, &a, &b, &c, &d) && (b & (1u << 29))
+         && __get_cpuid (1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9));
+}
+
 static int
 have_sha_ni (void)
 {
-  /* computed once; the answer never changes, so threads racing here only
-   * repeat it (atomic, so that the race is not undefined behaviour) */
-  static _Atomic int known = -1;
-  int answer = atomic_load_explicit (&known, memory_order_relaxed);
-  unsigned a, b, c, d;
+  int answer = atomic_load_explicit (&sha_ni_in_use, memory_order_relaxed);
 
   if (answer < 0)
     {
-      answer = __get_cpuid_count (7, 0, &a, &b, &c, &d) && (b & (1u << 29))
-               && __get_cpuid (1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9));
-      atomic_store_explicit (&known, answer, memory_order_relaxed);
+      answer = cpu_has_sha_ni ();
+      atomic_store_explicit (&sha_ni_in_use, answer, memory_order_relaxed);
     }
   return answer;
 }
 #endif
+
+int
+sha256_use_hardware (int enable)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  int answer = enable && cpu_has_sha_ni ();
+
+  atomic_store_explicit (&sha_ni_in_use, answer, memory_order_relaxed);
+  return answer;
+#else
+  (void) enable;
+  return 0;
+#endif
+}
 
 /* The eight state words, big-endian: the digest's bytes. */
 static inline void

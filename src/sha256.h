@@ -50,6 +50,12 @@ void hmac_sha256 (const LnHmacKey *key, const void *data, size_t len,
 void hmac_sha256_16 (const LnHmacKey *key, const uint8_t data[16],
                      uint8_t out[LN_SHA256_LEN]);
 
+/* Whether SHA-256 uses the CPU's SHA extensions where it has them, as it
+ * does unless told otherwise; 0 makes it use the portable code, for the
+ * tests of both.  Returns whether the extensions are in use now.  Not
+ * for use while other threads hash. */
+int sha256_use_hardware (int enable);
+
 /* HKDF-SHA-256 (RFC 5869): derives @out_len bytes (at most 255 * 32) from
  * @ikm with @salt and @info.  Returns 0, or -1 when @out_len is too big. */
 int hkdf_sha256 (const uint8_t *salt, size_t salt_len,

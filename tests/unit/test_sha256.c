@@ -78,7 +78,8 @@ hmac_hex (const uint8_t *key, size_t key_len, const void *data, size_t len,
 
 /* ------------------------------------------------------------- SHA-256 */
 
-Test (sha256, known_values)
+static void
+check_sha256_known_values (void)
 {
   char hex[2 * LN_SHA256_LEN + 1];
 
@@ -91,7 +92,13 @@ Test (sha256, known_values)
   cr_assert_str_eq (hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
-Test (sha256, random_lengths_against_glib)
+Test (sha256, known_values)
+{
+  check_sha256_known_values ();
+}
+
+static void
+check_sha256_random_lengths_against_glib (void)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (SEED);
   uint8_t data[300];
@@ -111,6 +118,11 @@ Test (sha256, random_lengths_against_glib)
       cr_assert_str_eq (ours, glib, "SHA-256 of %zu random bytes: %s, GLib says %s",
                         len, ours, glib);
     }
+}
+
+Test (sha256, random_lengths_against_glib)
+{
+  check_sha256_random_lengths_against_glib ();
 }
 
 Test (sha256, incremental_split_at_every_offset)
@@ -233,7 +245,8 @@ static const HmacCase rfc4231[] = {
             "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2" },
 };
 
-Test (hmac, rfc4231_cases_1_to_7)
+static void
+check_hmac_rfc4231_cases_1_to_7 (void)
 {
   size_t i;
 
@@ -271,7 +284,13 @@ Test (hmac, rfc4231_cases_1_to_7)
     }
 }
 
-Test (hmac, random_keys_against_glib)
+Test (hmac, rfc4231_cases_1_to_7)
+{
+  check_hmac_rfc4231_cases_1_to_7 ();
+}
+
+static void
+check_hmac_random_keys_against_glib (void)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 2);
   uint8_t key[200], data[300];
@@ -294,9 +313,15 @@ Test (hmac, random_keys_against_glib)
     }
 }
 
+Test (hmac, random_keys_against_glib)
+{
+  check_hmac_random_keys_against_glib ();
+}
+
 /* The 16-byte special case (the pseudonym cache's misses) against GLib,
  * with every key length around the block size. */
-Test (hmac, sixteen_bytes_against_glib)
+static void
+check_hmac_sixteen_bytes_against_glib (void)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 5);
   uint8_t key[200], data[16], mac[LN_SHA256_LEN], general[LN_SHA256_LEN];
@@ -321,6 +346,11 @@ Test (hmac, sixteen_bytes_against_glib)
       glib = g_compute_hmac_for_data (G_CHECKSUM_SHA256, key, key_len, data, sizeof data);
       cr_assert_str_eq (hex, glib, "key of %zu bytes: %s, GLib %s", key_len, hex, glib);
     }
+}
+
+Test (hmac, sixteen_bytes_against_glib)
+{
+  check_hmac_sixteen_bytes_against_glib ();
 }
 
 Test (hmac, key_state_reusable_and_unchanged)
@@ -488,5 +518,50 @@ Test (sha256, null_data_of_length_zero)
   sha256_update (&ctx, NULL, 0);            /* and with bytes buffered */
   sha256_final (&ctx, digest);
   to_hex (digest, sizeof digest, hex);
+  cr_assert_str_eq (hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+/* The same checks on the portable code, which a CPU with SHA-NI would
+ * never run: each test runs in a process of its own, so the switch holds
+ * for that test alone. */
+static void
+use_portable_code (void)
+{
+  cr_assert_eq (sha256_use_hardware (0), 0);
+}
+
+Test (portable, sha256_known_values, .init = use_portable_code)
+{
+  check_sha256_known_values ();
+}
+
+Test (portable, sha256_random_lengths_against_glib, .init = use_portable_code)
+{
+  check_sha256_random_lengths_against_glib ();
+}
+
+Test (portable, hmac_rfc4231_cases_1_to_7, .init = use_portable_code)
+{
+  check_hmac_rfc4231_cases_1_to_7 ();
+}
+
+Test (portable, hmac_random_keys_against_glib, .init = use_portable_code)
+{
+  check_hmac_random_keys_against_glib ();
+}
+
+Test (portable, hmac_sixteen_bytes_against_glib, .init = use_portable_code)
+{
+  check_hmac_sixteen_bytes_against_glib ();
+}
+
+Test (portable, switch_back_to_hardware)
+{
+  char hex[2 * LN_SHA256_LEN + 1];
+  int hardware = sha256_use_hardware (1);
+
+  cr_assert_eq (sha256_use_hardware (0), 0);
+  cr_assert_eq (sha256_use_hardware (1), hardware);
+  sha256_hex ("abc", 3, hex);
   cr_assert_str_eq (hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
