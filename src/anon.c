@@ -113,7 +113,7 @@ anon_init (LnAnon *anon, const LnAnonConfig *config, LnKeyring *keyring,
   buf_init (&anon->scratch, 512);
   for (t = 0; t < LN_FIELD__COUNT; t++)
     anon->action[t] = field_action (config, (LnFieldType) t);
-  anon->quad_ahead = (config->ip_mode == LN_IP_HMAC || config->ip_mode == LN_IP_HMAC_IPV6);
+  anon->text_ahead = (config->ip_mode == LN_IP_HMAC || config->ip_mode == LN_IP_HMAC_IPV6);
 }
 
 /* Wipes a look-ahead token and marks it unused. */
@@ -122,10 +122,10 @@ forget_ahead (LnLookAhead *a)
 {
   if (a->at != NULL)
     {
-      if (!a->quad)
+      if (!a->as_text)
         wipe_memory (&a->tok.addr, sizeof a->tok.addr);
       a->at = NULL;
-      a->quad = FALSE;
+      a->as_text = FALSE;
     }
 }
 
@@ -137,14 +137,21 @@ anon_wants_look_ahead (const LnAnon *anon)
 }
 
 /* anon_look_ahead() for a first hop that was not located as a dotted
- * quad's text: parsed, then located.  The hop is at a->at, a->len bytes,
- * in bytes that end at a->limit. */
+ * quad's text: an IPv6 address's text, if the output is the digest alone;
+ * otherwise parsed, then located.  The hop is at a->at, a->len bytes, in
+ * bytes that end at a->limit. */
 static void G_GNUC_NO_INLINE
-look_ahead_parsed (LnAnon *anon)
+look_ahead_other (LnAnon *anon)
 {
   LnLookAhead *a = &anon->ahead[anon->ahead_turn];
 
-  a->quad = FALSE;
+  if (anon->text_ahead && anon->geo == NULL && a->limit - a->at >= 48
+      && pseudonym_locate_text6 (anon->cache, a->period, a->at, a->len, &a->slot))
+    {
+      a->family = LN_AF_INET6;
+      return;
+    }
+  a->as_text = FALSE;
   /* (a token running into the next line is no address: refused below) */
   if (!ipaddr_parse_host_in (span_make (a->at, a->len), a->limit, &a->tok))
     {
@@ -183,14 +190,15 @@ anon_look_ahead (LnAnon *anon, LnSpan ahead)
   a->len = (size_t) (end - ahead.p);
   a->limit = ahead.p + ahead.len;
   a->period = anon->period;
-  a->quad = TRUE;
+  a->as_text = TRUE;
+  a->family = LN_AF_INET;
   /* A dotted quad, where the output is the digest alone: located as text,
    * with no parse (pseudonym_locate_quad).  The modes that also write the
    * address truncated, and a geo lookup, need the address anyway. */
-  if (!(anon->quad_ahead && anon->geo == NULL && ahead.len >= 16
+  if (!(anon->text_ahead && anon->geo == NULL && ahead.len >= 16
         && pseudonym_locate_quad (anon->cache, anon->period, ahead.p,
                                   (size_t) (end - ahead.p), &a->slot)))
-    look_ahead_parsed (anon);
+    look_ahead_other (anon);
 }
 
 void
@@ -557,7 +565,7 @@ prefetch_client (LnAnon *anon, const LnField *f)
    * old one was still in use). */
   here = a->at == f->raw.p && a->at == anon->line && a->len == hop
          && a->period == anon->period;
-  if (here && a->quad)
+  if (here && a->as_text)
     {
       /* located as text: the hop is that text, so its address, if it
        * parses, is the one the text's slot stands for */
@@ -572,7 +580,7 @@ prefetch_client (LnAnon *anon, const LnField *f)
                               &anon->client_slot);
         }
       a->at = NULL;
-      a->quad = FALSE;
+      a->as_text = FALSE;
       return true;
     }
   if (here)
@@ -853,15 +861,15 @@ anon_keyed_client (LnAnon *anon, LnSpan token, const char *limit, int64_t epoch,
       return 0;
     }
   here = a->at == token.p && a->len == token.len && a->period == anon->period;
-  if (here && a->quad)
+  if (here && a->as_text)
     {
       /* located as text a line ago: a hit needs no parse; a miss parses
        * the text, and only an address is remembered under its slot */
       uint8_t digest[LN_PSEUDONYM_BYTES];
 
       a->at = NULL;
-      a->quad = FALSE;
-      family = LN_AF_INET;
+      a->as_text = FALSE;
+      family = a->family;
       if (!pseudonym_probe (anon->cache, &a->slot, digest))
         {
           if (!ipaddr_parse_bare_in (token, limit, &own))
@@ -873,7 +881,7 @@ anon_keyed_client (LnAnon *anon, LnSpan token, const char *limit, int64_t epoch,
           pseudonym_insert (anon->cache, anon->key, &a->slot, &own, digest);
           wipe_memory (&own, sizeof own);
         }
-      /* the look-ahead made a quad slot only in these two modes */
+      /* the look-ahead made a text's slot only in these two modes */
       n = anon->config.ip_mode == LN_IP_HMAC ? pseudonym_format_token (digest, out)
                                              : pseudonym_format_ipv6 (digest, out);
       count_client (anon, family);

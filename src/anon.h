@@ -82,16 +82,18 @@ typedef struct {
 } LnAnonStats;
 
 /* A line's first token, parsed before the line is processed; or, for a
- * dotted quad in the modes whose output is the digest alone, only located
- * as text (pseudonym_locate_quad): a cache hit then needs no parse. */
+ * dotted quad or an IPv6 address in the modes whose output is the digest
+ * alone, only located as text (pseudonym_locate_quad, _text6): a cache
+ * hit then needs no parse. */
 typedef struct {
-  LnHostToken tok;           /* unused for a quad */
+  LnHostToken tok;           /* unused for a text */
   const char *at;            /* where it starts in the reader's buffer, or NULL */
   size_t len;
   const char *limit;         /* the end of the bytes it was looked for in */
   int64_t period;            /* the period @slot was located for */
   LnPseudonymSlot slot;
-  gboolean quad;             /* @slot is the text's, @tok unparsed */
+  gboolean as_text;          /* @slot is the text's, @tok unparsed */
+  int family;                /* as_text: the address family of such a text */
 } LnLookAhead;
 
 typedef struct {
@@ -126,8 +128,8 @@ typedef struct {
    * taken, when replaced and by anon_clear */
   LnLookAhead ahead[2];
   unsigned ahead_turn;       /* ahead[ahead_turn ^ 1]: the current line's */
-  gboolean quad_ahead;       /* the output is the digest alone: a dotted
-                              * quad ahead is located as text */
+  gboolean text_ahead;       /* the output is the digest alone: an address
+                              * ahead is located as text */
   gboolean general_only;     /* tests: no fast paths, only the general
                                 ones they are compared with */
 } LnAnon;

@@ -40,11 +40,13 @@ typedef struct {
   uint8_t rk[16 * LN_AES128_ROUND_KEYS];
   uint8_t period_mask[16];
   uint8_t quad_mask[16];      /* the same for a dotted quad's text */
+  uint8_t text6_mask[16];     /* and for an IPv6 address's text */
   /* SipHash fallback: a random key, and the current period's key
    * SipHash-2-4-128(key, period) */
   uint8_t sip[16];
   uint8_t sip_period[16];
   uint8_t sip_quad[16];       /* the same for a dotted quad's text */
+  uint8_t sip_text6[16];      /* and for an IPv6 address's text */
 } SlotKeys;
 
 struct LnPseudonymCache {
@@ -143,17 +145,20 @@ pseudonym_cache_uses_aes (const LnPseudonymCache *cache)
  * one period's key), so each period gets its own digest key.  Records
  * arrive in time order, so this runs about once per period.  A dotted
  * quad's text (pseudonym_locate_quad) gets a key of its own as well: its
- * 16-byte block could be some address's bytes too. */
+ * 16-byte block could be some address's bytes too; so does an IPv6
+ * address's text (pseudonym_locate_text6). */
 static void G_GNUC_NO_INLINE
 set_period (LnPseudonymCache *cache, int64_t period)
 {
-  static const char domains[2][9] = { "lognym-p", "lognym-q" };
-  uint8_t *const masks[2] = { cache->keys->period_mask, cache->keys->quad_mask };
-  uint8_t *const sips[2] = { cache->keys->sip_period, cache->keys->sip_quad };
+  static const char domains[3][9] = { "lognym-p", "lognym-q", "lognym-6" };
+  uint8_t *const masks[3] = { cache->keys->period_mask, cache->keys->quad_mask,
+                              cache->keys->text6_mask };
+  uint8_t *const sips[3] = { cache->keys->sip_period, cache->keys->sip_quad,
+                             cache->keys->sip_text6 };
   uint8_t block[16];
   size_t i, d;
 
-  for (d = 0; d < 2; d++)
+  for (d = 0; d < G_N_ELEMENTS (domains); d++)
     {
       /* the period, and a constant that no 8-byte period prefix makes
        * ambiguous */
@@ -370,6 +375,112 @@ pseudonym_locate_quad (LnPseudonymCache *cache, int64_t period, const char *text
     return locate_quad_aes (cache, text, len, slot);
 #endif
   return locate_quad_slow (cache, period, text, len, slot);
+}
+
+/* An IPv6 address's text as three blocks: its bytes, zeros, and its
+ * length in the last byte.  FALSE unless @len is 1 to LN_TEXT6_MAX and
+ * every byte a hex digit or a colon. */
+static inline gboolean
+text6_block_portable (const char *text, size_t len, uint8_t block[48])
+{
+  size_t i;
+
+  if (len == 0 || len > LN_TEXT6_MAX)
+    return FALSE;
+  memset (block, 0, 48);
+  for (i = 0; i < len; i++)
+    {
+      char c = text[i];
+
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+            || c == ':'))
+        return FALSE;
+      block[i] = (uint8_t) c;
+    }
+  block[47] = (uint8_t) len;
+  return TRUE;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The part of one 16-byte block of text that is in the text (@left bytes
+ * of it, at most 16, maybe none), and whether those are all hex digits or
+ * colons. */
+__attribute__ ((target ("sse4.1")))
+static inline __m128i
+text6_part (__m128i v, int left, int *bad)
+{
+  const __m128i iota = _mm_setr_epi8 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m128i in_text = _mm_cmpgt_epi8 (_mm_set1_epi8 ((char) left), iota);
+  /* 'A'..'F' or'ed with 0x20 is 'a'..'f'; bytes of 0x80 and up compare
+   * as negative */
+  const __m128i lower = _mm_or_si128 (v, _mm_set1_epi8 (0x20));
+  const __m128i ok
+    = _mm_or_si128 (_mm_or_si128 (_mm_and_si128 (_mm_cmpgt_epi8 (v, _mm_set1_epi8 ('0' - 1)),
+                                                 _mm_cmpgt_epi8 (_mm_set1_epi8 ('9' + 1), v)),
+                                  _mm_and_si128 (_mm_cmpgt_epi8 (lower, _mm_set1_epi8 ('a' - 1)),
+                                                 _mm_cmpgt_epi8 (_mm_set1_epi8 ('f' + 1), lower))),
+                    _mm_cmpeq_epi8 (v, _mm_set1_epi8 (':')));
+
+  *bad |= _mm_movemask_epi8 (_mm_andnot_si128 (ok, in_text));
+  return _mm_and_si128 (v, in_text);
+}
+
+/* text6_block_portable() in registers, and its slot: CBC-MAC under the
+ * slot key, whose input always has three blocks (so that CBC-MAC is a
+ * pseudorandom function of it), the first whitened with the period's
+ * text mask.  The text is never stored. */
+__attribute__ ((target ("aes,sse4.1")))
+static gboolean
+locate_text6_aes (const LnPseudonymCache *cache, const char *text, size_t len,
+                  LnPseudonymSlot *slot)
+{
+  const __m128i *rk = (const __m128i *) (const void *) cache->keys->rk;
+  const __m128i *in = (const __m128i *) (const void *) text;
+  __m128i b0, b1, b2, d;
+  int bad = 0;
+
+  if (len - 1 >= LN_TEXT6_MAX)
+    return FALSE;
+  b0 = text6_part (_mm_loadu_si128 (in), (int) len, &bad);
+  b1 = text6_part (_mm_loadu_si128 (in + 1), (int) len - 16, &bad);
+  b2 = text6_part (_mm_loadu_si128 (in + 2), (int) len - 32, &bad);
+  if (bad)
+    return FALSE;
+  b2 = _mm_insert_epi8 (b2, (int) len, 15);
+  d = _mm_xor_si128 (b0, _mm_load_si128 ((const __m128i *) (const void *)
+                                         cache->keys->text6_mask));
+  d = aes128_encrypt_block (rk, d);
+  d = aes128_encrypt_block (rk, _mm_xor_si128 (d, b1));
+  d = aes128_encrypt_block (rk, _mm_xor_si128 (d, b2));
+  slot->index = (uint64_t) _mm_cvtsi128_si64 (d);
+  slot->tag = (uint64_t) _mm_extract_epi64 (d, 1) | 1;
+  start_loading (cache, slot);
+  return TRUE;
+}
+#endif
+
+gboolean
+pseudonym_locate_text6 (LnPseudonymCache *cache, int64_t period, const char *text,
+                        size_t len, LnPseudonymSlot *slot)
+{
+  uint8_t block[48];
+  gboolean ok;
+
+  if (!cache->have_period || cache->period != period)
+    set_period (cache, period);
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (cache->aes)
+    return locate_text6_aes (cache, text, len, slot);
+#endif
+  ok = text6_block_portable (text, len, block);
+  if (ok)
+    {
+      slot->index = siphash13_128 (cache->keys->sip_text6, block, sizeof block, &slot->tag);
+      slot->tag |= 1;
+      start_loading (cache, slot);
+    }
+  wipe_memory (block, sizeof block);
+  return ok;
 }
 
 gboolean

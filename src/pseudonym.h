@@ -79,6 +79,16 @@ void pseudonym_lookup (LnPseudonymCache *cache, const LnHmacKey *key,
 gboolean pseudonym_locate_quad (LnPseudonymCache *cache, int64_t period, const char *text,
                                 size_t len, LnPseudonymSlot *slot);
 
+/* The same for an IPv6 address still in text form: @len bytes at @text
+ * (48 bytes there must be readable), 1 to LN_TEXT6_MAX of them, hex
+ * digits and colons only (so never a dotted quad's text: an address with
+ * an IPv4 tail, a zone or brackets is parsed instead); FALSE for any
+ * other text.  Its slots are keyed apart from both other kinds, and it is
+ * used as pseudonym_locate_quad() is. */
+#define LN_TEXT6_MAX 39
+gboolean pseudonym_locate_text6 (LnPseudonymCache *cache, int64_t period, const char *text,
+                                 size_t len, LnPseudonymSlot *slot);
+
 /* pseudonym_lookup() in two steps: the digest at @slot into @out, TRUE on
  * a hit; after a miss, pseudonym_insert() computes it for @addr and
  * remembers it at @slot. */

@@ -1160,13 +1160,20 @@ assert_client_as_plain (KeyedFx *ahead, KeyedFx *plain, LnSpan line)
  * (two lines of each day in turn: a line's look-ahead is made with the
  * period of the line before the one before it, and a slot located for the
  * wrong period would hit the other day's pseudonym), first tokens
- * that are no client (vhost), lists, ports, host names. */
+ * that are no client (vhost), lists, ports, host names; IPv6 texts that
+ * are located as text (hex digits and colons, any case, up to the longest
+ * form) and those that are not (a dotted tail, a zone), and texts of hex
+ * digits and colons that are no address.  The --stats counts of client
+ * families agree too. */
 Test (anon, look_ahead_as_without)
 {
   static const char *const clients[] = {
     "192.0.2.7", "192.0.2.7", "2001:db8::1", "192.0.2.7", "192.0.2.7:5678",
     "2001:db8::1", "host.example", "198.51.100.1,192.0.2.7", "-", "[2001:db8::1]:443",
-    "203.0.113.9", "203.0.113.9", "2001:db8::1",
+    "203.0.113.9", "203.0.113.9", "2001:db8::1", "2001:DB8::1",
+    "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+    "::ffff:192.0.2.7", "::ffff:192.0.2.7", "fe80::1%eth0", "2001:db8::1,192.0.2.7",
+    "1:2:3:4:5:6:7:8:9", "abc", "::", "::", "2001:db8::1",
   };
   static const char *const formats[] = { "combined", "vhost_combined" };
   g_autofree char *dir = g_dir_make_tmp ("lognym-test-XXXXXX", NULL);
@@ -1204,6 +1211,9 @@ Test (anon, look_ahead_as_without)
                                                        text->len - starts[i + 1]));
           assert_client_as_plain (&ahead, &plain, line);
         }
+      cr_assert_eq (ahead.fx->anon.stats.clients_v4, plain.fx->anon.stats.clients_v4);
+      cr_assert_eq (ahead.fx->anon.stats.clients_v6, plain.fx->anon.stats.clients_v6);
+      cr_assert_eq (ahead.fx->anon.stats.clients_other, plain.fx->anon.stats.clients_other);
       keyed_free (&ahead);
       keyed_free (&plain);
       g_free (starts);

@@ -858,6 +858,147 @@ Test (quad, siphash, .timeout = 10)
   check_quad (FALSE);
 }
 
+/* ------------------------------ an IPv6 address's text (pseudonym_locate_text6) */
+
+/* @text in a buffer of exactly max (48, its length) bytes, the rest
+ * filled with @fill: the locate may read 48, and a sanitizer catches one
+ * more. */
+static gboolean
+locate_text6 (LnPseudonymCache *cache, int64_t period, const char *text, char fill,
+              LnPseudonymSlot *slot)
+{
+  size_t len = strlen (text);
+  g_autofree char *buf = g_malloc (MAX (len, 48));
+
+  memset (buf, fill, MAX (len, 48));
+  memcpy (buf, text, len);
+  return pseudonym_locate_text6 (cache, period, buf, len, slot);
+}
+
+/* As check_quad(): exactly the texts of 1 to 39 hex digits and colons are
+ * taken, with the same answer on both slot digests, whatever bytes follow
+ * them; a text's entry, made after its parse, answers with its address's
+ * HMAC; the slot depends on every byte of all three blocks, the length
+ * and the period, and is keyed apart from the quads' and the addresses'
+ * slots. */
+static void
+check_text6 (gboolean allow_aes)
+{
+  g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
+  g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new_full (64, allow_aes, NULL);
+  static const char long_text[] = "2001:0db8:85a3:0000:0000:8a2e:0370:7334";
+  static const char *const taken[] = {
+    "2001:db8::1", "::", "::1", "2001:DB8::1", long_text, "fe80::", "abcdef", "1", ":",
+    "AbCdEf:09",
+  };
+  static const char *const refused[] = {
+    "", "192.0.2.7", "::ffff:192.0.2.7", "fe80::1%eth0", "[2001:db8::1]", "2001:db8::g",
+    "2001:0db8:85a3:0000:0000:8a2e:0370:73345", "2001:db8::1 ", "2001:db8::\xb1", "-",
+    "2001:db8::/32", "2001:db8::1,::2",
+  };
+  LnPseudonymSlot slot, again, other;
+  size_t i, j;
+
+  cr_assert_eq (strlen (long_text), LN_TEXT6_MAX);
+  for (i = 0; i < G_N_ELEMENTS (taken); i++)
+    cr_assert (locate_text6 (cache, 1, taken[i], 0, &slot), "refused \"%s\"", taken[i]);
+  for (i = 0; i < G_N_ELEMENTS (refused); i++)
+    cr_assert (!locate_text6 (cache, 1, refused[i], 0, &slot), "took \"%s\"", refused[i]);
+  /* every byte but a hex digit or a colon, at every place of all three
+   * blocks */
+  for (i = 0; i < LN_TEXT6_MAX; i++)
+    for (j = 1; j < 256; j++)
+      {
+        char text[sizeof long_text];
+
+        if (g_ascii_isxdigit ((char) j) || j == ':')
+          continue;
+        memcpy (text, long_text, sizeof text);
+        text[i] = (char) j;
+        cr_assert (!locate_text6 (cache, 1, text, 0, &slot), "took byte %zu at %zu", j, i);
+      }
+  /* what follows the text is not in its slot */
+  for (i = 0; i < G_N_ELEMENTS (taken); i++)
+    {
+      cr_assert (locate_text6 (cache, 1, taken[i], 0, &slot));
+      cr_assert (locate_text6 (cache, 1, taken[i], (char) 0xff, &again));
+      cr_assert (again.index == slot.index && again.tag == slot.tag, "\"%s\"", taken[i]);
+    }
+
+  /* a miss, the insert after the parse, then a hit: the address's HMAC */
+  {
+    LnAddr a = parse (long_text);
+    uint8_t got[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES], v6[16];
+    guint64 hits, misses;
+
+    cr_assert (locate_text6 (cache, 1, long_text, 0, &slot));
+    cr_assert (!pseudonym_probe (cache, &slot, got), "a hit in an empty cache");
+    pseudonym_insert (cache, key, &slot, &a, got);
+    v6_form (&a, v6);
+    glib_digest (test_key, sizeof test_key, v6, want);
+    cr_assert (memcmp (got, want, sizeof got) == 0);
+    memset (got, 0, sizeof got);
+    cr_assert (locate_text6 (cache, 1, long_text, 0, &again));
+    cr_assert (again.index == slot.index && again.tag == slot.tag);
+    cr_assert (pseudonym_probe (cache, &again, got), "no hit for the same text");
+    cr_assert (memcmp (got, want, sizeof got) == 0);
+    pseudonym_cache_counts (cache, &hits, &misses);
+    cr_assert (hits == 1 && misses == 1, "hits %" G_GUINT64_FORMAT ", misses %"
+               G_GUINT64_FORMAT, hits, misses);
+    /* no hit for another text of the same address, another period, or a
+     * text that differs in one byte of any block, or only in its length */
+    cr_assert (locate_text6 (cache, 1, "2001:db8:85a3::8a2e:370:7334", 0, &other));
+    cr_assert (other.tag != slot.tag);
+    cr_assert (locate_text6 (cache, 2, long_text, 0, &other));
+    cr_assert (other.tag != slot.tag, "the period is not in the text's slot");
+    for (i = 0; i < LN_TEXT6_MAX; i++)
+      {
+        char text[sizeof long_text];
+
+        memcpy (text, long_text, sizeof text);
+        text[i] = text[i] == ':' ? '0' : ':';
+        cr_assert (locate_text6 (cache, 1, text, 0, &other));
+        cr_assert (other.tag != slot.tag, "byte %zu is not in the text's slot", i);
+        text[i] = 0;
+        if (i > 0)
+          {
+            cr_assert (locate_text6 (cache, 1, text, 0, &other));
+            cr_assert (other.tag != slot.tag);
+          }
+      }
+  }
+
+  /* "1" as a quad's text, and the address whose bytes are the text's
+   * first block: other slots */
+  {
+    LnAddr a;
+    LnPseudonymSlot quad;
+    char one[16] = "1";
+
+    cr_assert (locate_text6 (cache, 1, "1", 0, &slot));
+    cr_assert (pseudonym_locate_quad (cache, 1, one, 1, &quad));
+    cr_assert (quad.tag != slot.tag, "a quad's and an IPv6 text's slots agree");
+    memset (&a, 0, sizeof a);
+    a.family = LN_AF_INET6;
+    memcpy (a.bytes, "::1", 3);
+    cr_assert (locate_text6 (cache, 1, "::1", 0, &slot));
+    pseudonym_locate (cache, 1, &a, &other);
+    cr_assert (other.tag != slot.tag, "a text and an address share a slot digest");
+  }
+}
+
+Test (text6, aes, .timeout = 10)
+{
+  if (!aes128_available ())
+    cr_skip_test ("no AES-NI on this CPU");
+  check_text6 (TRUE);
+}
+
+Test (text6, siphash, .timeout = 10)
+{
+  check_text6 (FALSE);
+}
+
 /* The base32 encoder, every 5-bit value at every position. */
 Test (token, every_group_value_at_every_position)
 {
