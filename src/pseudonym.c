@@ -264,12 +264,35 @@ start_loading (const LnPseudonymCache *cache, const LnPseudonymSlot *slot)
 #endif
 }
 
+/* The slot keys of @period, made if the last ones were another's. */
+static inline void
+use_period (LnPseudonymCache *cache, int64_t period)
+{
+  if (G_UNLIKELY (!cache->have_period || cache->period != period))
+    set_period (cache, period);
+}
+
+/* Without AES-NI: the slot of a text's @block of @size bytes under the
+ * SipHash @key, where @taken; the block is wiped either way. */
+static gboolean
+locate_block_sip (const LnPseudonymCache *cache, const uint8_t key[16], uint8_t *block,
+                  size_t size, gboolean taken, LnPseudonymSlot *slot)
+{
+  if (taken)
+    {
+      slot->index = siphash13_128 (key, block, size, &slot->tag);
+      slot->tag |= 1;
+      start_loading (cache, slot);
+    }
+  wipe_memory (block, size);
+  return taken;
+}
+
 void
 pseudonym_locate (LnPseudonymCache *cache, int64_t period, const LnAddr *addr,
                   LnPseudonymSlot *slot)
 {
-  if (G_UNLIKELY (!cache->have_period || cache->period != period))
-    set_period (cache, period);
+  use_period (cache, period);
 #if defined(__x86_64__) && defined(__GNUC__)
   if (cache->aes)
     digest_aes (cache, addr, slot);
@@ -346,23 +369,14 @@ locate_quad_slow (LnPseudonymCache *cache, int64_t period, const char *text, siz
                   LnPseudonymSlot *slot)
 {
   uint8_t block[16];
-  gboolean ok;
 
-  if (!cache->have_period || cache->period != period)
-    set_period (cache, period);
+  use_period (cache, period);
 #if defined(__x86_64__) && defined(__GNUC__)
   if (cache->aes)
     return locate_quad_aes (cache, text, len, slot);
 #endif
-  ok = quad_block_portable (text, len, block);
-  if (ok)
-    {
-      slot->index = siphash13_128 (cache->keys->sip_quad, block, sizeof block, &slot->tag);
-      slot->tag |= 1;
-      start_loading (cache, slot);
-    }
-  wipe_memory (block, sizeof block);
-  return ok;
+  return locate_block_sip (cache, cache->keys->sip_quad, block, sizeof block,
+                           quad_block_portable (text, len, block), slot);
 }
 
 gboolean
@@ -464,23 +478,14 @@ pseudonym_locate_text6 (LnPseudonymCache *cache, int64_t period, const char *tex
                         size_t len, LnPseudonymSlot *slot)
 {
   uint8_t block[48];
-  gboolean ok;
 
-  if (!cache->have_period || cache->period != period)
-    set_period (cache, period);
+  use_period (cache, period);
 #if defined(__x86_64__) && defined(__GNUC__)
   if (cache->aes)
     return locate_text6_aes (cache, text, len, slot);
 #endif
-  ok = text6_block_portable (text, len, block);
-  if (ok)
-    {
-      slot->index = siphash13_128 (cache->keys->sip_text6, block, sizeof block, &slot->tag);
-      slot->tag |= 1;
-      start_loading (cache, slot);
-    }
-  wipe_memory (block, sizeof block);
-  return ok;
+  return locate_block_sip (cache, cache->keys->sip_text6, block, sizeof block,
+                           text6_block_portable (text, len, block), slot);
 }
 
 gboolean

@@ -762,6 +762,39 @@ locate_text (LnPseudonymCache *cache, int64_t period, const char *text, LnPseudo
   return pseudonym_locate_quad (cache, period, buf, len, slot);
 }
 
+/* Locates @text's slot for @period, FALSE if the text is refused. */
+typedef gboolean (*LocateText) (LnPseudonymCache *cache, int64_t period, const char *text,
+                                LnPseudonymSlot *slot);
+
+/* A miss on the slot of @text (an address) in period 1, the insert of its
+ * parsed address, then a hit: both answer with the address's HMAC, as
+ * GLib computes it, and the cache counts one of each.  Returns the slot. */
+static LnPseudonymSlot
+check_miss_then_hit (LnPseudonymCache *cache, const LnHmacKey *key, LocateText locate,
+                     const char *text)
+{
+  LnAddr a = parse (text);
+  LnPseudonymSlot slot, again;
+  uint8_t got[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES], v6[16];
+  guint64 hits, misses;
+
+  cr_assert (locate (cache, 1, text, &slot));
+  cr_assert (!pseudonym_probe (cache, &slot, got), "a hit in an empty cache");
+  pseudonym_insert (cache, key, &slot, &a, got);
+  v6_form (&a, v6);
+  glib_digest (test_key, sizeof test_key, v6, want);
+  cr_assert (memcmp (got, want, sizeof got) == 0);
+  memset (got, 0, sizeof got);
+  cr_assert (locate (cache, 1, text, &again));
+  cr_assert (again.index == slot.index && again.tag == slot.tag);
+  cr_assert (pseudonym_probe (cache, &again, got), "no hit for the same text");
+  cr_assert (memcmp (got, want, sizeof got) == 0);
+  pseudonym_cache_counts (cache, &hits, &misses);
+  cr_assert (hits == 1 && misses == 1, "hits %" G_GUINT64_FORMAT ", misses %"
+             G_GUINT64_FORMAT, hits, misses);
+  return slot;
+}
+
 /* Exactly the texts of 1 to 15 digits and dots are taken, with the same
  * answer on both slot digests; a text's entry, made after its parse,
  * answers with its address's HMAC; the slot depends on every byte, the
@@ -780,7 +813,7 @@ check_quad (gboolean allow_aes)
     "", "2001:db8::1", "192.0.2.7:80", "1.2.3.4a", "1.2.3.4 ", "-", "1.2.3.4/8",
     "255.255.255.2555", "1234567890123456", "1.2.3.\xb4",
   };
-  LnPseudonymSlot slot, again, other;
+  LnPseudonymSlot slot, other;
   size_t i, j;
 
   for (i = 0; i < G_N_ELEMENTS (taken); i++)
@@ -801,24 +834,7 @@ check_quad (gboolean allow_aes)
 
   /* a miss, the insert after the parse, then a hit: the address's HMAC */
   {
-    LnAddr a = parse ("192.0.2.7");
-    uint8_t got[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES], v6[16];
-    guint64 hits, misses;
-
-    cr_assert (locate_text (cache, 1, "192.0.2.7", &slot));
-    cr_assert (!pseudonym_probe (cache, &slot, got), "a hit in an empty cache");
-    pseudonym_insert (cache, key, &slot, &a, got);
-    v6_form (&a, v6);
-    glib_digest (test_key, sizeof test_key, v6, want);
-    cr_assert (memcmp (got, want, sizeof got) == 0);
-    memset (got, 0, sizeof got);
-    cr_assert (locate_text (cache, 1, "192.0.2.7", &again));
-    cr_assert (again.index == slot.index && again.tag == slot.tag);
-    cr_assert (pseudonym_probe (cache, &again, got), "no hit for the same text");
-    cr_assert (memcmp (got, want, sizeof got) == 0);
-    pseudonym_cache_counts (cache, &hits, &misses);
-    cr_assert (hits == 1 && misses == 1, "hits %" G_GUINT64_FORMAT ", misses %"
-               G_GUINT64_FORMAT, hits, misses);
+    slot = check_miss_then_hit (cache, key, locate_text, "192.0.2.7");
     /* no hit for another text of the same address, another period, or
      * another text with the same bytes before the cut */
     cr_assert (locate_text (cache, 1, "192.000.2.7", &other));
@@ -875,6 +891,13 @@ locate_text6 (LnPseudonymCache *cache, int64_t period, const char *text, char fi
   return pseudonym_locate_text6 (cache, period, buf, len, slot);
 }
 
+static gboolean
+locate_text6_zeros (LnPseudonymCache *cache, int64_t period, const char *text,
+                    LnPseudonymSlot *slot)
+{
+  return locate_text6 (cache, period, text, 0, slot);
+}
+
 /* As check_quad(): exactly the texts of 1 to 39 hex digits and colons are
  * taken, with the same answer on both slot digests, whatever bytes follow
  * them; a text's entry, made after its parse, answers with its address's
@@ -927,24 +950,7 @@ check_text6 (gboolean allow_aes)
 
   /* a miss, the insert after the parse, then a hit: the address's HMAC */
   {
-    LnAddr a = parse (long_text);
-    uint8_t got[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES], v6[16];
-    guint64 hits, misses;
-
-    cr_assert (locate_text6 (cache, 1, long_text, 0, &slot));
-    cr_assert (!pseudonym_probe (cache, &slot, got), "a hit in an empty cache");
-    pseudonym_insert (cache, key, &slot, &a, got);
-    v6_form (&a, v6);
-    glib_digest (test_key, sizeof test_key, v6, want);
-    cr_assert (memcmp (got, want, sizeof got) == 0);
-    memset (got, 0, sizeof got);
-    cr_assert (locate_text6 (cache, 1, long_text, 0, &again));
-    cr_assert (again.index == slot.index && again.tag == slot.tag);
-    cr_assert (pseudonym_probe (cache, &again, got), "no hit for the same text");
-    cr_assert (memcmp (got, want, sizeof got) == 0);
-    pseudonym_cache_counts (cache, &hits, &misses);
-    cr_assert (hits == 1 && misses == 1, "hits %" G_GUINT64_FORMAT ", misses %"
-               G_GUINT64_FORMAT, hits, misses);
+    slot = check_miss_then_hit (cache, key, locate_text6_zeros, long_text);
     /* no hit for another text of the same address, another period, or a
      * text that differs in one byte of any block, or only in its length */
     cr_assert (locate_text6 (cache, 1, "2001:db8:85a3::8a2e:370:7334", 0, &other));
