@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "i18n.h"
 #include "lines.h"
+#include "pump.h"
 #include "reader.h"
 #include "signals.h"
 #include "wipe.h"
@@ -53,6 +54,18 @@ struct LnReader {
   LnReaderIdleFunc idle;
   void *idle_data;
   struct stat st;
+
+  /* An unshared pipe is read by a pump (pump.h), whose blocks l.buf then
+   * is in turn; the reader's own buffer waits in own/own_cap meanwhile,
+   * for lines longer than a block's headroom. */
+  LnPump *pump;
+  gboolean pump_tried;
+  gboolean pump_stopped;  /* by a stop signal: its blocks are taken, then
+                           * reading goes on without it */
+  gboolean in_block;      /* l.buf is the pump's block taken last */
+  size_t lo;              /* pumped: l.buf holds input in [lo, end) */
+  char *own;
+  size_t own_cap;
 };
 
 static void
@@ -182,6 +195,12 @@ void
 reader_set_vector_search (LnReader *reader, gboolean enable)
 {
   reader->avx2 = enable && lines_have_avx2 ();
+}
+
+gboolean
+reader_read_ahead (const LnReader *reader)
+{
+  return reader->pump != NULL;
 }
 
 gboolean
@@ -517,6 +536,25 @@ sniff (LnReader *r, GError **error)
   return TRUE;
 }
 
+/* Grows the buffer to hold @need bytes after r->end. */
+static void
+grow (LnReader *r, size_t need)
+{
+  size_t cap = r->cap * 2;
+  char *bigger;
+
+  while (cap - r->end < need)
+    cap *= 2;
+  bigger = g_malloc (cap);
+  memcpy (bigger, r->l.buf, r->end);
+  wipe_memory (r->l.buf, r->cap);
+  r->dirty = r->end;
+  g_free (r->l.buf);
+  r->l.buf = bigger;
+  r->cap = cap;
+  r->touched = r->end;
+}
+
 /* Moves the unconsumed tail to the front, growing the buffer when a single
  * line fills it.  What the move leaves behind is stale line data: the next
  * read overwrites most of it, and wipe_stale() clears the rest, so raw
@@ -538,17 +576,240 @@ make_room (LnReader *r)
       r->l.start = 0;
     }
   if (r->end == r->cap)
-    {
-      size_t cap = r->cap * 2;
-      char *bigger = g_malloc (cap);
+    grow (r, 1);
+}
 
-      memcpy (bigger, r->l.buf, r->end);
-      wipe_memory (r->l.buf, r->cap);
+/* fill() into the reader's own buffer, after make_room(): r->end moves on
+ * by the bytes read.  Returns those, 0 at the end, -1 on error. */
+static ssize_t
+fill_own (LnReader *r, GError **error)
+{
+  ssize_t n;
+
+  make_room (r);
+  n = fill (r, error);
+  if (n < 0)
+    return -1;
+  r->end += (size_t) n;
+  r->touched = MAX (r->touched, r->end);
+  if (r->dirty > r->end)
+    {
+      wipe_memory (r->l.buf + r->end, r->dirty - r->end);
       r->dirty = r->end;
-      g_free (r->l.buf);
-      r->l.buf = bigger;
-      r->cap = cap;
-      r->touched = r->end;
+    }
+  return n;
+}
+
+/* ------------------------------------------------ pipes read by a pump */
+
+/* A pump reads an unshared pipe (what nobody else reads cannot be read
+ * too far ahead) of plain text, on a machine with a second CPU for it.
+ * LOGNYM_NO_READ_AHEAD turns it off, for tests of both ways. */
+static void
+start_pump (LnReader *r)
+{
+  r->pump_tried = TRUE;
+  if (r->gzip || !r->unshared || !S_ISFIFO (r->st.st_mode) || r->eof
+      || signals_stop_requested () || g_get_num_processors () < 2
+      || g_getenv ("LOGNYM_NO_READ_AHEAD") != NULL)
+    return;
+  r->pump = pump_start (r->fd, READ_BLOCK);
+  r->lo = 0;
+}
+
+/* Before the reader waits: the lines it handed out go now, not when the
+ * block is read into again (compare wait_readable). */
+static void
+wipe_handed_out (LnReader *r)
+{
+  if (r->l.start > r->lo)
+    {
+      wipe_memory (r->l.buf + r->lo, r->l.start - r->lo);
+      r->lo = r->l.start;
+    }
+}
+
+/* wait_readable() for a pumped reader: waits until the pump may have a
+ * block.  The idle hook runs before a wait unless the pipe has data,
+ * which the pump is about to read.  Returns 1, 0 when a stop was
+ * requested, -1 on error. */
+static int
+wait_pumped (LnReader *r, GError **error)
+{
+  int wake = signals_wake_fd ();
+  int timeout = 0;
+
+  for (;;)
+    {
+      struct pollfd pfd[3] = {
+        { .fd = pump_ready_fd (r->pump), .events = POLLIN },
+        { .fd = timeout == 0 ? r->fd : -1, .events = POLLIN },
+        { .fd = wake, .events = POLLIN },
+      };
+      int ready = poll (pfd, wake >= 0 ? 3 : 2, timeout);
+
+      if (ready < 0 && errno != EINTR)
+        {
+          set_io_error (error, r, errno);
+          return -1;
+        }
+      if (ready > 0 && wake >= 0 && pfd[2].revents != 0)
+        signals_drain ();
+      if (signals_stop_requested ())
+        return 0;
+      if (ready > 0 && pfd[0].revents != 0)
+        {
+          pump_clear_ready (r->pump);
+          return 1;
+        }
+      if (ready > 0 && pfd[1].revents != 0 && pfd[2].revents == 0)
+        {
+          timeout = -1;
+          continue;
+        }
+      timeout = -1;
+      wipe_handed_out (r);
+      if (r->idle && !r->idle (r->idle_data, error))
+        return -1;
+      wipe_vector_registers ();
+    }
+}
+
+/* Lets go of l.buf before another buffer takes its place: a block goes
+ * back to the pump; the own buffer is wiped and kept for long lines. */
+static void
+let_go (LnReader *r)
+{
+  if (r->in_block)
+    {
+      pump_give_back (r->pump, r->lo, r->end);
+      return;
+    }
+  wipe_memory (r->l.buf, MAX (r->end, r->dirty));
+  r->dirty = 0;
+  r->own = r->l.buf;
+  r->own_cap = r->cap;
+}
+
+/* The block taken becomes l.buf, the unfinished line copied before its
+ * data (it fits the headroom). */
+static void
+adopt_block (LnReader *r, char *mem, size_t len)
+{
+  size_t tail = r->end - r->l.start;
+  size_t searched = r->scan - r->l.start;
+  size_t start = LN_PUMP_HEADROOM - tail;
+
+  memcpy (mem + start, r->l.buf + r->l.start, tail);
+  let_go (r);
+  r->l.buf = mem;
+  r->cap = LN_PUMP_HEADROOM + READ_BLOCK;
+  r->in_block = TRUE;
+  r->lo = r->l.start = start;
+  r->scan = start + searched;
+  r->end = LN_PUMP_HEADROOM + len;
+}
+
+/* From a block back to the own buffer, with the unfinished line. */
+static void
+to_own_buffer (LnReader *r)
+{
+  size_t tail = r->end - r->l.start;
+  size_t searched = r->scan - r->l.start;
+
+  if (tail > r->own_cap)
+    {
+      /* let_go() wiped it */
+      g_free (r->own);
+      r->own_cap = MAX (r->own_cap * 2, tail);
+      r->own = g_malloc (r->own_cap);
+      r->touched = 0;
+    }
+  memcpy (r->own, r->l.buf + r->l.start, tail);
+  pump_give_back (r->pump, r->lo, r->end);
+  r->l.buf = r->own;
+  r->cap = r->own_cap;
+  r->in_block = FALSE;
+  r->l.start = r->lo = 0;
+  r->scan = searched;
+  r->end = tail;
+  r->dirty = 0;
+  r->touched = MAX (r->touched, tail);
+}
+
+/* A line longer than the headroom: the block's data is added to it in
+ * the own buffer, and the block goes back at once. */
+static void
+append_block (LnReader *r, char *mem, size_t len)
+{
+  if (r->in_block)
+    to_own_buffer (r);
+  make_room (r);
+  r->lo = 0;
+  if (r->cap - r->end < len)
+    grow (r, len);
+  memcpy (r->l.buf + r->end, mem + LN_PUMP_HEADROOM, len);
+  pump_give_back (r->pump, LN_PUMP_HEADROOM, LN_PUMP_HEADROOM + len);
+  r->end += len;
+  r->touched = MAX (r->touched, r->end);
+  if (r->dirty > r->end)
+    {
+      wipe_memory (r->l.buf + r->end, r->dirty - r->end);
+      r->dirty = r->end;
+    }
+}
+
+/* Reading goes on without the pump, in the own buffer. */
+static void
+leave_pump (LnReader *r)
+{
+  if (r->in_block)
+    to_own_buffer (r);
+  pump_free (r->pump);
+  r->pump = NULL;
+}
+
+/* fill_own() for a pumped reader: the next block. */
+static ssize_t
+fill_pumped (LnReader *r, GError **error)
+{
+  for (;;)
+    {
+      char *mem;
+      size_t len;
+      int err;
+
+      /* SIGTERM/SIGINT: what the pump read is finished, what it did not
+       * is read as stop_now() says, without it */
+      if (!r->pump_stopped && signals_stop_requested ())
+        {
+          pump_stop (r->pump);
+          r->pump_stopped = TRUE;
+        }
+      if (pump_take (r->pump, &mem, &len, &err))
+        {
+          r->bytes += len;
+          if (len == 0)
+            {
+              pump_give_back (r->pump, 0, 0);
+              if (err == 0)
+                return 0;
+              set_io_error (error, r, err);
+              return -1;
+            }
+          if (r->end - r->l.start <= LN_PUMP_HEADROOM)
+            adopt_block (r, mem, len);
+          else
+            append_block (r, mem, len);
+          return (ssize_t) len;
+        }
+      if (r->pump_stopped)
+        {
+          leave_pump (r);
+          return fill_own (r, error);
+        }
+      if (wait_pumped (r, error) < 0)
+        return -1;
     }
 }
 
@@ -586,21 +847,15 @@ reader_next_slow (LnReader *r, LnSpan *line, LnSpan *eol, GError **error)
           r->l.line_no++;
           return 1;
         }
-      make_room (r);
+      if (!r->pump_tried)
+        start_pump (r);
       {
-        ssize_t n = fill (r, error);
+        ssize_t n = r->pump ? fill_pumped (r, error) : fill_own (r, error);
 
         if (n < 0)
           return -1;
         if (n == 0)
           r->eof = TRUE;
-        r->end += (size_t) n;
-        r->touched = MAX (r->touched, r->end);
-        if (r->dirty > r->end)
-          {
-            wipe_memory (r->l.buf + r->end, r->dirty - r->end);
-            r->dirty = r->end;
-          }
       }
     }
 }
@@ -659,6 +914,9 @@ reader_next_block (LnReader *r, size_t want, LnBuf *block, GError **error)
 {
   size_t scan = 0;     /* where the search for the last '\n' resumes */
 
+  /* blocks are read in order by the caller's own thread */
+  g_return_val_if_fail (r->pump == NULL, -1);
+  r->pump_tried = TRUE;
   if (r->l.line_no == 0 && r->end == 0 && !r->gzip && !r->eof && r->bytes == 0)
     if (!sniff (r, error))
       return -1;
@@ -791,6 +1049,13 @@ reader_free (LnReader *reader)
     return;
   /* not the whole buffer: a short input leaves most of its pages
    * untouched, and a wipe would fault them in (1 ms on a VM) */
+  if (reader->in_block)
+    {
+      reader->l.buf = reader->own;
+      reader->cap = reader->own_cap;
+    }
+  /* wipes its blocks, the one in l.buf too */
+  pump_free (reader->pump);
   wipe_memory (reader->l.buf, MIN (reader->touched, reader->cap));
   g_free (reader->l.buf);
   if (reader->gzip)

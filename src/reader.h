@@ -106,6 +106,10 @@ gboolean reader_seek (LnReader *reader, uint64_t offset, GError **error);
  * it) or with memchr; for tests and benchmarks of both. */
 void reader_set_vector_search (LnReader *reader, gboolean enable);
 
+/* TRUE while a thread reads the input ahead (pump.h): an unshared pipe
+ * read line by line, unless LOGNYM_NO_READ_AHEAD is set.  For tests. */
+gboolean reader_read_ahead (const LnReader *reader);
+
 /* TRUE for a pipe, terminal or socket: a read may wait. */
 gboolean reader_may_block (const LnReader *reader);
 

@@ -29,8 +29,9 @@
 # --allow-core-dumps is given (seen as a non-root user: /proc/PID files of
 # a non-dumpable process belong to root).
 #
-# Runs three times: --ip=hmac with a key, the default truncate mode, and
-# that with --jobs 2.
+# Runs four times: --ip=hmac with a key, the default truncate mode, that
+# with --jobs 2, and --ip=hmac reading an anonymous pipe (read ahead by a
+# thread of its own) instead of the FIFO.
 # Needs root (gcore attaches with ptrace to a non-dumpable process) and gdb;
 # installs gdb with apt-get when missing.  Skips (77) where that is not
 # possible or ptrace is not permitted.  The counts are printed as "# ..."
@@ -789,11 +790,21 @@ run_paused () {
   shift
   fifo=$WORK/$name.fifo
   out=$WORK/$name.out
-  mkfifo "$fifo" || return 1
-  "$LOGNYM" "$@" -o "$out" <"$fifo" 2>"$WORK/$name.err" &
-  lpid=$!
-  ( exec 3>"$fifo"; cat "$WORK/part1.log" >&3; exec sleep 120 ) &
-  wpid=$!
+  if [ "${FEED:-fifo}" = pipe ]; then
+    # an anonymous pipe, as from Apache: read ahead by a second thread
+    rm -f "$WORK/$name.wpid"
+    { echo "$BASHPID" >"$WORK/$name.wpid"; cat "$WORK/part1.log"; exec sleep 120; } |
+      "$LOGNYM" "$@" -o "$out" 2>"$WORK/$name.err" &
+    lpid=$!
+    for _ in $(seq 1 100); do [ -s "$WORK/$name.wpid" ] && break; sleep 0.05; done
+    wpid=$(cat "$WORK/$name.wpid")
+  else
+    mkfifo "$fifo" || return 1
+    "$LOGNYM" "$@" -o "$out" <"$fifo" 2>"$WORK/$name.err" &
+    lpid=$!
+    ( exec 3>"$fifo"; cat "$WORK/part1.log" >&3; exec sleep 120 ) &
+    wpid=$!
+  fi
   # wait until the output has stopped growing (lognym flushes before it
   # blocks on the empty FIFO)
   prev=-1 stable=0
@@ -812,6 +823,7 @@ run_paused () {
   cp "/proc/$lpid/maps" "$WORK/$name.maps" 2>/dev/null
   cp "/proc/$lpid/smaps" "$WORK/$name.smaps" 2>/dev/null
   grep '^VmLck' "/proc/$lpid/status" >"$WORK/$name.vmlck" 2>/dev/null
+  cp "/proc/$lpid/status" "$WORK/$name.status" 2>/dev/null
   core=$WORK/$name.core
   if gcore -o "$core" "$lpid" >"$WORK/$name.gcore.log" 2>&1 && [ -s "$core.$lpid" ]; then
     pass "$name: gcore took an image of the live process"
@@ -950,6 +962,18 @@ keep truncate
 run_paused jobs --jobs 2
 scan jobs
 keep jobs
+
+# -------------------------------- an anonymous pipe: the read-ahead thread
+
+# Lines from an anonymous pipe are read by a second thread into blocks of
+# its own (pump.c): the blocks given back must be wiped when it waits.
+FEED=pipe run_paused pipe --ip=hmac -k "$KEY"
+threads=$(awk '/^Threads:/ { print $2 }' "$WORK/pipe.status" 2>/dev/null)
+if [ "$(nproc)" -ge 2 ]; then
+  check_eq_lines "pipe: a second thread read ahead (threads when paused)" 2 "$threads"
+fi
+scan pipe "$KEY"
+keep pipe
 
 # ------------------------------------------------------- PR_SET_DUMPABLE
 

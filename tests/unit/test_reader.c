@@ -712,48 +712,146 @@ feed (gpointer p)
   return NULL;
 }
 
+/* The pipe tests run twice: read ahead by a pump thread (the default on
+ * a machine with two CPUs) and read by the reader itself. */
+static void
+read_ahead (gboolean enable)
+{
+  if (enable)
+    g_unsetenv ("LOGNYM_NO_READ_AHEAD");
+  else
+    g_setenv ("LOGNYM_NO_READ_AHEAD", "1", TRUE);
+}
+
+/* After the first line: whether a pump reads @r as read_ahead() said. */
+static void
+expect_read_ahead (LnReader *r, gboolean enable)
+{
+  cr_assert_eq (reader_read_ahead (r), enable && g_get_num_processors () > 1,
+                "read ahead: %d, asked for %d", reader_read_ahead (r), enable);
+}
+
 Test (reader, pipe_with_long_lines)
 {
   const size_t big = 3 * 1024 * 1024;
   char *a = pattern (big, 6);
   GString *data = g_string_new ("p1\r\n");
-  int fds[2];
-  Feeder f;
-  GThread *t;
-  LnReader *r;
-  uint64_t dev, ino;
-  int i;
+  int i, ahead;
 
   g_string_append_len (data, a, (gssize) big);
   g_string_append_c (data, '\n');
   for (i = 0; i < 1000; i++)
     g_string_append_printf (data, "short %d\n", i);
   g_string_append (data, "end");
-  cr_assert_eq (pipe (fds), 0);
-  f.fd = fds[1];
-  f.data = data->str;
-  f.len = data->len;
-  t = g_thread_new ("feeder", feed, &f);
-  r = reader_new_fd (fds[0], "my pipe");
-  cr_assert_str_eq (reader_name (r), "my pipe");
-  cr_assert (!reader_stat (r, &dev, &ino), "a pipe is not a regular file");
-  expect_str (r, "p1", "\r\n");
-  expect_line (r, a, big, "\n");
-  for (i = 0; i < 1000; i++)
+  for (ahead = 0; ahead <= 1; ahead++)
     {
-      char *expected = g_strdup_printf ("short %d", i);
-      expect_str (r, expected, "\n");
-      g_free (expected);
+      int fds[2];
+      Feeder f;
+      GThread *t;
+      LnReader *r;
+      uint64_t dev, ino;
+
+      read_ahead (ahead);
+      cr_assert_eq (pipe (fds), 0);
+      f.fd = fds[1];
+      f.data = data->str;
+      f.len = data->len;
+      t = g_thread_new ("feeder", feed, &f);
+      r = reader_new_fd (fds[0], "my pipe");
+      cr_assert_str_eq (reader_name (r), "my pipe");
+      cr_assert (!reader_stat (r, &dev, &ino), "a pipe is not a regular file");
+      expect_str (r, "p1", "\r\n");
+      expect_line (r, a, big, "\n");
+      expect_read_ahead (r, ahead);
+      for (i = 0; i < 1000; i++)
+        {
+          char *expected = g_strdup_printf ("short %d", i);
+          expect_str (r, expected, "\n");
+          g_free (expected);
+        }
+      expect_str (r, "end", "");
+      cr_assert_eq (reader_line_number (r), 1003);
+      cr_assert_eq (reader_bytes (r), data->len);
+      expect_eof (r);
+      g_thread_join (t);
+      reader_free (r);
+      /* reader_new_fd does not close the descriptor */
+      cr_assert_eq (close (fds[0]), 0);
     }
-  expect_str (r, "end", "");
-  cr_assert_eq (reader_line_number (r), 1003);
-  expect_eof (r);
-  g_thread_join (t);
-  reader_free (r);
-  /* reader_new_fd does not close the descriptor */
-  cr_assert_eq (close (fds[0]), 0);
+  read_ahead (TRUE);
   g_string_free (data, TRUE);
   g_free (a);
+}
+
+/* A line cut by a block's end is copied before the next block's data when
+ * it fits the pump's headroom (16 KiB), and gathered in the reader's own
+ * buffer when it does not: lines of every length around that bound, in
+ * uneven writes, with and without the pump. */
+static size_t
+line_length (guint i)
+{
+  return i < 160 ? 16 * 1024 - 80 + i : 20 * 1024 + (i - 160) * 1024;
+}
+
+Test (reader, pipe_lines_around_the_read_ahead_headroom)
+{
+  GString *data = g_string_new (NULL);
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+  int ahead;
+
+  /* then lines of 20 to 80 KiB: most cuts in them leave more than the
+   * headroom, some in a pump's block, some in the own buffer */
+  for (i = 0; i < 220; i++)
+    {
+      size_t len = line_length (i);
+      char *line = pattern (len, i);
+
+      /* no newline inside: pattern() writes letters only */
+      g_string_append_len (data, line, (gssize) len);
+      g_string_append (data, i % 2 ? "\r\n" : "\n");
+      g_ptr_array_add (lines, line);
+      /* short lines between them move the cut to every offset */
+      {
+        char *blank = g_strnfill (i * 37 % 500, ' ');
+
+        g_string_append (data, blank);
+        g_string_append_c (data, '\n');
+        g_free (blank);
+      }
+    }
+  for (ahead = 0; ahead <= 1; ahead++)
+    {
+      int fds[2];
+      Feeder f;
+      GThread *t;
+      LnReader *r;
+
+      read_ahead (ahead);
+      cr_assert_eq (pipe (fds), 0);
+      f.fd = fds[1];
+      f.data = data->str;
+      f.len = data->len;
+      t = g_thread_new ("feeder", feed, &f);
+      r = reader_new_fd (fds[0], "headroom pipe");
+      for (i = 0; i < lines->len; i++)
+        {
+          char *blank = g_strnfill (i * 37 % 500, ' ');
+
+          expect_line (r, g_ptr_array_index (lines, i), line_length (i), i % 2 ? "\r\n" : "\n");
+          expect_str (r, blank, "\n");
+          g_free (blank);
+        }
+      expect_read_ahead (r, ahead);
+      expect_eof (r);
+      cr_assert_eq (reader_bytes (r), data->len);
+      g_thread_join (t);
+      reader_free (r);
+      close (fds[0]);
+    }
+  read_ahead (TRUE);
+  g_ptr_array_unref (lines);
+  g_string_free (data, TRUE);
 }
 
 Test (reader, gzip_through_a_pipe)
@@ -1147,26 +1245,29 @@ Test (reader, line_ends_at_every_offset_of_a_pipe)
   GString *data = every_offset_data ();
   int vector;
 
-  for (vector = 0; vector <= 1; vector++)
+  for (vector = 0; vector <= 3; vector++)
     {
       int fds[2];
       Feeder f;
       GThread *t;
       LnReader *r;
 
-      /* uneven writes: lines and CRLFs split between reads */
+      /* uneven writes: lines and CRLFs split between reads; with and
+       * without vectors, with and without the pump */
+      read_ahead (vector < 2);
       cr_assert_eq (pipe (fds), 0);
       f.fd = fds[1];
       f.data = data->str;
       f.len = data->len;
       t = g_thread_new ("feeder", feed, &f);
       r = reader_new_fd (fds[0], "offsets pipe");
-      reader_set_vector_search (r, vector);
+      reader_set_vector_search (r, vector % 2);
       expect_every_offset (r);
       g_thread_join (t);
       reader_free (r);
       close (fds[0]);
     }
+  read_ahead (TRUE);
   g_string_free (data, TRUE);
 }
 
