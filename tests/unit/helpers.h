@@ -8,7 +8,10 @@
 #define LN_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <glib.h>
 #include <string.h>
+#include <unistd.h>
 #include "span.h"
 
 /* The span @s holds exactly the NUL-terminated text @str. */
@@ -35,5 +38,53 @@
 
 /* Number of elements of a static array. */
 #define N_ELEMS(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* A thread that writes @len bytes of @data into a new pipe, fds[1], in
+ * uneven chunks of 1 to @max_chunk bytes (so that reads return partial
+ * lines), then closes it; the test reads fds[0] and closes it. */
+typedef struct {
+  int fds[2];
+  const char *data;
+  size_t len;
+  size_t max_chunk;
+  GThread *thread;
+} Feeder;
+
+static inline gpointer
+feeder_main (gpointer data)
+{
+  Feeder *f = data;
+  size_t off = 0;
+
+  while (off < f->len)
+    {
+      size_t chunk = MIN (f->len - off, (size_t) (1 + (off * 7919) % f->max_chunk));
+      ssize_t n = write (f->fds[1], f->data + off, chunk);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      g_assert (n > 0);
+      off += (size_t) n;
+    }
+  close (f->fds[1]);
+  return NULL;
+}
+
+static inline void
+feeder_start (Feeder *f, const void *data, size_t len, size_t max_chunk)
+{
+  cr_assert_eq (pipe (f->fds), 0);
+  f->data = data;
+  f->len = len;
+  f->max_chunk = max_chunk;
+  f->thread = g_thread_new ("feeder", feeder_main, f);
+}
+
+/* Waits until the feeder has written everything and closed its end. */
+static inline void
+feeder_join (Feeder *f)
+{
+  g_thread_join (f->thread);
+}
 
 #endif /* LN_TEST_HELPERS_H */

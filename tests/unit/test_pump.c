@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "pump.h"
 
 #define BLOCK_SIZE 4096
@@ -44,31 +45,21 @@ until_waiting (LnPump *p)
   cr_assert (pump_waiting (p), "the pump did not wait for input in 10 s");
 }
 
-typedef struct {
-  int fd;
-  const char *data;
-  size_t len;
-} Feeder;
-
-static gpointer
-feed (gpointer data)
+/* Closes the pipe's write end, takes the end of the input, frees the pump
+ * and closes the read end. */
+static void
+end_input (LnPump *p, int fds[2])
 {
-  Feeder *f = data;
-  size_t off = 0;
+  char *mem;
+  size_t len;
+  int err;
 
-  /* uneven writes, some larger than a block */
-  while (off < f->len)
-    {
-      size_t chunk = MIN (f->len - off, (size_t) (1 + (off * 7919) % 9000));
-      ssize_t n = write (f->fd, f->data + off, chunk);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      g_assert (n > 0);
-      off += (size_t) n;
-    }
-  close (f->fd);
-  return NULL;
+  close (fds[1]);
+  take (p, &mem, &len, &err);
+  cr_assert_eq (len, 0);
+  pump_give_back (p, 0, 0);
+  pump_free (p);
+  close (fds[0]);
 }
 
 static char *
@@ -87,18 +78,14 @@ Test (pump, blocks_in_order_then_the_end)
   const size_t total = 1000 * 1000;
   char *data = pattern (total);
   GString *got = g_string_new (NULL);
-  int fds[2];
   Feeder f;
-  GThread *t;
   LnPump *p;
   char *mem;
   size_t len, blocks = 0;
   int err;
 
-  cr_assert_eq (pipe (fds), 0);
-  f = (Feeder) { fds[1], data, total };
-  t = g_thread_new ("feeder", feed, &f);
-  p = pump_start (fds[0], BLOCK_SIZE);
+  feeder_start (&f, data, total, 9000);
+  p = pump_start (f.fds[0], BLOCK_SIZE);
   cr_assert_not_null (p);
   for (;;)
     {
@@ -119,8 +106,8 @@ Test (pump, blocks_in_order_then_the_end)
   /* nothing after the end */
   cr_assert (!pump_take (p, &mem, &len, &err));
   pump_free (p);
-  g_thread_join (t);
-  close (fds[0]);
+  feeder_join (&f);
+  close (f.fds[0]);
   g_string_free (got, TRUE);
   g_free (data);
 }
@@ -132,18 +119,14 @@ Test (pump, waits_for_a_block_to_come_back)
   const size_t total = 64 * BLOCK_SIZE;
   char *data = pattern (total);
   GString *got = g_string_new (NULL);
-  int fds[2];
   Feeder f;
-  GThread *t;
   LnPump *p;
   char *mem[2];
   size_t len[2];
   int err;
 
-  cr_assert_eq (pipe (fds), 0);
-  f = (Feeder) { fds[1], data, total };
-  t = g_thread_new ("feeder", feed, &f);
-  p = pump_start (fds[0], BLOCK_SIZE);
+  feeder_start (&f, data, total, 9000);
+  p = pump_start (f.fds[0], BLOCK_SIZE);
   take (p, &mem[0], &len[0], &err);
   for (;;)
     {
@@ -162,8 +145,8 @@ Test (pump, waits_for_a_block_to_come_back)
   cr_assert_eq (got->len, total);
   cr_assert (memcmp (got->str, data, total) == 0);
   pump_free (p);
-  g_thread_join (t);
-  close (fds[0]);
+  feeder_join (&f);
+  close (f.fds[0]);
   g_string_free (got, TRUE);
   g_free (data);
 }
@@ -201,12 +184,7 @@ Test (pump, block_given_back_wiped_before_the_next_read)
     cr_assert_eq (copy[i], 0, "byte %zu of the block given back was not wiped", i);
   g_free (copy);
   pump_give_back (p, LN_PUMP_HEADROOM, LN_PUMP_HEADROOM + len2);
-  close (fds[1]);
-  take (p, &mem, &len, &err);
-  cr_assert_eq (len, 0);
-  pump_give_back (p, 0, 0);
-  pump_free (p);
-  close (fds[0]);
+  end_input (p, fds);
 }
 
 /* The same when the block comes back before the pump waits: it is wiped
@@ -230,12 +208,7 @@ Test (pump, block_given_back_at_once_wiped_before_the_wait)
       until_waiting (p);
       for (i = 0; i < len; i++)
         cr_assert_eq (mem[LN_PUMP_HEADROOM + i], 0, "round %d, byte %zu not wiped", round, i);
-      close (fds[1]);
-      take (p, &mem, &len, &err);
-      cr_assert_eq (len, 0);
-      pump_give_back (p, 0, 0);
-      pump_free (p);
-      close (fds[0]);
+      end_input (p, fds);
     }
 }
 

@@ -685,33 +685,6 @@ Test (reader, standard_input_name)
 
 /* ---------------------------------------------------------- pipes */
 
-typedef struct {
-  int fd;
-  const char *data;
-  size_t len;
-} Feeder;
-
-static gpointer
-feed (gpointer p)
-{
-  Feeder *f = p;
-  size_t off = 0;
-
-  /* uneven chunks, so that reads return partial lines */
-  while (off < f->len)
-    {
-      size_t chunk = MIN (f->len - off, (size_t) (1 + (off * 7919) % 100000));
-      ssize_t n = write (f->fd, f->data + off, chunk);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      g_assert (n > 0);
-      off += (size_t) n;
-    }
-  close (f->fd);
-  return NULL;
-}
-
 /* The pipe tests run twice: read ahead by a pump thread (the default on
  * a machine with two CPUs) and read by the reader itself. */
 static void
@@ -745,19 +718,13 @@ Test (reader, pipe_with_long_lines)
   g_string_append (data, "end");
   for (ahead = 0; ahead <= 1; ahead++)
     {
-      int fds[2];
       Feeder f;
-      GThread *t;
       LnReader *r;
       uint64_t dev, ino;
 
       read_ahead (ahead);
-      cr_assert_eq (pipe (fds), 0);
-      f.fd = fds[1];
-      f.data = data->str;
-      f.len = data->len;
-      t = g_thread_new ("feeder", feed, &f);
-      r = reader_new_fd (fds[0], "my pipe");
+      feeder_start (&f, data->str, data->len, 100000);
+      r = reader_new_fd (f.fds[0], "my pipe");
       cr_assert_str_eq (reader_name (r), "my pipe");
       cr_assert (!reader_stat (r, &dev, &ino), "a pipe is not a regular file");
       expect_str (r, "p1", "\r\n");
@@ -773,10 +740,10 @@ Test (reader, pipe_with_long_lines)
       cr_assert_eq (reader_line_number (r), 1003);
       cr_assert_eq (reader_bytes (r), data->len);
       expect_eof (r);
-      g_thread_join (t);
+      feeder_join (&f);
       reader_free (r);
       /* reader_new_fd does not close the descriptor */
-      cr_assert_eq (close (fds[0]), 0);
+      cr_assert_eq (close (f.fds[0]), 0);
     }
   read_ahead (TRUE);
   g_string_free (data, TRUE);
@@ -822,18 +789,12 @@ Test (reader, pipe_lines_around_the_read_ahead_headroom)
     }
   for (ahead = 0; ahead <= 1; ahead++)
     {
-      int fds[2];
       Feeder f;
-      GThread *t;
       LnReader *r;
 
       read_ahead (ahead);
-      cr_assert_eq (pipe (fds), 0);
-      f.fd = fds[1];
-      f.data = data->str;
-      f.len = data->len;
-      t = g_thread_new ("feeder", feed, &f);
-      r = reader_new_fd (fds[0], "headroom pipe");
+      feeder_start (&f, data->str, data->len, 100000);
+      r = reader_new_fd (f.fds[0], "headroom pipe");
       for (i = 0; i < lines->len; i++)
         {
           char *blank = g_strnfill (i * 37 % 500, ' ');
@@ -845,9 +806,9 @@ Test (reader, pipe_lines_around_the_read_ahead_headroom)
       expect_read_ahead (r, ahead);
       expect_eof (r);
       cr_assert_eq (reader_bytes (r), data->len);
-      g_thread_join (t);
+      feeder_join (&f);
       reader_free (r);
-      close (fds[0]);
+      close (f.fds[0]);
     }
   read_ahead (TRUE);
   g_ptr_array_unref (lines);
@@ -858,21 +819,15 @@ Test (reader, gzip_through_a_pipe)
 {
   gsize len;
   char *gz = make_gz_bytes ("src.gz", 30000, &len);
-  int fds[2];
   Feeder f;
-  GThread *t;
   LnReader *r;
   size_t n = 0;
   LnSpan line, e;
   GError *error = NULL;
   int rc;
 
-  cr_assert_eq (pipe (fds), 0);
-  f.fd = fds[1];
-  f.data = gz;
-  f.len = len;
-  t = g_thread_new ("feeder", feed, &f);
-  r = reader_new_fd (fds[0], "(standard input)");
+  feeder_start (&f, gz, len, 100000);
+  r = reader_new_fd (f.fds[0], "(standard input)");
   while ((rc = reader_next (r, &line, &e, &error)) == 1)
     {
       cr_assert (line.len >= 20 && line.len <= 30, "line %zu: %zu bytes", n, line.len);
@@ -881,9 +836,9 @@ Test (reader, gzip_through_a_pipe)
     }
   cr_assert_eq (rc, 0, "%s", error ? error->message : "");
   cr_assert_eq (n, 30000);
-  g_thread_join (t);
+  feeder_join (&f);
   reader_free (r);
-  close (fds[0]);
+  close (f.fds[0]);
   g_free (gz);
 }
 
@@ -1247,25 +1202,19 @@ Test (reader, line_ends_at_every_offset_of_a_pipe)
 
   for (vector = 0; vector <= 3; vector++)
     {
-      int fds[2];
       Feeder f;
-      GThread *t;
       LnReader *r;
 
       /* uneven writes: lines and CRLFs split between reads; with and
        * without vectors, with and without the pump */
       read_ahead (vector < 2);
-      cr_assert_eq (pipe (fds), 0);
-      f.fd = fds[1];
-      f.data = data->str;
-      f.len = data->len;
-      t = g_thread_new ("feeder", feed, &f);
-      r = reader_new_fd (fds[0], "offsets pipe");
+      feeder_start (&f, data->str, data->len, 100000);
+      r = reader_new_fd (f.fds[0], "offsets pipe");
       reader_set_vector_search (r, vector % 2);
       expect_every_offset (r);
-      g_thread_join (t);
+      feeder_join (&f);
       reader_free (r);
-      close (fds[0]);
+      close (f.fds[0]);
     }
   read_ahead (TRUE);
   g_string_free (data, TRUE);
