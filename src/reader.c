@@ -1047,15 +1047,16 @@ reader_free (LnReader *reader)
 {
   if (reader == NULL)
     return;
-  /* not the whole buffer: a short input leaves most of its pages
-   * untouched, and a wipe would fault them in (1 ms on a VM) */
+  /* a pump's block in l.buf: back to the reader's own buffer */
   if (reader->in_block)
     {
       reader->l.buf = reader->own;
       reader->cap = reader->own_cap;
     }
-  /* wipes its blocks, the one in l.buf too */
+  /* wipes its blocks, the one that was in l.buf too */
   pump_free (reader->pump);
+  /* not the whole buffer: a short input leaves most of its pages
+   * untouched, and a wipe would fault them in (1 ms on a VM) */
   wipe_memory (reader->l.buf, MIN (reader->touched, reader->cap));
   g_free (reader->l.buf);
   if (reader->gzip)
