@@ -4,7 +4,7 @@
  * For memory that a run touches all of early: the pseudonym cache, probed
  * at random, and the --jobs slots' buffers.  Each first touch of a 4 KiB
  * page is a page fault, 10-15 us on a virtual machine: 7 ms for the
- * cache's 2.5 MiB.  Mapped 2 MiB-aligned with madvise(MADV_HUGEPAGE), each whole
+ * cache's 2 MiB.  Mapped 2 MiB-aligned with madvise(MADV_HUGEPAGE), each whole
  * 2 MiB of it is one fault instead of 512.  The mapping is exactly the
  * table's size rounded up to a page, so no memory is added: a tail short
  * of 2 MiB stays in small pages.

@@ -17,20 +17,24 @@
 
 /* 20 bytes, packed: the table is probed at random, so its size in cache
  * lines is what costs (a 32-byte entry made the probe's cache miss 80% of
- * the pseudonym time).  The slot index takes the low bits of the first
- * half of a 128-bit keyed digest and the tag is the whole second half.
+ * the pseudonym time).  The slot index is the low 32 bits of the first
+ * half of a 128-bit keyed digest scaled to the table's size (home_slot),
+ * and the tag is the whole second half.
  *
  * False hits: a lookup compares its tag with the entries of one probe run
- * (on average under two at the half load where the table is cleared), and
- * a foreign entry matches with probability 2^-63 (the tag's low bit is
- * forced to 1), whatever the addresses, since nobody who does not hold
- * the per-process key can choose addresses whose digests agree.  So even
- * 2^40 lookups (10^12 lines) give a wrong pseudonym with probability below
- * 2^40 * 2 * 2^-63 = 2^-22. */
+ * (with linear probing at the 5/8 load where the table is cleared, under
+ * two for a hit and about four for a miss, on average), and a foreign
+ * entry matches with probability 2^-63 (the tag's low bit is forced to
+ * 1), whatever the addresses, since nobody who does not hold the
+ * per-process key can choose addresses whose digests agree.  So even 2^40
+ * lookups (10^12 lines) give a wrong pseudonym with probability below
+ * 2^40 * 4 * 2^-63 = 2^-21. */
 typedef struct {
   uint64_t tag;                     /* second digest half, | 1; 0 marks empty */
   uint8_t value[LN_PSEUDONYM_BYTES];
 } __attribute__ ((packed)) Entry;
+
+G_STATIC_ASSERT (sizeof (Entry) == LN_PSEUDONYM_SLOT_BYTES);
 
 /* The keys of the slot digest, in secure memory (they would let anyone
  * with a memory image test guesses against the table's tags). */
@@ -52,13 +56,28 @@ typedef struct {
 struct LnPseudonymCache {
   SlotKeys *keys;                   /* secure memory */
   Entry *slots;
-  size_t mask;
+  size_t size;                      /* slots */
   size_t used;
   int64_t period;                   /* the period the *_period keys are for */
   gboolean have_period;
   gboolean aes;
   guint64 hits, misses;
 };
+
+/* The slot an index digest probes first: its low 32 bits scaled to the
+ * table (a multiply, not a division), so that the table can be any size:
+ * one huge page of slots is not a power of two of them. */
+static inline size_t
+home_slot (const LnPseudonymCache *cache, uint64_t index)
+{
+  return (size_t) (((uint64_t) (uint32_t) index * cache->size) >> 32);
+}
+
+static inline size_t
+next_slot (const LnPseudonymCache *cache, size_t i)
+{
+  return i + 1 == cache->size ? 0 : i + 1;
+}
 
 LnPseudonymCache *
 pseudonym_cache_new (size_t entries, GError **error)
@@ -71,12 +90,10 @@ pseudonym_cache_new_full (size_t entries, gboolean allow_aes, GError **error)
 {
   LnPseudonymCache *c;
   uint8_t *random;
-  size_t n = 64, got = 0;
+  size_t n = MAX (entries, 64), got = 0;
 
   if (!secmem_init (64 * 1024, error))
     return NULL;
-  while (n < entries)
-    n *= 2;
   c = g_new0 (LnPseudonymCache, 1);
   c->keys = secmem_alloc (sizeof *c->keys);
   /* 16 bytes of AES key and 16 of SipHash key, drawn into secure memory;
@@ -109,7 +126,7 @@ pseudonym_cache_new_full (size_t entries, gboolean allow_aes, GError **error)
   /* in huge pages: it is probed at random, so every page is touched
    * early, and each first touch of a small page faults */
   c->slots = hugemem_alloc0 (n * sizeof (Entry));
-  c->mask = n - 1;
+  c->size = n;
   return c;
 }
 
@@ -121,9 +138,9 @@ pseudonym_cache_free (LnPseudonymCache *cache)
   /* The table is freed unwiped: it holds tags, digests under the slot keys
    * wiped below (which nobody can test a guess against without them), and
    * pseudonyms, which are output.  Its wipe touched every page of the
-   * 2.5 MiB however few a run had used: 7 ms on a VM for a 10-line log,
+   * 2 MiB however few a run had used: 7 ms on a VM for a 10-line log,
    * and three tables under --jobs 2. */
-  hugemem_free (cache->slots, (cache->mask + 1) * sizeof (Entry));
+  hugemem_free (cache->slots, cache->size * sizeof (Entry));
   wipe_memory (cache->keys, sizeof *cache->keys);
   g_free (cache);
 }
@@ -206,13 +223,13 @@ compute_and_insert (LnPseudonymCache *cache, const LnHmacKey *key, const LnAddr 
   wipe_memory (input, sizeof input);
   /* the digest is the pseudonym, no secret: no wipe */
 
-  /* Clear at half load: simpler than eviction, and probing stays short. */
-  if (cache->used >= (cache->mask + 1) / 2)
+  /* Clear at 5/8 load: simpler than eviction, and probing stays short. */
+  if (cache->used >= cache->size / 8 * 5)
     {
-      memset (cache->slots, 0, (cache->mask + 1) * sizeof (Entry));
+      memset (cache->slots, 0, cache->size * sizeof (Entry));
       cache->used = 0;
     }
-  for (i = index & cache->mask; cache->slots[i].tag != 0; i = (i + 1) & cache->mask)
+  for (i = home_slot (cache, index); cache->slots[i].tag != 0; i = next_slot (cache, i))
     ;
   cache->slots[i].tag = tag;
   memcpy (cache->slots[i].value, out, LN_PSEUDONYM_BYTES);
@@ -253,7 +270,7 @@ digest_aes (const LnPseudonymCache *cache, const LnAddr *addr, LnPseudonymSlot *
 static inline void
 start_loading (const LnPseudonymCache *cache, const LnPseudonymSlot *slot)
 {
-  const Entry *e = &cache->slots[slot->index & cache->mask];
+  const Entry *e = &cache->slots[home_slot (cache, slot->index)];
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
   __asm__ __volatile__ ("prefetcht0 %0" : : "m" (*(const char *) e));
@@ -494,7 +511,7 @@ pseudonym_probe (LnPseudonymCache *cache, const LnPseudonymSlot *slot,
 {
   size_t i;
 
-  for (i = slot->index & cache->mask;; i = (i + 1) & cache->mask)
+  for (i = home_slot (cache, slot->index);; i = next_slot (cache, i))
     {
       const Entry *e = &cache->slots[i];
 

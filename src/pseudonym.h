@@ -30,8 +30,11 @@
 
 typedef struct LnPseudonymCache LnPseudonymCache;
 
-/* A cache of @entries slots (rounded up to a power of two).  FALSE with
- * @error if no random cache key can be had. */
+/* The memory a cache slot takes. */
+#define LN_PSEUDONYM_SLOT_BYTES 20
+
+/* A cache of @entries slots (at least 64), cleared when 5/8 of them are
+ * used.  FALSE with @error if no random cache key can be had. */
 LnPseudonymCache *pseudonym_cache_new (size_t entries, GError **error);
 
 /* The same, and with @allow_aes FALSE the slot digest is SipHash even

@@ -423,7 +423,7 @@ Test (cache, identical_after_clearing, .timeout = 10)
       for (j = 0; j < (i % 3 ? 4 : 16); j++)
         addrs[i].bytes[j] = (uint8_t) g_rand_int_range (rand, 0, 256);
     }
-  /* 200 distinct addresses through 64 slots, cleared at half load (32) */
+  /* 200 distinct addresses through 64 slots, cleared at 5/8 load (40) */
   for (i = 0; i < N; i++)
     pseudonym_compute (cache, key, 1, &addrs[i], first[i]);
   pseudonym_cache_counts (cache, &hits, &misses);
@@ -449,6 +449,95 @@ Test (cache, identical_after_clearing, .timeout = 10)
    * and each second lookup hit */
   cr_assert_eq (misses, N + 3 * N, "misses %" G_GUINT64_FORMAT, misses);
   cr_assert_eq (hits, 3 * N, "hits %" G_GUINT64_FORMAT, hits);
+}
+
+/* @n distinct addresses: IPv4 and IPv6 mixed, random. */
+static void
+random_addresses (GRand *rand, LnAddr *addrs, int n)
+{
+  int i, j;
+
+  for (i = 0; i < n; i++)
+    {
+      memset (&addrs[i], 0, sizeof addrs[i]);
+      addrs[i].family = i % 3 ? LN_AF_INET : LN_AF_INET6;
+      for (j = 0; j < (i % 3 ? 4 : 16); j++)
+        addrs[i].bytes[j] = (uint8_t) g_rand_int_range (rand, 0, 256);
+      /* distinct for sure: the index in the last two bytes */
+      addrs[i].bytes[i % 3 ? 2 : 14] = (uint8_t) (i >> 8);
+      addrs[i].bytes[i % 3 ? 3 : 15] = (uint8_t) i;
+    }
+}
+
+/* Looks the first @n of @addrs up in @cache once, checks the digests
+ * against GLib's (a sample where @n is large: GLib's HMAC is slow), and
+ * returns how many were not in the cache. */
+static guint64
+misses_of_pass (LnPseudonymCache *cache, const LnHmacKey *key, const LnAddr *addrs, int n)
+{
+  guint64 hits0, misses0, hits, misses;
+  int i;
+
+  pseudonym_cache_counts (cache, &hits0, &misses0);
+  for (i = 0; i < n; i++)
+    {
+      uint8_t got[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES], v6[16];
+
+      pseudonym_compute (cache, key, 1, &addrs[i], got);
+      if (n < 1000 || i % 97 == 0)
+        {
+          v6_form (&addrs[i], v6);
+          glib_digest (test_key, sizeof test_key, v6, want);
+          cr_assert (memcmp (got, want, sizeof got) == 0, "address %d", i);
+        }
+    }
+  pseudonym_cache_counts (cache, &hits, &misses);
+  cr_assert_eq (hits - hits0 + misses - misses0, (guint64) n);
+  return misses - misses0;
+}
+
+/* A table of any size, not only a power of two: 100 slots hold 60
+ * addresses (100 / 8 * 5) with probe runs that wrap round the end, and
+ * the 61st clears it. */
+Test (cache, five_eighths_of_any_size_before_clearing, .timeout = 10)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 4);
+  g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
+  LnAddr addrs[61];
+  int round;
+
+  random_addresses (rand, addrs, 61);
+  for (round = 0; round < 20; round++)
+    {
+      /* a new random slot key each round: other homes, other wraps */
+      g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new (100, NULL);
+
+      cr_assert_not_null (cache);
+      cr_assert_eq (misses_of_pass (cache, key, addrs, 60), 60);
+      cr_assert_eq (misses_of_pass (cache, key, addrs, 60), 0,
+                    "60 addresses in 100 slots were not all kept (round %d)", round);
+      cr_assert_eq (misses_of_pass (cache, key, addrs + 60, 1), 1);
+      cr_assert_eq (misses_of_pass (cache, key, addrs + 60, 1), 0);
+      cr_assert_eq (misses_of_pass (cache, key, addrs, 60), 60,
+                    "the 61st address did not clear the table (round %d)", round);
+    }
+}
+
+/* What pipeline.c sizes its table for: 65,535 distinct clients of a
+ * period in one 2 MiB huge page, kept without a clearing. */
+Test (cache, default_table_keeps_65535_clients, .timeout = 60)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 5);
+  g_autoptr (LnPseudonymCache) cache
+      = pseudonym_cache_new (2 * 1024 * 1024 / LN_PSEUDONYM_SLOT_BYTES, NULL);
+  g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
+  g_autofree LnAddr *addrs = g_new (LnAddr, 65535);
+
+  cr_assert_not_null (cache);
+  random_addresses (rand, addrs, 65535);
+  cr_assert_eq (misses_of_pass (cache, key, addrs, 65535), 65535);
+  cr_assert_eq (misses_of_pass (cache, key, addrs, 65535), 0,
+                "65,535 clients did not fit the default table");
 }
 
 /* (Each test that computes pseudonyms has a timeout: a cache that never
