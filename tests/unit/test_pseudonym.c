@@ -476,7 +476,7 @@ static guint64
 misses_of_pass (LnPseudonymCache *cache, const LnHmacKey *key, const LnAddr *addrs, int n)
 {
   guint64 hits0, misses0, hits, misses;
-  int i;
+  int i, wrong = -1;
 
   pseudonym_cache_counts (cache, &hits0, &misses0);
   for (i = 0; i < n; i++)
@@ -484,13 +484,15 @@ misses_of_pass (LnPseudonymCache *cache, const LnHmacKey *key, const LnAddr *add
       uint8_t got[LN_PSEUDONYM_BYTES], want[LN_PSEUDONYM_BYTES], v6[16];
 
       pseudonym_compute (cache, key, 1, &addrs[i], got);
-      if (n < 1000 || i % 97 == 0)
+      if ((n < 1000 || i % 97 == 0) && wrong < 0)
         {
           v6_form (&addrs[i], v6);
           glib_digest (test_key, sizeof test_key, v6, want);
-          cr_assert (memcmp (got, want, sizeof got) == 0, "address %d", i);
+          if (memcmp (got, want, sizeof got) != 0)
+            wrong = i;
         }
     }
+  cr_assert_eq (wrong, -1, "address %d has a wrong digest", wrong);
   pseudonym_cache_counts (cache, &hits, &misses);
   cr_assert_eq (hits - hits0 + misses - misses0, (guint64) n);
   return misses - misses0;
@@ -512,32 +514,41 @@ Test (cache, five_eighths_of_any_size_before_clearing, .timeout = 10)
       /* a new random slot key each round: other homes, other wraps */
       g_autoptr (LnPseudonymCache) cache = pseudonym_cache_new (100, NULL);
 
+      guint64 misses[5];
+
       cr_assert_not_null (cache);
-      cr_assert_eq (misses_of_pass (cache, key, addrs, 60), 60);
-      cr_assert_eq (misses_of_pass (cache, key, addrs, 60), 0,
-                    "60 addresses in 100 slots were not all kept (round %d)", round);
-      cr_assert_eq (misses_of_pass (cache, key, addrs + 60, 1), 1);
-      cr_assert_eq (misses_of_pass (cache, key, addrs + 60, 1), 0);
-      cr_assert_eq (misses_of_pass (cache, key, addrs, 60), 60,
-                    "the 61st address did not clear the table (round %d)", round);
+      misses[0] = misses_of_pass (cache, key, addrs, 60);
+      misses[1] = misses_of_pass (cache, key, addrs, 60);
+      misses[2] = misses_of_pass (cache, key, addrs + 60, 1);
+      misses[3] = misses_of_pass (cache, key, addrs + 60, 1);
+      misses[4] = misses_of_pass (cache, key, addrs, 60);
+      cr_assert_eq (misses[0], 60);
+      cr_assert_eq (misses[1], 0, "60 addresses in 100 slots were not all kept (round %d)",
+                    round);
+      cr_assert_eq (misses[2], 1);
+      cr_assert_eq (misses[3], 0);
+      cr_assert_eq (misses[4], 60, "the 61st address did not clear the table (round %d)",
+                    round);
     }
 }
 
 /* What pipeline.c sizes its table for: 65,535 distinct clients of a
  * period in one 2 MiB huge page, kept without a clearing. */
-Test (cache, default_table_keeps_65535_clients, .timeout = 60)
+Test (cache, default_table_keeps_65535_clients, .timeout = 10)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 5);
   g_autoptr (LnPseudonymCache) cache
       = pseudonym_cache_new (2 * 1024 * 1024 / LN_PSEUDONYM_SLOT_BYTES, NULL);
   g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
   g_autofree LnAddr *addrs = g_new (LnAddr, 65535);
+  guint64 first, second;
 
   cr_assert_not_null (cache);
   random_addresses (rand, addrs, 65535);
-  cr_assert_eq (misses_of_pass (cache, key, addrs, 65535), 65535);
-  cr_assert_eq (misses_of_pass (cache, key, addrs, 65535), 0,
-                "65,535 clients did not fit the default table");
+  first = misses_of_pass (cache, key, addrs, 65535);
+  second = misses_of_pass (cache, key, addrs, 65535);
+  cr_assert_eq (first, 65535);
+  cr_assert_eq (second, 0, "65,535 clients did not fit the default table");
 }
 
 /* (Each test that computes pseudonyms has a timeout: a cache that never
