@@ -402,6 +402,24 @@ Test (cache, repeated_address_hits, .timeout = 10)
   cr_assert_eq (misses, 3, "another period was answered from the cache");
 }
 
+/* @n distinct addresses: IPv4 and IPv6 mixed, random. */
+static void
+random_addresses (GRand *rand, LnAddr *addrs, int n)
+{
+  int i, j;
+
+  for (i = 0; i < n; i++)
+    {
+      memset (&addrs[i], 0, sizeof addrs[i]);
+      addrs[i].family = i % 3 ? LN_AF_INET : LN_AF_INET6;
+      for (j = 0; j < (i % 3 ? 4 : 16); j++)
+        addrs[i].bytes[j] = (uint8_t) g_rand_int_range (rand, 0, 256);
+      /* distinct for sure: the index in the last two bytes */
+      addrs[i].bytes[i % 3 ? 2 : 14] = (uint8_t) (i >> 8);
+      addrs[i].bytes[i % 3 ? 3 : 15] = (uint8_t) i;
+    }
+}
+
 Test (cache, identical_after_clearing, .timeout = 10)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 3);
@@ -414,15 +432,7 @@ Test (cache, identical_after_clearing, .timeout = 10)
   int i, pass;
 
   cr_assert_not_null (cache);
-  for (i = 0; i < N; i++)
-    {
-      int j;
-
-      memset (&addrs[i], 0, sizeof addrs[i]);
-      addrs[i].family = i % 3 ? LN_AF_INET : LN_AF_INET6;
-      for (j = 0; j < (i % 3 ? 4 : 16); j++)
-        addrs[i].bytes[j] = (uint8_t) g_rand_int_range (rand, 0, 256);
-    }
+  random_addresses (rand, addrs, N);
   /* 200 distinct addresses through 64 slots, cleared at 5/8 load (40) */
   for (i = 0; i < N; i++)
     pseudonym_compute (cache, key, 1, &addrs[i], first[i]);
@@ -449,24 +459,6 @@ Test (cache, identical_after_clearing, .timeout = 10)
    * and each second lookup hit */
   cr_assert_eq (misses, N + 3 * N, "misses %" G_GUINT64_FORMAT, misses);
   cr_assert_eq (hits, 3 * N, "hits %" G_GUINT64_FORMAT, hits);
-}
-
-/* @n distinct addresses: IPv4 and IPv6 mixed, random. */
-static void
-random_addresses (GRand *rand, LnAddr *addrs, int n)
-{
-  int i, j;
-
-  for (i = 0; i < n; i++)
-    {
-      memset (&addrs[i], 0, sizeof addrs[i]);
-      addrs[i].family = i % 3 ? LN_AF_INET : LN_AF_INET6;
-      for (j = 0; j < (i % 3 ? 4 : 16); j++)
-        addrs[i].bytes[j] = (uint8_t) g_rand_int_range (rand, 0, 256);
-      /* distinct for sure: the index in the last two bytes */
-      addrs[i].bytes[i % 3 ? 2 : 14] = (uint8_t) (i >> 8);
-      addrs[i].bytes[i % 3 ? 3 : 15] = (uint8_t) i;
-    }
 }
 
 /* Looks the first @n of @addrs up in @cache once, checks the digests
