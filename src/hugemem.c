@@ -7,7 +7,7 @@
 
 #include "hugemem.h"
 
-#define HUGE_PAGE ((size_t) 2 * 1024 * 1024)
+#define HUGE_PAGE LN_HUGE_PAGE_BYTES
 #define PAGE ((size_t) 4096)
 
 static size_t

@@ -14,6 +14,10 @@
 
 #include <stddef.h>
 
+/* The huge page of x86-64 and arm64 (4 KiB base pages): only whole,
+ * aligned ones of a table are backed by huge pages. */
+#define LN_HUGE_PAGE_BYTES ((size_t) 2 * 1024 * 1024)
+
 /* @size zeroed bytes; never NULL (aborts as g_malloc does when out of
  * memory).  Free with hugemem_free() and the same @size. */
 void *hugemem_alloc0 (size_t size);

@@ -148,14 +148,11 @@ init_lane (LnPipeline *p, const LnOptions *options, GError **error)
           parser_clear (&p->parser);
           return FALSE;
         }
-      /* As many slots as fill one 2 MiB huge page (hugemem.c), 104,857,
-       * cleared at 5/8 load: 65,535 distinct clients per period fit
-       * before the first clearing.  2^17 slots (2.5 MiB) left a fifth of
-       * the table in small pages, whose TLB misses cost --ip=hmac 1-2%
+      /* One 2 MiB huge page of slots: 2^17 slots (2.5 MiB) left a fifth
+       * of the table in small pages, whose TLB misses cost --ip=hmac 1-2%
        * of its time, and each --jobs worker 0.5 MiB more. */
       p->cache = LN_IP_MODE_KEYED (options->anon.ip_mode)
-                 ? pseudonym_cache_new (2 * 1024 * 1024 / LN_PSEUDONYM_SLOT_BYTES, error)
-                 : NULL;
+                 ? pseudonym_cache_new (LN_PSEUDONYM_DEFAULT_SLOTS, error) : NULL;
       if (p->cache == NULL && LN_IP_MODE_KEYED (options->anon.ip_mode))
         {
           keyring_free (p->keyring);

@@ -21,6 +21,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include "hugemem.h"
 #include "ipaddr.h"
 #include "sha256.h"
 
@@ -32,6 +33,10 @@ typedef struct LnPseudonymCache LnPseudonymCache;
 
 /* The memory a cache slot takes. */
 #define LN_PSEUDONYM_SLOT_BYTES 20
+
+/* The slots of one huge page (hugemem.h), 104,857: the table a run uses,
+ * which keeps 65,535 clients of a period before it is cleared. */
+#define LN_PSEUDONYM_DEFAULT_SLOTS (LN_HUGE_PAGE_BYTES / LN_PSEUDONYM_SLOT_BYTES)
 
 /* A cache of @entries slots (at least 64), cleared when 5/8 of them are
  * used.  FALSE with @error if no random cache key can be had. */

@@ -530,7 +530,7 @@ Test (cache, default_table_keeps_65535_clients, .timeout = 10)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + 5);
   g_autoptr (LnPseudonymCache) cache
-      = pseudonym_cache_new (2 * 1024 * 1024 / LN_PSEUDONYM_SLOT_BYTES, NULL);
+      = pseudonym_cache_new (LN_PSEUDONYM_DEFAULT_SLOTS, NULL);
   g_autofree LnHmacKey *key = make_key (test_key, sizeof test_key);
   g_autofree LnAddr *addrs = g_new (LnAddr, 65535);
   guint64 first, second;
